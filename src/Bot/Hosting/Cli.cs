@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+using Bot.Migrations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Hosting;
+
+/// <summary>
+/// The executable's commands: <c>serve</c> (default), <c>migrate</c>, <c>webhook</c>. Every failure ends
+/// with exit code non-zero and one line on stderr that says why.
+/// </summary>
+public static class Cli
+{
+    public const string Usage =
+        """
+        usage: Bot [serve]                        run the bot (the default)
+               Bot migrate up [--to VERSION]      apply migrations (all, or up to VERSION)
+               Bot migrate down [--to VERSION]    revert migrations (one, or down to VERSION; 0 empties the schema)
+               Bot migrate status                 list applied and pending migrations
+               Bot migrate create NAME            add a migration pair to src/Bot/Migrations/Sql (in a source tree)
+               Bot webhook set|delete|info        manage the Telegram webhook
+        Settings come from appsettings.json, appsettings.{Environment}.json, Config__Directory, Secrets__Directory
+        and environment variables (see .env.example).
+        """;
+
+    public static async Task<int> RunAsync(string[] args, Func<string[], Task<int>> serve)
+    {
+        try
+        {
+            var command = args.Length == 0 || args[0].StartsWith('-') ? "serve" : args[0];
+            var rest = args.Length == 0 || args[0].StartsWith('-') ? args : args[1..];
+            switch (command)
+            {
+                case "serve":
+                    return await serve(rest);
+                case "migrate":
+                    using (var cancellation = CancelOnSignal())
+                    {
+                        return await MigrateCommand.RunAsync(rest, Console.Out, cancellation.Token);
+                    }
+
+                case "webhook":
+                    // The Bot API client arrives with update processing; until then the chart's hook has nothing to call.
+                    return Fail("Bot webhook: not available in this release yet", ExitCodes.Usage);
+                case "help" or "--help" or "-h":
+                    Console.Out.WriteLine(Usage);
+                    return ExitCodes.Success;
+                default:
+                    Console.Error.WriteLine(Usage);
+                    return Fail($"unknown command '{command}'", ExitCodes.Usage);
+            }
+        }
+        catch (StartupException exception)
+        {
+            return Fail(exception.Message, exception.ExitCode);
+        }
+        catch (OptionsValidationException exception)
+        {
+            return Fail(StartupError.Describe(exception), ExitCodes.Configuration);
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            var failures = exception.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures);
+            return Fail(StartupError.Describe(new OptionsValidationException("", typeof(object), failures)), ExitCodes.Configuration);
+        }
+        catch (MigrationException exception)
+        {
+            return Fail("migration error: " + exception.Message, ExitCodes.Failure);
+        }
+        catch (NpgsqlException exception)
+        {
+            return Fail("database error: " + exception.Message, ExitCodes.Failure);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("cancelled", ExitCodes.Failure);
+        }
+    }
+
+    /// <summary>Writes the one-line reason; messages never carry setting values, only their names.</summary>
+    public static int Fail(string message, int exitCode)
+    {
+        Console.Error.WriteLine("Bot: " + message.ReplaceLineEndings(" "));
+        return exitCode;
+    }
+
+    private static CancellationTokenSource CancelOnSignal()
+    {
+        var source = new CancellationTokenSource();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+        {
+            PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                source.Cancel();
+            });
+        }
+
+        return source;
+    }
+}

@@ -1,0 +1,48 @@
+using Bot.Migrations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Hosting;
+
+public static partial class StartupChecks
+{
+    /// <summary>Validates every option now, so that all bad settings are named together before anything starts.</summary>
+    public static void ValidateOptions(this WebApplication app) =>
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+
+    /// <summary>
+    /// Refuses to serve on a schema older than this release needs. An unreachable database is not fatal:
+    /// the process starts unready and readiness keeps checking, so a database restart does not crash-loop pods.
+    /// </summary>
+    public static async Task EnsureSchemaAsync(this WebApplication app)
+    {
+        var required = MigrationCatalog.LatestVersion(MigrationCatalog.Embedded);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bot.Startup");
+        int version;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(timeout.Token);
+            version = await Migrator.CurrentVersionAsync(connection, timeout.Token);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            LogDatabaseUnreachable(logger, exception.Message);
+            return;
+        }
+
+        if (version < required)
+        {
+            throw new StartupException(
+                $"the database schema is at version {version} and this release needs {required}: run 'Bot migrate up' first");
+        }
+
+        LogSchema(logger, version, required);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database unreachable at start-up ({Error}); serving unready until it answers")]
+    private static partial void LogDatabaseUnreachable(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schema at version {Version} (this release needs {Required})")]
+    private static partial void LogSchema(ILogger logger, int version, int required);
+}

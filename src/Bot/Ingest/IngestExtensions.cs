@@ -1,0 +1,34 @@
+using Bot.Inbox;
+using Bot.Telegram;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Ingest;
+
+public static class IngestExtensions
+{
+    public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        builder.Services.AddSingleton<IInboxStore, InboxStore>();
+        builder.Services.AddSingleton<InboxWriter>();
+        builder.Services.AddSingleton(sp => new WebhookSecret(
+            sp.GetRequiredService<IOptions<TelegramOptions>>().Value.WebhookSecret
+            ?? throw new InvalidOperationException("Telegram:WebhookSecret is missing")));
+        builder.Services.AddSingleton<WebhookEndpoint>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapWebhook(this IEndpointRouteBuilder app)
+    {
+        // In polling mode Telegram refuses to deliver to a webhook, so none is served.
+        if (app.ServiceProvider.GetRequiredService<IOptions<TelegramOptions>>().Value.Mode != UpdateMode.Webhook)
+        {
+            return app;
+        }
+
+        var endpoint = app.ServiceProvider.GetRequiredService<WebhookEndpoint>();
+        app.MapPost(IngestOptions.WebhookPath, endpoint.HandleAsync).WithName("TelegramWebhook");
+        return app;
+    }
+}

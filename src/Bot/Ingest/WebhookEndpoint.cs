@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Bot.Inbox;
+using Microsoft.Extensions.Options;
+using Telegram.Bot;
+using Telegram.Bot.Types;
+
+namespace Bot.Ingest;
+
+/// <summary>
+/// POST /telegram/webhook. Answers only after the update is durable: 200 stored or already stored,
+/// 400 malformed, 401 wrong secret, 413 too large, 415 not JSON, 503 when the database cannot take it
+/// (Telegram then retries, and the inbox key makes the retry harmless).
+/// </summary>
+public sealed partial class WebhookEndpoint(
+    InboxWriter writer, WebhookSecret secret, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
+{
+    public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
+
+    private static readonly JsonTypeInfo<Update> UpdateTypeInfo =
+        (JsonTypeInfo<Update>)JsonBotAPI.Options.GetTypeInfo(typeof(Update));
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly IngestOptions options = options.Value;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+
+        if (!secret.Matches(request.Headers[SecretHeader].ToString()))
+        {
+            await RejectAsync(response, StatusCodes.Status401Unauthorized, "wrong or missing secret token");
+            return;
+        }
+
+        if (request.ContentLength > options.MaxBodyBytes)
+        {
+            await RejectAsync(response, StatusCodes.Status413PayloadTooLarge, "body too large");
+            return;
+        }
+
+        if (!IsJson(request.ContentType))
+        {
+            await RejectAsync(response, StatusCodes.Status415UnsupportedMediaType, "expected application/json");
+            return;
+        }
+
+        var body = await ReadBodyAsync(request.BodyReader, options.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await RejectAsync(response, StatusCodes.Status413PayloadTooLarge, "body too large");
+            return;
+        }
+
+        if (!TryParse(body, out var record, out var problem))
+        {
+            LogRejected(logger, problem);
+            await RejectAsync(response, StatusCodes.Status400BadRequest, problem);
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.CommitTimeoutSeconds * 2));
+        try
+        {
+            await writer.WriteAsync(record, timeout.Token);
+            response.StatusCode = StatusCodes.Status200OK;
+        }
+        catch (InboxUnavailableException)
+        {
+            await UnavailableAsync(response);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            await UnavailableAsync(response);
+        }
+    }
+
+    internal static bool TryParse(byte[] body, out InboxRecord record, out string problem)
+    {
+        record = null!;
+        string payload;
+        try
+        {
+            payload = StrictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            problem = "body is not valid UTF-8";
+            return false;
+        }
+
+        Update? update;
+        try
+        {
+            update = JsonSerializer.Deserialize(body, UpdateTypeInfo);
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException
+                                              or FormatException or ArgumentException or OverflowException)
+        {
+            problem = "body is not a Telegram update: " + exception.GetType().Name;
+            return false;
+        }
+
+        if (update is null || update.Id <= 0)
+        {
+            problem = "body is not a Telegram update: update_id is missing";
+            return false;
+        }
+
+        try
+        {
+            record = new InboxRecord(
+                update.Id, UpdateClassifier.ChatKey(update), UpdateClassifier.Kind(update, body), payload,
+                Activity.Current?.Id);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or NullReferenceException)
+        {
+            // Parsed but not shaped like anything Telegram sends.
+            problem = "body is not a Telegram update: " + exception.GetType().Name;
+            return false;
+        }
+
+        problem = "";
+        return true;
+    }
+
+    /// <summary>The whole body, or null when it is larger than <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.End);
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (media.Charset.Length == 0 || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private static Task UnavailableAsync(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "1";
+        return RejectAsync(response, StatusCodes.Status503ServiceUnavailable, "storage unavailable, retry");
+    }
+
+    private static Task RejectAsync(HttpResponse response, int status, string reason)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(reason);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook request rejected: {Problem}")]
+    private static partial void LogRejected(ILogger logger, string problem);
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using Bot.Hosting;
+using Bot.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Migrations;
+
+/// <summary><c>Bot migrate up|down [--to VERSION]|status|create NAME</c>.</summary>
+public static class MigrateCommand
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        if (args.Length == 0)
+        {
+            throw new StartupException("usage: Bot migrate up|down [--to VERSION]|status|create NAME", ExitCodes.Usage);
+        }
+
+        if (args[0] == "create")
+        {
+            if (args.Length != 2)
+            {
+                throw new StartupException("usage: Bot migrate create NAME", ExitCodes.Usage);
+            }
+
+            foreach (var path in MigrationScaffold.Create(Directory.GetCurrentDirectory(), args[1]))
+            {
+                output.WriteLine($"created {path}");
+            }
+
+            return ExitCodes.Success;
+        }
+
+        var target = ParseTarget(args);
+        await using var dataSource = Database.CreateDataSource(LoadDatabaseOptions());
+        var migrator = new Migrator(dataSource, MigrationCatalog.Embedded, output);
+        switch (args[0])
+        {
+            case "up":
+                await migrator.UpAsync(target, cancellationToken);
+                return ExitCodes.Success;
+            case "down":
+                await migrator.DownAsync(target, cancellationToken);
+                return ExitCodes.Success;
+            case "status" when target is null:
+                var rows = await migrator.StatusAsync(cancellationToken);
+                output.WriteLine($"{"version",-8} {"name",-32} {"state",-9} applied at");
+                foreach (var row in rows)
+                {
+                    var state = row.State.ToString().ToLowerInvariant();
+                    var at = row.AppliedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
+                    output.WriteLine($"{row.Version,-8:D4} {row.Name,-32} {state,-9} {at}");
+                }
+
+                var current = rows.Where(r => r.State != MigrationState.Pending).Select(r => r.Version).DefaultIfEmpty(0).Max();
+                output.WriteLine($"schema at version {current}; this release needs {migrator.LatestVersion}");
+                return ExitCodes.Success;
+            default:
+                throw new StartupException("usage: Bot migrate up|down [--to VERSION]|status|create NAME", ExitCodes.Usage);
+        }
+    }
+
+    private static int? ParseTarget(string[] args)
+    {
+        if (args.Length == 1)
+        {
+            return null;
+        }
+
+        if (args.Length == 3 && args[1] == "--to" && int.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out var to))
+        {
+            return to;
+        }
+
+        throw new StartupException($"usage: Bot migrate {args[0]} [--to VERSION] (VERSION is a whole number)", ExitCodes.Usage);
+    }
+
+    private static DatabaseOptions LoadDatabaseOptions()
+    {
+        var configuration = BotConfiguration.BuildForCommand([]);
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var result = new DatabaseOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), result.Failures);
+        }
+
+        return options;
+    }
+}
+
+/// <summary>Writes the next numbered up/down pair into the source tree's migrations folder.</summary>
+public static partial class MigrationScaffold
+{
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex ValidName();
+
+    public static IReadOnlyList<string> Create(string startDirectory, string name)
+    {
+        if (!ValidName().IsMatch(name))
+        {
+            throw new StartupException("a migration name is lower case letters, digits and underscores, starting with a letter", ExitCodes.Usage);
+        }
+
+        var folder = FindFolder(startDirectory)
+            ?? throw new StartupException("no src/Bot/Migrations/Sql above the current directory: run migrate create inside the source tree", ExitCodes.Usage);
+        var existing = Directory.GetFiles(folder, "*.sql").Select(Path.GetFileName)
+            .Select(f => (f ?? "").Split('_')[0])
+            .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0);
+        var version = existing.DefaultIfEmpty(0).Max() + 1;
+        var stem = Path.Combine(folder, $"{version:D4}_{name}");
+        var up = stem + ".up.sql";
+        var down = stem + ".down.sql";
+        File.WriteAllText(up,
+            $"""
+            -- {version:D4} {name}: expand only (add, never drop or rename what the previous release reads).
+            -- Put "-- migrate:no-transaction" on the first line for a single CREATE INDEX CONCURRENTLY.
+
+            """);
+        File.WriteAllText(down, $"-- Reverts {version:D4} {name}.\n");
+        return [up, down];
+    }
+
+    private static string? FindFolder(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "Bot", "Migrations", "Sql");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,256 @@
+using Npgsql;
+
+namespace Bot.Migrations;
+
+public enum MigrationState
+{
+    Applied,
+    Pending,
+    /// <summary>Applied in the database but not known to this binary (a newer release applied it).</summary>
+    Unknown,
+    /// <summary>Applied, but the script in this binary differs from the one that ran.</summary>
+    Modified,
+}
+
+public sealed record MigrationStatus(int Version, string Name, MigrationState State, DateTimeOffset? AppliedAt);
+
+/// <summary>
+/// Applies and reverts the embedded migrations. Every run holds a session advisory lock, so concurrent runs
+/// (two pods, a hook Job and a developer) queue up instead of racing; each migration commits on its own
+/// together with its row in <c>schema_migrations</c>.
+/// </summary>
+public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, TextWriter log)
+{
+    // Derived from the text "bot.schema_migrations"; fixed forever so old and new releases share the lock.
+    private const long LockKey = 0x626F745F6D696772;
+
+    public int LatestVersion => MigrationCatalog.LatestVersion(migrations);
+
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The highest applied version, or 0 for an empty database. Needs no lock.</summary>
+    public static async Task<int> CurrentVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
+            connection);
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt32(result, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<int> UpAsync(int? target, CancellationToken cancellationToken)
+    {
+        var to = target ?? LatestVersion;
+        if (to < 0 || to > LatestVersion)
+        {
+            throw new MigrationException($"no migration {to}: this binary knows versions 1 to {LatestVersion}");
+        }
+
+        await using var connection = await LockedConnectionAsync(cancellationToken);
+        try
+        {
+            var applied = await AppliedAsync(connection, cancellationToken);
+            CheckChecksums(applied);
+            var count = 0;
+            foreach (var migration in migrations.Where(m => m.Version <= to && !applied.ContainsKey(m.Version)))
+            {
+                log.WriteLine($"applying {migration.Version:D4}_{migration.Name}");
+                await RunAsync(connection, migration.Up, migration.UpInTransaction,
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    [
+                        new NpgsqlParameter<int> { TypedValue = migration.Version },
+                        new NpgsqlParameter<string> { TypedValue = migration.Name },
+                        new NpgsqlParameter<string> { TypedValue = migration.Checksum },
+                    ],
+                    cancellationToken);
+                count++;
+            }
+
+            var version = await CurrentVersionAsync(connection, cancellationToken);
+            log.WriteLine(count == 0 ? $"schema is up to date at version {version}" : $"applied {count}, schema at version {version}");
+            return version;
+        }
+        finally
+        {
+            await UnlockAsync(connection);
+        }
+    }
+
+    /// <summary>Reverts down to <paramref name="target"/> (the previous version when null).</summary>
+    public async Task<int> DownAsync(int? target, CancellationToken cancellationToken)
+    {
+        await using var connection = await LockedConnectionAsync(cancellationToken);
+        try
+        {
+            var applied = await AppliedAsync(connection, cancellationToken);
+            var current = applied.Count == 0 ? 0 : applied.Keys.Max();
+            var to = target ?? Math.Max(0, current - 1);
+            if (to < 0)
+            {
+                throw new MigrationException("--to must be 0 or more");
+            }
+
+            var known = migrations.ToDictionary(m => m.Version);
+            var toRevert = applied.Keys.Where(v => v > to).OrderDescending().ToList();
+            var unknown = toRevert.Where(v => !known.ContainsKey(v)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new MigrationException(
+                    $"version {unknown[0]} is applied but this binary does not know it; revert it with the release that added it");
+            }
+
+            CheckChecksums(applied);
+            foreach (var version in toRevert)
+            {
+                var migration = known[version];
+                log.WriteLine($"reverting {migration.Version:D4}_{migration.Name}");
+                await RunAsync(connection, migration.Down, migration.DownInTransaction,
+                    "DELETE FROM schema_migrations WHERE version = $1",
+                    [new NpgsqlParameter<int> { TypedValue = migration.Version }],
+                    cancellationToken);
+            }
+
+            var now = await CurrentVersionAsync(connection, cancellationToken);
+            log.WriteLine(toRevert.Count == 0 ? $"nothing to revert, schema at version {now}" : $"reverted {toRevert.Count}, schema at version {now}");
+            return now;
+        }
+        finally
+        {
+            await UnlockAsync(connection);
+        }
+    }
+
+    public async Task<IReadOnlyList<MigrationStatus>> StatusAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var applied = await AppliedAsync(connection, cancellationToken, createTable: false);
+        var rows = new List<MigrationStatus>();
+        foreach (var migration in migrations)
+        {
+            if (applied.TryGetValue(migration.Version, out var row))
+            {
+                var state = row.Checksum == migration.Checksum ? MigrationState.Applied : MigrationState.Modified;
+                rows.Add(new MigrationStatus(migration.Version, migration.Name, state, row.AppliedAt));
+            }
+            else
+            {
+                rows.Add(new MigrationStatus(migration.Version, migration.Name, MigrationState.Pending, null));
+            }
+        }
+
+        foreach (var (version, row) in applied.Where(a => migrations.All(m => m.Version != a.Key)))
+        {
+            rows.Add(new MigrationStatus(version, row.Name, MigrationState.Unknown, row.AppliedAt));
+        }
+
+        return rows.OrderBy(r => r.Version).ToList();
+    }
+
+    private void CheckChecksums(Dictionary<int, AppliedRow> applied)
+    {
+        foreach (var migration in migrations)
+        {
+            if (applied.TryGetValue(migration.Version, out var row) && row.Checksum != migration.Checksum)
+            {
+                throw new MigrationException(
+                    $"migration {migration.Version:D4}_{migration.Name} was changed after it was applied; add a new migration instead of editing an applied one");
+            }
+        }
+    }
+
+    private async Task<NpgsqlConnection> LockedConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
+            {
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
+                command.CommandTimeout = (int)Math.Ceiling(LockTimeout.TotalSeconds);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var command = new NpgsqlCommand(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    integer     PRIMARY KEY,
+                    name       text        NOT NULL,
+                    checksum   text        NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, connection))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task UnlockAsync(NpgsqlConnection connection)
+    {
+        // Closing the session releases the lock too; unlocking first lets a pooled connection be reused cleanly.
+        if (connection.State == System.Data.ConnectionState.Open)
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task RunAsync(
+        NpgsqlConnection connection, string script, bool inTransaction, string bookkeeping,
+        NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        await using var transaction = inTransaction ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        await using (var command = new NpgsqlCommand(script, connection, transaction))
+        {
+            // Schema changes may take longer than an ordinary statement.
+            command.CommandTimeout = 0;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var command = new NpgsqlCommand(bookkeeping, connection, transaction))
+        {
+            command.Parameters.AddRange(parameters);
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<Dictionary<int, AppliedRow>> AppliedAsync(
+        NpgsqlConnection connection, CancellationToken cancellationToken, bool createTable = true)
+    {
+        var result = new Dictionary<int, AppliedRow>();
+        if (!createTable)
+        {
+            await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection);
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return result;
+            }
+        }
+
+        await using var command = new NpgsqlCommand("SELECT version, name, checksum, applied_at FROM schema_migrations", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[reader.GetInt32(0)] = new AppliedRow(reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+        }
+
+        return result;
+    }
+
+    private sealed record AppliedRow(string Name, string Checksum, DateTimeOffset AppliedAt);
+}
+
+public sealed class MigrationException(string message) : Exception(message);

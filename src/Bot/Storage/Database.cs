@@ -1,0 +1,64 @@
+using Bot.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Storage;
+
+/// <summary>Builds the one <see cref="NpgsqlDataSource"/> of the process from <see cref="DatabaseOptions"/>.</summary>
+public static class Database
+{
+    public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        var builder = new NpgsqlDataSourceBuilder(BuildConnectionString(options));
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        return builder.Build();
+    }
+
+    public static string BuildConnectionString(DatabaseOptions options)
+    {
+        NpgsqlConnectionStringBuilder csb;
+        try
+        {
+            csb = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        }
+        catch (ArgumentException)
+        {
+            // The parser's message may quote the string, which may hold a password: say only where to look.
+            throw new StartupException(
+                "configuration error: Database:ConnectionString is not a valid PostgreSQL connection string (check key names and quoting)",
+                ExitCodes.Configuration);
+        }
+
+        if (!string.IsNullOrEmpty(options.Password))
+        {
+            csb.Password = options.Password;
+        }
+
+        if (string.IsNullOrEmpty(csb.ApplicationName))
+        {
+            csb.ApplicationName = "bot";
+        }
+
+        // The hot statements (inbox insert and claim) are few and fixed: let Npgsql prepare them.
+        if (csb.MaxAutoPrepare == 0)
+        {
+            csb.MaxAutoPrepare = 32;
+        }
+
+        csb.CommandTimeout = options.CommandTimeoutSeconds;
+        return csb.ConnectionString;
+    }
+
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+        builder.Services.AddSingleton(sp => CreateDataSource(
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        return builder;
+    }
+}
