@@ -75,6 +75,12 @@ public static class Cli
         {
             return Fail("cancelled", ExitCodes.Failure);
         }
+        catch (Exception exception)
+        {
+            // Unexpected: the stack for whoever debugs it, then the one-line reason last.
+            Console.Error.WriteLine(exception.ToString());
+            return Fail($"unexpected error: {exception.GetType().Name}: {exception.Message}", ExitCodes.Failure);
+        }
     }
 
     /// <summary>Writes the one-line reason; messages never carry setting values, only their names.</summary>

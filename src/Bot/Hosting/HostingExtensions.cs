@@ -11,7 +11,7 @@ public static class HostingExtensions
     {
         builder.Services.AddOptions<HostingOptions>().BindConfiguration(HostingOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
-        builder.Services.AddSingleton<IValidateOptions<HostingOptions>, DistinctPortsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<HostingOptions>, HostingRulesValidator>();
         builder.Services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
 
@@ -35,8 +35,15 @@ public static class HostingExtensions
         return builder;
     }
 
+    // Kestrel is configured while the app is built, before the options are validated: a bad value is left
+    // for the validators to report together with every other bad setting, instead of crashing here.
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string address, int port)
     {
+        if (port is < IPEndPoint.MinPort + 1 or > IPEndPoint.MaxPort)
+        {
+            return;
+        }
+
         if (address == "*")
         {
             kestrel.ListenAnyIP(port);
@@ -44,10 +51,6 @@ public static class HostingExtensions
         else if (IPAddress.TryParse(address, out var ip))
         {
             kestrel.Listen(ip, port);
-        }
-        else
-        {
-            throw new StartupException($"configuration error: Hosting:BindAddress must be * or an IP address", ExitCodes.Configuration);
         }
     }
 

@@ -39,10 +39,21 @@ public sealed partial class HostingOptionsValidator : IValidateOptions<HostingOp
 [OptionsValidator]
 public sealed partial class ShutdownOptionsValidator : IValidateOptions<ShutdownOptions>;
 
-public sealed class DistinctPortsValidator : IValidateOptions<HostingOptions>
+public sealed class HostingRulesValidator : IValidateOptions<HostingOptions>
 {
-    public ValidateOptionsResult Validate(string? name, HostingOptions options) =>
-        options.PublicPort == options.InternalPort
-            ? ValidateOptionsResult.Fail("Hosting:PublicPort and Hosting:InternalPort must differ")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, HostingOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PublicPort == options.InternalPort)
+        {
+            failures.Add("Hosting:PublicPort and Hosting:InternalPort must differ");
+        }
+
+        if (options.BindAddress != "*" && !System.Net.IPAddress.TryParse(options.BindAddress, out _))
+        {
+            failures.Add("Hosting:BindAddress must be * or an IP address");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

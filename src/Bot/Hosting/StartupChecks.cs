@@ -25,7 +25,7 @@ public static partial class StartupChecks
             await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(timeout.Token);
             version = await Migrator.CurrentVersionAsync(connection, timeout.Token);
         }
-        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception exception) when (exception is NpgsqlException and not PostgresException or OperationCanceledException or TimeoutException)
         {
             LogDatabaseUnreachable(logger, exception.Message);
             return;

@@ -3,10 +3,9 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Bot.Inbox;
 using Microsoft.Extensions.Options;
-using Telegram.Bot;
+using Bot.Telegram;
 using Telegram.Bot.Types;
 
 namespace Bot.Ingest;
@@ -20,9 +19,6 @@ public sealed partial class WebhookEndpoint(
     InboxWriter writer, WebhookSecret secret, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
 {
     public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
-
-    private static readonly JsonTypeInfo<Update> UpdateTypeInfo =
-        (JsonTypeInfo<Update>)JsonBotAPI.Options.GetTypeInfo(typeof(Update));
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -99,7 +95,7 @@ public sealed partial class WebhookEndpoint(
         Update? update;
         try
         {
-            update = JsonSerializer.Deserialize(body, UpdateTypeInfo);
+            update = JsonSerializer.Deserialize(body, TelegramJson.Update);
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException
                                               or FormatException or ArgumentException or OverflowException)

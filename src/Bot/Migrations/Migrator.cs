@@ -31,11 +31,13 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
     /// <summary>The highest applied version, or 0 for an empty database. Needs no lock.</summary>
     public static async Task<int> CurrentVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
-            connection);
-        var result = await command.ExecuteScalarAsync(cancellationToken);
-        return Convert.ToInt32(result, System.Globalization.CultureInfo.InvariantCulture);
+        if (!await TableExistsAsync(connection, cancellationToken))
+        {
+            return 0;
+        }
+
+        await using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_migrations", connection);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<int> UpAsync(int? target, CancellationToken cancellationToken)
@@ -231,13 +233,9 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         NpgsqlConnection connection, CancellationToken cancellationToken, bool createTable = true)
     {
         var result = new Dictionary<int, AppliedRow>();
-        if (!createTable)
+        if (!createTable && !await TableExistsAsync(connection, cancellationToken))
         {
-            await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection);
-            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return result;
-            }
+            return result;
         }
 
         await using var command = new NpgsqlCommand("SELECT version, name, checksum, applied_at FROM schema_migrations", connection);
@@ -248,6 +246,14 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         }
 
         return result;
+    }
+
+    // Asked apart from the query that reads it: PostgreSQL plans a whole statement before running it, so a
+    // statement that names a missing table fails even behind a CASE.
+    private static async Task<bool> TableExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection);
+        return (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private sealed record AppliedRow(string Name, string Checksum, DateTimeOffset AppliedAt);

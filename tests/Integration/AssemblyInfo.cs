@@ -1,0 +1,3 @@
+using Bot.Tests.Integration.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(SharedPostgres))]

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Bot.Tests.Integration.Infrastructure;
+
+/// <summary>The Bot executable as a child process, with its output captured.</summary>
+public sealed partial class BotProcess : IAsyncDisposable
+{
+    public const string BotToken = "123456789:TEST-token_for-integration-tests-only";
+    public const string WebhookSecret = "integration-test-webhook-secret";
+
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> output = new();
+
+    private BotProcess(Process process, int publicPort, int internalPort)
+    {
+        this.process = process;
+        PublicPort = publicPort;
+        InternalPort = internalPort;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int PublicPort { get; }
+
+    public int InternalPort { get; }
+
+    public Uri WebhookUri => new($"http://127.0.0.1:{PublicPort}/telegram/webhook");
+
+    public Uri InternalUri => new($"http://127.0.0.1:{InternalPort}/");
+
+    public string Output => string.Join('\n', output);
+
+    public bool HasExited => process.HasExited;
+
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>Settings for a bot that serves on loopback against <paramref name="connectionString"/>.</summary>
+    public static Dictionary<string, string?> Settings(string connectionString) => new()
+    {
+        ["Database__ConnectionString"] = connectionString,
+        ["Telegram__BotToken"] = BotToken,
+        ["Telegram__WebhookSecret"] = WebhookSecret,
+        ["Hosting__BindAddress"] = "127.0.0.1",
+        ["Shutdown__DrainDelaySeconds"] = "0",
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["Secrets__Directory"] = "/nonexistent",
+        ["Config__Directory"] = "/nonexistent",
+    };
+
+    public static BotProcess Start(IDictionary<string, string?> settings, params string[] args)
+    {
+        var publicPort = FreePort();
+        var internalPort = FreePort();
+        var info = Info(settings, args);
+        info.Environment["Hosting__PublicPort"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Hosting__InternalPort"] = internalPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new BotProcess(Process.Start(info)!, publicPort, internalPort);
+    }
+
+    /// <summary>Runs a command (migrate ..., or serve expected to fail) to its end.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+        IDictionary<string, string?> settings, TimeSpan timeout, params string[] args)
+    {
+        using var process = Process.Start(Info(settings, args))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Bot {string.Join(' ', args)} did not finish in {timeout}: {await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"Bot exited with {process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri(InternalUri, "readyz"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Bot not ready in time:\n{Output}");
+    }
+
+    /// <summary>SIGTERM, as Kubernetes sends it.</summary>
+    public void Terminate() => _ = Kill(process.Id, 15);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private static ProcessStartInfo Info(IDictionary<string, string?> settings, string[] args)
+    {
+        var info = new ProcessStartInfo(Repo.BotBinary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // Only what the test says: nothing from the developer's own environment leaks in.
+        foreach (var key in info.Environment.Keys.Where(IsBotSetting).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
+    }
+
+    private static bool IsBotSetting(string key) =>
+        key.Contains("__", StringComparison.Ordinal) || key.EndsWith("_ENVIRONMENT", StringComparison.Ordinal);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+}
