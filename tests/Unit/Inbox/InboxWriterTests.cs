@@ -94,8 +94,8 @@ public sealed class InboxWriterTests
 
         await writer.DisposeAsync();
 
-        Assert.All(writes, w => Assert.True(w.IsCompletedSuccessfully));
         Assert.Equal(50, store.Rows.Count);
+        Assert.All(await Task.WhenAll(writes), r => Assert.Equal(InboxWriteResult.Stored, r));
         await Assert.ThrowsAsync<InboxUnavailableException>(() => writer.WriteAsync(Record(99), default));
     }
 

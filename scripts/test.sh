@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line "N passed, N failed" over all of them.
+#   scripts/test.sh           unit tests; Native AOT publish; integration tests against the published binary;
+#                             delivery checks (chart, pipeline, Terraform, backup drill) when present
+#   scripts/test.sh --quick   unit and integration tests against the JIT build, no publish, no delivery checks
+# PostgreSQL clusters are started by the tests themselves (scripts/pg.sh) from the machine's server binaries.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+results=artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+passed=0
+failed=0
+
+# Adds a suite's counts from its TRX file; a suite that produced none counts as one failure.
+count_trx() {
+  local trx="$results/$1.trx" p f
+  if [[ ! -f "$trx" ]]; then
+    echo "test: suite $1 produced no results" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  read -r p f < <(grep -o '<Counters [^>]*' "$trx" | awk '{
+    p = 0; f = 0
+    for (i = 2; i <= NF; i++) {
+      split($i, kv, "="); gsub(/"/, "", kv[2])
+      if (kv[1] == "passed") p = kv[2]
+      if (kv[1] ~ /^(failed|error|timeout|aborted)$/) f += kv[2]
+    }
+    print p, f }')
+  echo "test: $1: $p passed, $f failed"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+run_suite() {
+  local name=$1 project=$2
+  dotnet test "$project" -c Release --no-build \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --results-directory "$results"
+  count_trx "$name"
+}
+
+echo "test: building"
+if ! dotnet build Bot.sln -c Release -v quiet -nologo; then
+  echo "test: build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+run_suite unit tests/Unit
+
+if [[ "$quick" == false ]]; then
+  echo "test: publishing the Native AOT binary"
+  if scripts/publish.sh artifacts/publish; then
+    export BOT_BINARY=$PWD/artifacts/publish/Bot
+    echo "test: integration tests run against $BOT_BINARY"
+  else
+    echo "test: AOT publish failed" >&2
+    failed=$((failed + 1))
+  fi
+fi
+
+if [[ "$quick" == true || -n "${BOT_BINARY:-}" ]]; then
+  run_suite integration tests/Integration
+fi
+
+if [[ "$quick" == false && -x tests/Delivery/run.sh ]]; then
+  echo "test: delivery checks"
+  delivery_log="$results/delivery.log"
+  tests/Delivery/run.sh 2>&1 | tee "$delivery_log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$delivery_log" | tail -n 1)
+  if [[ -n "$line" ]]; then
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+  else
+    echo "test: delivery checks printed no summary" >&2
+    failed=$((failed + 1))
+  fi
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
