@@ -24,6 +24,19 @@ public sealed class WebhookIngestTests(SharedPostgres postgres) : IAsyncLifetime
         Assert.Equal(1, await bot.ScalarAsync("SELECT count(*) FROM inbox WHERE update_id = 1001 AND payload::jsonb -> 'message' ->> 'text' = 'hello' AND trace_context LIKE '00-%'"));
     }
 
+    [Theory]
+    [InlineData("my_chat_member", -5L, """{"update_id":8101,"my_chat_member":{"chat":{"id":-5,"type":"group","title":"G"},"from":{"id":7,"is_bot":false,"first_name":"A"},"date":1,"old_chat_member":{"status":"left","user":{"id":9,"is_bot":true,"first_name":"B"}},"new_chat_member":{"status":"administrator","user":{"id":9,"is_bot":true,"first_name":"B"},"can_be_edited":false,"is_anonymous":false,"can_manage_chat":true,"can_delete_messages":true,"can_manage_video_chats":true,"can_restrict_members":true,"can_promote_members":false,"can_change_info":true,"can_invite_users":true}}}""")]
+    [InlineData("message", 42L, """{"update_id":8102,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"text":"/start ref_1","entities":[{"type":"bot_command","offset":0,"length":6}],"reply_markup":{"inline_keyboard":[[{"text":"Yes","callback_data":"y"},{"text":"Site","url":"https://example.com"}]]}}}""")]
+    [InlineData("callback_query", 42L, """{"update_id":8103,"callback_query":{"id":"1","from":{"id":42,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"y","message":{"message_id":5,"date":1,"chat":{"id":42,"type":"private"},"text":"Q?","reply_markup":{"inline_keyboard":[[{"text":"Yes","callback_data":"y"}]]}}}}""")]
+    [InlineData("message", -100L, """{"update_id":8104,"message":{"message_id":2,"date":1,"chat":{"id":-100,"type":"supergroup","title":"S"},"from":{"id":3,"is_bot":false,"first_name":"C"},"photo":[{"file_id":"f","file_unique_id":"u","width":1,"height":1}],"caption":"c","reply_to_message":{"message_id":1,"date":1,"chat":{"id":-100,"type":"supergroup"}}}}""")]
+    public async Task Updates_with_polymorphic_members_and_keyboards_are_parsed_and_stored(string kind, long chat, string body)
+    {
+        using var response = await Http.SendAsync(Updates.Post(bot.Process.WebhookUri, body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, await bot.ScalarAsync($"SELECT count(*) FROM inbox WHERE kind = '{kind}' AND chat_id = {chat}"));
+    }
+
     [Fact]
     public async Task A_redelivered_update_is_acknowledged_and_stored_once()
     {
