@@ -10,7 +10,8 @@ static async Task<int> ServeAsync(string[] args)
 {
     var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
     {
-        Args = args,
+        // The built-in appsettings files are part of the image and never change: no file watchers for them.
+        Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
         ContentRootPath = AppContext.BaseDirectory,
     });
     builder.Configuration.AddBotSources(args);
@@ -23,12 +24,12 @@ static async Task<int> ServeAsync(string[] args)
 
     await using var app = builder.Build();
     app.ValidateOptions();
-    await app.EnsureSchemaAsync();
 
     app.UsePortGate();
     app.MapHealth();
     app.MapWebhook();
 
-    await app.RunAsync();
+    await app.StartCheckedAsync();
+    await app.WaitForShutdownAsync();
     return ExitCodes.Success;
 }

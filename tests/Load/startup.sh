@@ -12,7 +12,7 @@ work=$(mktemp -d /tmp/bot-startup.XXXXXX)
 chmod 755 "$work"
 trap 'scripts/pg.sh stop "$work/pg" || true; rm -rf "$work"' EXIT
 export Database__ConnectionString
-Database__ConnectionString=$(scripts/pg.sh start "$work/pg")
+Database__ConnectionString="$(scripts/pg.sh start "$work/pg")${DB_EXTRA:-}"
 export Telegram__BotToken=123456789:startup-bench-token-not-real-xxxxxx Telegram__WebhookSecret=startup-bench-secret-0123
 export DOTNET_ENVIRONMENT=Production Shutdown__DrainDelaySeconds=0 Secrets__Directory=/nonexistent Config__Directory=/nonexistent
 artifacts/publish/Bot migrate up >/dev/null

@@ -11,6 +11,23 @@ public static partial class StartupChecks
         app.Services.GetRequiredService<IStartupValidator>().Validate();
 
     /// <summary>
+    /// Starts the server while the schema is checked; readiness stays false until both are done, and a schema
+    /// that is behind stops the process before it ever reports ready.
+    /// </summary>
+    public static async Task StartCheckedAsync(this WebApplication app)
+    {
+        var schema = app.EnsureSchemaAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        finally
+        {
+            await schema;
+        }
+    }
+
+    /// <summary>
     /// Refuses to serve on a schema older than this release needs. An unreachable database is not fatal:
     /// the process starts unready and readiness keeps checking, so a database restart does not crash-loop pods.
     /// </summary>

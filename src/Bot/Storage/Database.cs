@@ -43,6 +43,13 @@ public static class Database
             csb.ApplicationName = "bot";
         }
 
+        // GSS encryption is attempted by default, which loads the Kerberos libraries at the first connection
+        // (about 15 ms of start-up); a bot's database uses TLS. A connection string that names it keeps its choice.
+        if (options.ConnectionString!.IndexOf("gss", StringComparison.OrdinalIgnoreCase) < 0)
+        {
+            csb.GssEncryptionMode = GssEncryptionMode.Disable;
+        }
+
         // The hot statements (inbox insert and claim) are few and fixed: let Npgsql prepare them.
         if (csb.MaxAutoPrepare == 0)
         {
