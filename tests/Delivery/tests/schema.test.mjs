@@ -1,0 +1,60 @@
+// values.schema.json and the chart's own rules bite: a broken values file fails `helm lint` and
+// `helm template` with a message that says why. Each case has a passing control with the same command.
+import test from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { chartDir, deliveryDir, runHelm, sentinelDigest } from "./lib.mjs";
+
+const invalid = (name) => path.join(deliveryDir, "fixtures/invalid", name);
+const prod = ["-f", path.join(chartDir, "values-prod.yaml")];
+const digest = ["--set", `image.digest=${sentinelDigest}`];
+const schemaError = /values don't meet the specifications of the schema/;
+
+const cases = [
+  { name: "an unknown key", args: [...prod, ...digest, "-f", invalid("unknown-key.yaml")], error: /replicaCout|additional properties/i },
+  { name: "an environment outside the enum", args: [...prod, ...digest, "-f", invalid("bad-environment.yaml")], error: /environment/ },
+  { name: "a Telegram mode outside the enum", args: [...prod, ...digest, "-f", invalid("bad-mode.yaml")], error: /mode/ },
+  { name: "a malformed digest", args: [...prod, "-f", invalid("bad-digest.yaml")], error: /digest/ },
+  { name: "a tag in Production", args: [...prod, ...digest, "-f", invalid("tag-in-production.yaml")], error: /tag/ },
+  { name: "Staging without a digest", args: ["-f", path.join(chartDir, "values-staging.yaml")], error: /digest/ },
+  { name: "a writable root filesystem", args: [...prod, ...digest, "-f", invalid("writable-root.yaml")], error: /readOnlyRootFilesystem/ },
+  { name: "privilege escalation", args: [...prod, ...digest, "-f", invalid("privilege-escalation.yaml")], error: /allowPrivilegeEscalation/ },
+  { name: "a secret in appsettings.json", args: [...prod, ...digest, "-f", invalid("secret-in-config.yaml")], error: /config/ },
+];
+
+test("control: the production values with a digest pass lint and template", () => {
+  const lint = runHelm(["lint", "--strict", chartDir, ...prod, ...digest]);
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest]);
+  assert.equal(template.status, 0, template.stderr);
+});
+
+for (const { name, args, error } of cases) {
+  test(`the schema rejects ${name} (helm lint and helm template fail)`, () => {
+    const lint = runHelm(["lint", "--strict", chartDir, ...args]);
+    assert.notEqual(lint.status, 0, "helm lint passed");
+    assert.match(lint.stdout + lint.stderr, schemaError);
+    assert.match(lint.stdout + lint.stderr, error);
+    const template = runHelm(["template", "bot", chartDir, ...args]);
+    assert.notEqual(template.status, 0, "helm template passed");
+    assert.match(template.stderr, schemaError);
+  });
+}
+
+test("the chart refuses a grace period shorter than preStop + drain + shutdown timeout", () => {
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "-f", invalid("short-grace-period.yaml")]);
+  assert.notEqual(template.status, 0);
+  assert.match(template.stderr, /terminationGracePeriodSeconds \(10\) must be at least/);
+});
+
+test("the chart refuses an install with neither an existing Secret nor the secret values", () => {
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "secrets.existingSecret="]);
+  assert.notEqual(template.status, 0);
+  assert.match(template.stderr, /secrets: set secrets.existingSecret/);
+});
+
+test("the chart refuses webhook mode without a public URL", () => {
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "ingress.enabled=false"]);
+  assert.notEqual(template.status, 0);
+  assert.match(template.stderr, /webhook mode needs telegram.webhookUrl/);
+});

@@ -1,0 +1,63 @@
+// Terraform and the chart agree: each environment root feeds the module the names its values file uses,
+// namespaces match the pipeline, secrets are sensitive and the state backend is GitLab's (partial http).
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { chartDir, loadYamlFile, repoRoot } from "./lib.mjs";
+
+const read = (file) => readFileSync(path.join(repoRoot, "terraform", file), "utf8");
+const attribute = (text, name) => new RegExp(`^\\s*${name}\\s*=\\s*"([^"]*)"`, "m").exec(text)?.[1];
+const pipeline = readFileSync(path.join(repoRoot, ".gitlab-ci.yml"), "utf8");
+
+for (const env of ["dev", "staging", "prod"]) {
+  test(`${env}: the environment root matches values-${env}.yaml and the pipeline`, () => {
+    const main = read(`environments/${env}/main.tf`);
+    const values = loadYamlFile(path.join(chartDir, `values-${env}.yaml`));
+    assert.match(main, /source\s*=\s*"\.\.\/\.\.\/modules\/bot-environment"/);
+    assert.equal(attribute(main, "environment"), env);
+    const namespace = attribute(main, "namespace");
+    assert.match(pipeline, new RegExp(`DEPLOY_ENV: ${env}\\n\\s+KUBE_NAMESPACE: ${namespace}\\n`), "the pipeline deploys to the same namespace");
+    const cluster = attribute(main, "cluster_name");
+    assert.equal(attribute(main, "mode"), "cloudnativepg");
+    assert.equal(values.database.host, `${cluster}-rw`);
+    assert.equal(values.database.passwordSecret.name, `${cluster}-app`);
+    assert.equal(values.secrets.existingSecret, "bot-secrets", "the module's app_secret_name default");
+    const restoreCheckOff = /restore_check\s*=\s*false/.test(main);
+    if (values.restoreCheck?.enabled) {
+      assert.ok(!restoreCheckOff, "the values enable the restore check: the database must declare its role");
+      assert.equal(values.restoreCheck.target.passwordSecret.name, "bot-restore-check");
+      assert.equal(values.restoreCheck.target.username, "restore_check");
+    }
+    const versions = read(`environments/${env}/versions.tf`);
+    assert.match(versions, /backend "http" \{\}/, "partial http backend (GitLab-managed state)");
+  });
+}
+
+test("module variables are described, and secret ones are sensitive", () => {
+  const variables = read("modules/bot-environment/variables.tf");
+  const blocks = variables.split(/^variable /m).slice(1);
+  assert.ok(blocks.length >= 10);
+  for (const block of blocks) {
+    const name = /^"([^"]+)"/.exec(block)[1];
+    assert.match(block, /description\s*=/, `${name} has a description`);
+    if (/token|secret$|password|credentials|connection_string/.test(name) && name !== "existing_secret_name" && name !== "app_secret_name") {
+      assert.match(block, /sensitive\s*=\s*true/, `${name} is sensitive`);
+    }
+  }
+});
+
+test("providers are pinned, and the module installs the chart from this repository by digest", () => {
+  for (const file of ["modules/bot-environment/versions.tf", "environments/prod/versions.tf"]) {
+    const text = read(file);
+    for (const provider of ["hashicorp/kubernetes", "hashicorp/helm"]) {
+      assert.match(text, new RegExp(`source\\s*=\\s*"${provider}"\\s*\\n\\s*version\\s*=\\s*"~> \\d+\\.\\d+"`), `${file}: ${provider}`);
+    }
+  }
+  const main = read("modules/bot-environment/main.tf");
+  assert.match(main, /"\$\{path\.module\}\/\.\.\/\.\.\/\.\.\/charts\/bot"/);
+  assert.match(main, /name = "image\.digest", value = local\.image_digest/);
+  assert.doesNotMatch(main, /image\.tag/);
+  assert.match(main, /kind\s*=\s*"Cluster"/);
+  assert.match(main, /barmanObjectStore/);
+});
