@@ -3,6 +3,7 @@
 #   scripts/pg.sh start DIR [PORT]   initdb DIR when empty, start on PORT (a free one when omitted),
 #                                    create database "bot", print the connection string on stdout
 #   scripts/pg.sh stop DIR           stop the cluster in DIR (fast shutdown)
+#   scripts/pg.sh psql DIR [ARGS]    psql into database "bot" of the running cluster in DIR
 # initdb refuses to run as root, so as root the cluster runs as the "postgres" user.
 set -euo pipefail
 
@@ -30,9 +31,9 @@ free_port() {
 
 cmd=${1:-}
 dir=${2:-}
-[[ -n "$cmd" && -n "$dir" ]] || { echo "usage: scripts/pg.sh start|stop DIR [PORT]" >&2; exit 2; }
+[[ -n "$cmd" && -n "$dir" ]] || { echo "usage: scripts/pg.sh start|stop|psql DIR [PORT|PSQL ARGS]" >&2; exit 2; }
 bin=$(pg_bin)
-mkdir -p "$dir"
+[[ "$cmd" == start ]] && mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 case "$cmd" in
@@ -57,8 +58,12 @@ case "$cmd" in
   stop)
     if [[ -f "$dir/postmaster.pid" ]]; then as_owner "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null; fi
     ;;
+  psql)
+    [[ -f "$dir/postmaster.pid" ]] || { echo "pg.sh: no cluster running in $dir" >&2; exit 1; }
+    exec "$bin/psql" -h 127.0.0.1 -p "$(sed -n 4p "$dir/postmaster.pid")" -U postgres -d bot "${@:3}"
+    ;;
   *)
-    echo "usage: scripts/pg.sh start|stop DIR [PORT]" >&2
+    echo "usage: scripts/pg.sh start|stop|psql DIR [PORT|PSQL ARGS]" >&2
     exit 2
     ;;
 esac

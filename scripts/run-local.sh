@@ -23,7 +23,7 @@ run-local: no Telegram__BotToken, so the bot runs offline. Send it an update:
   curl -i -H 'X-Telegram-Bot-Api-Secret-Token: $Telegram__WebhookSecret' -H 'Content-Type: application/json' \\
     -d '{"update_id":1,"message":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"},"text":"/start"}}' \\
     http://127.0.0.1:8080/telegram/webhook
-  psql '$(echo "$Database__ConnectionString" | sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Database=/dbname=/')' -c 'select update_id, kind, state from inbox'
+  scripts/pg.sh psql .data/pg -c 'select update_id, kind, state from inbox'   (with a cluster in .data/pg)
 MSG
 fi
 

@@ -5,7 +5,7 @@
 #   scripts/test.sh --quick   unit and integration tests against the JIT build, no publish, no delivery checks
 # PostgreSQL clusters are started by the tests themselves (scripts/pg.sh) from the machine's server binaries.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 quick=false
@@ -40,7 +40,8 @@ count_trx() {
 run_suite() {
   local name=$1 project=$2
   dotnet test "$project" -c Release --no-build \
-    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --results-directory "$results"
+    --logger "trx;LogFileName=$name.trx" --logger "junit;LogFilePath=$PWD/$results/$name.xml" \
+    --logger "console;verbosity=minimal" --results-directory "$results"
   count_trx "$name"
 }
 

@@ -38,7 +38,7 @@ app_pid=${app_pid:-$pid}
 rss() { awk -v k="$1" '$1 == k":" { printf "%.1f MiB", $2 / 1024 }' "/proc/$app_pid/status"; }
 idle_rss=$(rss VmRSS)
 
-psql_count() { /usr/lib/postgresql/*/bin/psql "$(echo "$Database__ConnectionString" | sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Database=/dbname=/')" -Atc "SELECT count(*) FROM inbox"; }
+psql_count() { scripts/pg.sh psql "$work/pg" -Atc "SELECT count(*) FROM inbox"; }
 
 echo "warm-up 5 s"
 ID_BASE=9000000000 wrk -t1 -c"$connections" -d5s -s tests/Load/wrk/ingest.lua http://127.0.0.1:8080 >/dev/null
