@@ -40,7 +40,7 @@ count_trx() {
 run_suite() {
   local name=$1 project=$2
   dotnet test "$project" -c Release --no-build \
-    --logger "trx;LogFileName=$name.trx" --logger "junit;LogFilePath=$PWD/$results/$name.xml" \
+    --logger "trx;LogFileName=$name.trx" \
     --logger "console;verbosity=minimal" --results-directory "$results"
   count_trx "$name"
 }
