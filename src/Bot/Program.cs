@@ -1,6 +1,7 @@
 using Bot.Health;
 using Bot.Hosting;
 using Bot.Ingest;
+using Bot.Processing;
 using Bot.Storage;
 using Bot.Telegram;
 
@@ -21,6 +22,8 @@ static async Task<int> ServeAsync(string[] args)
     builder.AddStorage();
     builder.AddTelegramOptions();
     builder.AddIngest();
+    builder.AddProcessing();
+    builder.AddLeaderSingletons();
 
     await using var app = builder.Build();
     app.ValidateOptions();

@@ -40,8 +40,11 @@ public static class Cli
                     }
 
                 case "webhook":
-                    // The Bot API client arrives with update processing; until then the chart's hook has nothing to call.
-                    return Fail("Bot webhook: not available in this release yet", ExitCodes.Usage);
+                    using (var cancellation = CancelOnSignal())
+                    {
+                        return await Bot.Telegram.WebhookCommand.RunAsync(rest, Console.Out, cancellation.Token);
+                    }
+
                 case "help" or "--help" or "-h":
                     Console.Out.WriteLine(Usage);
                     return ExitCodes.Success;

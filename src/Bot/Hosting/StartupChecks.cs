@@ -21,9 +21,21 @@ public static partial class StartupChecks
         {
             await app.StartAsync();
         }
-        finally
+        catch
+        {
+            await schema.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        try
         {
             await schema;
+        }
+        catch
+        {
+            // Workers started beside the check; stop them before reporting, or the process would linger.
+            await app.StopAsync(TimeSpan.FromSeconds(5));
+            throw;
         }
     }
 

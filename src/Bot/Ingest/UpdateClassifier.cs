@@ -10,6 +10,11 @@ public static class UpdateClassifier
     private static readonly Dictionary<UpdateType, string> KindNames =
         Enum.GetValues<UpdateType>().ToDictionary(t => t, t => ToSnakeCase(t.ToString()));
 
+    public static bool IsKnownKind(string kind) => KindNames.ContainsValue(kind) && kind != "unknown";
+
+    /// <summary>The library's enum for one of Telegram's update kind names (see <see cref="IsKnownKind"/>).</summary>
+    public static UpdateType ToUpdateType(string kind) => KindNames.First(p => p.Value == kind).Key;
+
     /// <summary>Telegram's own name for the update's field ("message", "chat_join_request", ...).</summary>
     public static string Kind(Update update, ReadOnlySpan<byte> json) =>
         update.Type == UpdateType.Unknown ? UnknownKind(json) : KindNames[update.Type];

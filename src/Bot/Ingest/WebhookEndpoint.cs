@@ -20,8 +20,6 @@ public sealed partial class WebhookEndpoint(
 {
     public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly IngestOptions options = options.Value;
 
     public async Task HandleAsync(HttpContext context)
@@ -54,7 +52,7 @@ public sealed partial class WebhookEndpoint(
             return;
         }
 
-        if (!TryParse(body, out var record, out var problem))
+        if (!UpdateParser.TryParse(body, out var record, out var problem))
         {
             LogRejected(logger, problem);
             await RejectAsync(response, StatusCodes.Status400BadRequest, problem);
@@ -76,55 +74,6 @@ public sealed partial class WebhookEndpoint(
         {
             await UnavailableAsync(response);
         }
-    }
-
-    internal static bool TryParse(byte[] body, out InboxRecord record, out string problem)
-    {
-        record = null!;
-        string payload;
-        try
-        {
-            payload = StrictUtf8.GetString(body);
-        }
-        catch (DecoderFallbackException)
-        {
-            problem = "body is not valid UTF-8";
-            return false;
-        }
-
-        Update? update;
-        try
-        {
-            update = JsonSerializer.Deserialize(body, TelegramJson.Update);
-        }
-        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException
-                                              or FormatException or ArgumentException or OverflowException)
-        {
-            problem = "body is not a Telegram update: " + exception.GetType().Name;
-            return false;
-        }
-
-        if (update is null || update.Id <= 0)
-        {
-            problem = "body is not a Telegram update: update_id is missing";
-            return false;
-        }
-
-        try
-        {
-            record = new InboxRecord(
-                update.Id, UpdateClassifier.ChatKey(update), UpdateClassifier.Kind(update, body), payload,
-                Activity.Current?.Id);
-        }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException or NullReferenceException)
-        {
-            // Parsed but not shaped like anything Telegram sends.
-            problem = "body is not a Telegram update: " + exception.GetType().Name;
-            return false;
-        }
-
-        problem = "";
-        return true;
     }
 
     /// <summary>The whole body, or null when it is larger than <paramref name="limit"/>.</summary>

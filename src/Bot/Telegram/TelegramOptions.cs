@@ -32,6 +32,17 @@ public sealed class TelegramOptions
     public string ApiBaseUrl { get; set; } = "https://api.telegram.org";
 
     public UpdateMode Mode { get; set; } = UpdateMode.Webhook;
+
+    /// <summary>The update kinds Telegram sends (setWebhook and getUpdates), comma-separated, Telegram's names.</summary>
+    [Required(ErrorMessage = "Telegram:AllowedUpdates is missing")]
+    public string AllowedUpdates { get; set; } = "message,edited_message,callback_query,chat_join_request,my_chat_member";
+
+    /// <summary>setWebhook's max_connections: how many deliveries Telegram makes at once (1-100).</summary>
+    [Range(1, 100, ErrorMessage = "Telegram:MaxConnections must be between 1 and 100")]
+    public int MaxConnections { get; set; } = 40;
+
+    public IReadOnlyList<string> AllowedUpdateKinds() =>
+        AllowedUpdates.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 [OptionsValidator]
@@ -42,12 +53,18 @@ public sealed class TelegramModeValidator : IValidateOptions<TelegramOptions>
 {
     public ValidateOptionsResult Validate(string? name, TelegramOptions options)
     {
+        var failures = new List<string>();
         if (options.Mode == UpdateMode.Webhook && string.IsNullOrEmpty(options.WebhookSecret))
         {
-            return ValidateOptionsResult.Fail(
-                "Telegram:WebhookSecret is missing; webhook mode needs it (set Telegram__WebhookSecret or the secret file Telegram__WebhookSecret)");
+            failures.Add("Telegram:WebhookSecret is missing; webhook mode needs it (set Telegram__WebhookSecret or the secret file Telegram__WebhookSecret)");
         }
 
-        return ValidateOptionsResult.Success;
+        var unknown = options.AllowedUpdateKinds().Where(k => !Bot.Ingest.UpdateClassifier.IsKnownKind(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            failures.Add($"Telegram:AllowedUpdates names unknown update kinds: {string.Join(", ", unknown)}");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -51,6 +51,8 @@ public sealed partial class BotProcess : IAsyncDisposable
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["Secrets__Directory"] = "/nonexistent",
         ["Config__Directory"] = "/nonexistent",
+        // Nothing listens there: replies fail fast and stay queued. Tests that check sending use the fake Bot API.
+        ["Telegram__ApiBaseUrl"] = "http://127.0.0.1:9",
     };
 
     public static BotProcess Start(IDictionary<string, string?> settings, params string[] args)

@@ -20,7 +20,7 @@ public sealed class WebhookIngestTests(SharedPostgres postgres) : IAsyncLifetime
         using var response = await Http.SendAsync(Updates.Post(bot.Process.WebhookUri, Updates.Message(1001, 42)));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1, await bot.ScalarAsync("SELECT count(*) FROM inbox WHERE update_id = 1001 AND chat_id = 42 AND kind = 'message' AND state = 'pending'"));
+        Assert.Equal(1, await bot.ScalarAsync("SELECT count(*) FROM inbox WHERE update_id = 1001 AND chat_id = 42 AND kind = 'message'"));
         Assert.Equal(1, await bot.ScalarAsync("SELECT count(*) FROM inbox WHERE update_id = 1001 AND payload::jsonb -> 'message' ->> 'text' = 'hello' AND trace_context LIKE '00-%'"));
     }
 

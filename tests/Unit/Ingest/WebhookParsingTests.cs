@@ -10,7 +10,7 @@ public sealed class WebhookParsingTests
     {
         const string json = """{"update_id":77,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"text":"ü ✓","x_unknown":{"kept":true}}}""";
 
-        Assert.True(WebhookEndpoint.TryParse(Encoding.UTF8.GetBytes(json), out var record, out _));
+        Assert.True(UpdateParser.TryParse(Encoding.UTF8.GetBytes(json), out var record, out _));
         Assert.Equal(77, record.UpdateId);
         Assert.Equal(5, record.ChatId);
         Assert.Equal("message", record.Kind);
@@ -22,7 +22,7 @@ public sealed class WebhookParsingTests
     [InlineData(new byte[] { 0x7B, 0x22, 0x75, 0x70, 0x64, 0x61, 0x74, 0x65, 0x5F, 0x69, 0x64, 0x22, 0x3A, 0x31, 0x2C, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x22, 0x7D })]
     public void Invalid_utf8_is_refused(byte[] body)
     {
-        Assert.False(WebhookEndpoint.TryParse(body, out _, out var problem));
+        Assert.False(UpdateParser.TryParse(body, out _, out var problem));
         Assert.Contains("UTF-8", problem, StringComparison.Ordinal);
     }
 
@@ -38,7 +38,7 @@ public sealed class WebhookParsingTests
     [InlineData("{\"update_id\":1}{\"update_id\":2}")]
     public void Anything_but_an_update_with_an_id_is_refused(string json)
     {
-        Assert.False(WebhookEndpoint.TryParse(Encoding.UTF8.GetBytes(json), out _, out var problem));
+        Assert.False(UpdateParser.TryParse(Encoding.UTF8.GetBytes(json), out _, out var problem));
         Assert.StartsWith("body is not a Telegram update", problem, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,14 @@
+namespace Bot.Coordination;
+
+/// <summary>A lock only one replica holds at a time.</summary>
+public interface ILeaderLock : IAsyncDisposable
+{
+    /// <summary>Takes the lock if it is free; true when this replica now holds it.</summary>
+    Task<bool> TryAcquireAsync(CancellationToken cancellationToken);
+
+    /// <summary>Completes when the held lock is lost (connection gone, lease taken) or the token is cancelled.</summary>
+    Task WaitUntilLostAsync(CancellationToken cancellationToken);
+
+    /// <summary>Gives the lock up so another replica takes over at once.</summary>
+    Task ReleaseAsync();
+}

@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text;
+using Bot.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Coordination;
+
+/// <summary>
+/// Leadership as a PostgreSQL session advisory lock on a connection of its own: the server releases it
+/// when the session ends, so a crashed or partitioned leader loses it without help. The leader checks its
+/// session every <see cref="CoordinationOptions.RetrySeconds"/> and counts a failed check as lost.
+/// </summary>
+public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOptions<CoordinationOptions> options) : ILeaderLock
+{
+    private readonly long key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("bot.leader:" + options.Value.LeaseName)));
+    private readonly TimeSpan check = TimeSpan.FromSeconds(options.Value.RetrySeconds);
+    private NpgsqlConnection? connection;
+
+    public async Task<bool> TryAcquireAsync(CancellationToken cancellationToken)
+    {
+        await DropConnectionAsync();
+        var builder = new NpgsqlConnectionStringBuilder(Database.BuildConnectionString(database.Value))
+        {
+            // The lock lives and dies with this session; a pool would hand the session to someone else.
+            Pooling = false,
+            KeepAlive = 5,
+            Timeout = 5,
+            CommandTimeout = 5,
+        };
+        var candidate = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await candidate.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", candidate);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                connection = candidate;
+                return true;
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        {
+        }
+
+        await candidate.DisposeAsync();
+        return false;
+    }
+
+    public async Task WaitUntilLostAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && connection is not null)
+        {
+            await Task.Delay(check, cancellationToken);
+            try
+            {
+                // Still our session, and the lock still ours (an administrator may have terminated it).
+                await using var command = new NpgsqlCommand(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted", connection);
+                if (await command.ExecuteScalarAsync(cancellationToken) is not > 0L)
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task ReleaseAsync()
+    {
+        if (connection is { State: System.Data.ConnectionState.Open })
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                // Closing the session below releases it as well.
+            }
+        }
+
+        await DropConnectionAsync();
+    }
+
+    public ValueTask DisposeAsync() => new(ReleaseAsync());
+
+    private async Task DropConnectionAsync()
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+            connection = null;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using Bot.Coordination;
+using Bot.Hosting;
+using Bot.Processing;
+using Bot.Telegram;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Telegram.Bot.Exceptions;
+
+namespace Bot.Outbox;
+
+/// <summary>
+/// Drains the outbox on the leader: each chat's oldest unfinished message, interactive before bulk, within
+/// Telegram's limits (<see cref="SendLimiter"/>). A row is marked 'sending' before its call and settled after
+/// it, so a crash can repeat only the one call that was in flight (delivery is at least once).
+/// </summary>
+public sealed partial class OutboxSender(
+    NpgsqlDataSource dataSource, TelegramClients telegram, WorkSignals signals, IOptions<SenderOptions> options,
+    SecretRedactor redactor, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    private readonly SenderOptions options = options.Value;
+
+    public string Name => "sender";
+
+    public async Task RunAsync(CancellationToken leadership)
+    {
+        // Calls the previous leader had in flight have an unknown outcome: send them again.
+        await ExecuteAsync("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", leadership);
+        var limiter = new SendLimiter(options, time);
+        var inFlight = new Dictionary<long, Task>();
+        var outcomes = new ConcurrentQueue<(long ChatId, TimeSpan? RetryAfter)>();
+        using var completed = new Signal();
+        try
+        {
+            while (!leadership.IsCancellationRequested)
+            {
+                foreach (var chat in inFlight.Where(f => f.Value.IsCompleted).Select(f => f.Key).ToList())
+                {
+                    inFlight.Remove(chat);
+                }
+
+                while (outcomes.TryDequeue(out var outcome))
+                {
+                    if (outcome.RetryAfter is { } retryAfter)
+                    {
+                        limiter.Pause(outcome.ChatId, retryAfter);
+                    }
+                }
+
+                var wake = Poll;
+                if (inFlight.Count < options.MaxInFlight)
+                {
+                    var due = await FetchHeadsAsync(inFlight.Keys.ToArray(), leadership);
+                    foreach (var row in due)
+                    {
+                        if (inFlight.Count >= options.MaxInFlight)
+                        {
+                            break;
+                        }
+
+                        if (!limiter.TryAcquire(row.ChatId))
+                        {
+                            var wait = limiter.NextAllowed(row.ChatId) - time.GetUtcNow();
+                            wake = wait < wake ? wait : wake;
+                            continue;
+                        }
+
+                        inFlight[row.ChatId] = SendAsync(row, outcomes, completed, leadership);
+                    }
+
+                    limiter.Trim();
+                }
+
+                await Task.WhenAny(
+                    completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership),
+                    signals.Outbox.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership));
+            }
+        }
+        catch (OperationCanceledException) when (leadership.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Calls under way finish and are settled; whatever is not settled is sent again by the next leader.
+            await Task.WhenAll(inFlight.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task SendAsync(OutboxRow row, ConcurrentQueue<(long, TimeSpan?)> outcomes, Signal completed, CancellationToken leadership)
+    {
+        try
+        {
+            if (!await MarkSendingAsync(row.Id, leadership))
+            {
+                return;
+            }
+
+            Settlement settlement;
+            try
+            {
+                var result = await OutboxCodec.SendAsync(telegram.Sender, row.Method, row.Payload, CancellationToken.None);
+                settlement = Settlement.Sent(result);
+            }
+            catch (Exception exception)
+            {
+                settlement = Classify(exception, row.Attempts + 1);
+            }
+
+            if (settlement.PausesSending)
+            {
+                outcomes.Enqueue((row.ChatId, settlement.RetryAfter));
+            }
+
+            await SettleWithRetryAsync(row, settlement, leadership);
+        }
+        catch (OperationCanceledException) when (leadership.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception)
+        {
+            LogSendLoopError(logger, row.Id, exception.GetType().Name, redactor.Redact(exception.Message));
+        }
+        finally
+        {
+            completed.Set();
+        }
+    }
+
+    private Settlement Classify(Exception exception, int attempt)
+    {
+        var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
+        switch (exception)
+        {
+            case ApiRequestException { ErrorCode: 429 } limited:
+                var seconds = limited.Parameters?.RetryAfter ?? 1;
+                LogRateLimited(logger, seconds);
+                return Settlement.Retry(TimeSpan.FromSeconds(seconds), error, countsAsAttempt: false) with { PausesSending = true };
+            case ApiRequestException { ErrorCode: 400 } bad when bad.Message.Contains("message is not modified", StringComparison.OrdinalIgnoreCase):
+                return Settlement.Sent(null);
+            case ApiRequestException { ErrorCode: 403 }:
+                return Settlement.Unreachable(error);
+            case ApiRequestException { ErrorCode: 400 }:
+                return Settlement.Dead(error);
+            case ApiRequestException { ErrorCode: 401 or 404 }:
+                // A revoked token or a wrong API address: nothing to do per message; keep it and keep trying slowly.
+                LogConfigurationProblem(logger, error);
+                return Settlement.Retry(TimeSpan.FromMinutes(1), error, countsAsAttempt: false);
+            default:
+                // 5xx, timeouts, connection failures: retry with backoff and jitter, then give up.
+                if (attempt >= options.MaxAttempts)
+                {
+                    return Settlement.Dead(error);
+                }
+
+                var backoff = Math.Min(300, Math.Pow(2, attempt)) * (0.5 + Random.Shared.NextDouble());
+                return Settlement.Retry(TimeSpan.FromSeconds(backoff), error, countsAsAttempt: true);
+        }
+    }
+
+    private async Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, CancellationToken leadership)
+    {
+        // The call happened; its outcome must be recorded even through a database blip, or it would be repeated.
+        for (var delay = 100; ; delay = Math.Min(delay * 2, 5000))
+        {
+            try
+            {
+                await SettleAsync(row, settlement);
+                return;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
+            {
+                LogSettleRetry(logger, row.Id, exception.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(delay), time, leadership);
+            }
+        }
+    }
+
+    private async Task SettleAsync(OutboxRow row, Settlement settlement)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var update = new NpgsqlBatchCommand(settlement.Kind switch
+        {
+            SettlementKind.Sent => "UPDATE outbox SET state = 'sent', sent_at = now(), result = $2, last_error = NULL WHERE id = $1",
+            SettlementKind.Retry => "UPDATE outbox SET state = 'pending', not_before = now() + make_interval(secs => $2), last_error = $3, attempts = attempts - $4 WHERE id = $1",
+            _ => "UPDATE outbox SET state = 'dead', sent_at = now(), last_error = $2 WHERE id = $1",
+        });
+        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
+        switch (settlement.Kind)
+        {
+            case SettlementKind.Sent:
+                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Result });
+                break;
+            case SettlementKind.Retry:
+                update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = settlement.RetryAfter!.Value.TotalSeconds });
+                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+                update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settlement.CountsAsAttempt ? 0 : 1 });
+                break;
+            default:
+                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+                break;
+        }
+
+        batch.BatchCommands.Add(update);
+        if (settlement.Kind == SettlementKind.Unreachable)
+        {
+            var unreachable = new NpgsqlBatchCommand(
+                "INSERT INTO unreachable_chats (chat_id, reason) VALUES ($1, $2) ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()");
+            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
+            unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+            batch.BatchCommands.Add(unreachable);
+        }
+
+        await batch.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Each chat's oldest unfinished message, if it is due, interactive first, chats with a call in flight left out.</summary>
+    private async Task<List<OutboxRow>> FetchHeadsAsync(long[] busyChats, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, chat_id, method, payload, attempts FROM (
+                SELECT DISTINCT ON (chat_id) id, chat_id, method, payload, attempts, priority, not_before
+                FROM outbox
+                WHERE state = 'pending' AND chat_id <> ALL($1)
+                ORDER BY chat_id, priority, id
+            ) head
+            WHERE not_before <= now()
+            ORDER BY priority, id
+            LIMIT $2
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = busyChats });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.MaxInFlight * 8 });
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4)));
+        }
+
+        return rows;
+    }
+
+    private async Task<bool> MarkSendingAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = $1 AND state = 'pending'");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram answered 429: pausing sends for {Seconds} s")]
+    private static partial void LogRateLimited(ILogger logger, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Bot API refuses the bot's credentials or address: {Error}")]
+    private static partial void LogConfigurationProblem(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the outcome of outbox row {Id} failed ({Error}); retrying")]
+    private static partial void LogSettleRetry(ILogger logger, long id, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
+    private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
+
+    private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts);
+
+    private enum SettlementKind
+    {
+        Sent,
+        Retry,
+        Dead,
+        Unreachable,
+    }
+
+    private sealed record Settlement(SettlementKind Kind, string? Result, TimeSpan? RetryAfter, string? Error, bool CountsAsAttempt)
+    {
+        /// <summary>A 429: Telegram asks for quiet, in this chat and (it does not say which limit) everywhere.</summary>
+        public bool PausesSending { get; init; }
+
+        public static Settlement Sent(string? result) => new(SettlementKind.Sent, result, null, null, false);
+
+        public static Settlement Retry(TimeSpan after, string error, bool countsAsAttempt) => new(SettlementKind.Retry, null, after, error, countsAsAttempt);
+
+        public static Settlement Dead(string error) => new(SettlementKind.Dead, null, null, error, false);
+
+        public static Settlement Unreachable(string error) => new(SettlementKind.Unreachable, null, null, error, false);
+    }
+}

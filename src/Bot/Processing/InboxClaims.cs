@@ -1,0 +1,120 @@
+using Npgsql;
+
+namespace Bot.Processing;
+
+/// <summary>A claimed update: the worker holds its lease until it completes, fails or the lease runs out.</summary>
+public sealed record ClaimedUpdate(long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext);
+
+/// <summary>The inbox as a work queue: claim in per-chat order, complete with the handler's transaction, fail, purge.</summary>
+public sealed class InboxClaims(NpgsqlDataSource dataSource)
+{
+    // Claimable: unfinished and not leased (or its lease ran out), and no older unfinished update of the
+    // same chat exists, so a chat's updates are handled one at a time in update_id order on any replica.
+    // SKIP LOCKED lets concurrent claimers pass each other's rows instead of queueing on them.
+    private const string ClaimSql =
+        """
+        WITH candidate AS (
+            SELECT i.update_id
+            FROM inbox i
+            WHERE i.state IN ('pending', 'processing')
+              AND (i.lease_until IS NULL OR i.lease_until < now())
+              AND NOT EXISTS (
+                  SELECT 1 FROM inbox e
+                  WHERE e.chat_id = i.chat_id AND e.update_id < i.update_id AND e.state IN ('pending', 'processing'))
+            ORDER BY i.update_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE inbox AS t
+        SET state = 'processing', lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = t.attempts + 1
+        FROM candidate
+        WHERE t.update_id = candidate.update_id
+        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context
+        """;
+
+    public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ClaimSql);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
+        var claimed = new List<ClaimedUpdate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedUpdate(
+                reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+
+        // Claims come back in no particular order; a caller that starts them in order keeps logs readable.
+        claimed.Sort((a, b) => a.UpdateId.CompareTo(b.UpdateId));
+        return claimed;
+    }
+
+    /// <summary>
+    /// Marks the update done inside the handler's transaction, only while this worker still holds it: a worker
+    /// whose lease ran out and was taken over finds no row and must roll back, so nothing is applied twice.
+    /// </summary>
+    public static async Task<bool> CompleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedUpdate update, string owner, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE inbox SET state = 'done', processed_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL
+            WHERE update_id = $1 AND lease_owner = $2 AND state = 'processing'
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Releases a failed update for a later retry, or dead-letters it after the last attempt.</summary>
+    public async Task<bool> FailAsync(ClaimedUpdate update, string owner, string error, int maxAttempts, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE inbox
+            SET state = CASE WHEN attempts >= $3 THEN 'dead' ELSE 'pending' END,
+                processed_at = CASE WHEN attempts >= $3 THEN now() END,
+                lease_owner = NULL,
+                lease_until = CASE WHEN attempts >= $3 THEN NULL ELSE now() + make_interval(secs => $4) END,
+                last_error = left($5, 2000)
+            WHERE update_id = $1 AND lease_owner = $2 AND state = 'processing'
+            RETURNING state = 'dead'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxAttempts });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = retryAfter.TotalSeconds });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = error });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>Gives claims back at shutdown so another replica takes them at once instead of after the lease.</summary>
+    public async Task ReleaseAsync(IEnumerable<long> updateIds, string owner, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE inbox SET state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
+            WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updateIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes finished updates older than the retention, a batch at a time; returns how many went.</summary>
+    public async Task<int> PurgeAsync(TimeSpan retention, int batch, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            DELETE FROM inbox WHERE update_id IN (
+                SELECT update_id FROM inbox
+                WHERE state IN ('done', 'dead') AND processed_at < now() - make_interval(secs => $1)
+                LIMIT $2)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = retention.TotalSeconds });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Bot.Hosting;
+using Bot.Outbox;
+using Bot.Telegram;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Processing;
+
+/// <summary>
+/// Claims updates from the inbox (every replica runs one) and handles each in one transaction: the
+/// handler's state, its outbox rows and the inbox row's completion commit together. Different chats run
+/// in parallel up to <see cref="ProcessingOptions.Concurrency"/>; a chat's updates go one at a time, in order.
+/// </summary>
+public sealed partial class InboxWorker(
+    InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, TelegramClients telegram, WorkSignals signals,
+    IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, TimeProvider time,
+    ILogger<InboxWorker> logger) : BackgroundService
+{
+    private readonly ProcessingOptions options = options.Value;
+    private readonly ConcurrentDictionary<long, Task> running = new();
+
+    /// <summary>Identifies this process's claims in the inbox (host, process, instance).</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Handlers get their own token: at shutdown they may finish within the grace period.
+        using var handlers = new CancellationTokenSource();
+        using var slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
+        var lease = TimeSpan.FromSeconds(options.LeaseSeconds);
+        var poll = TimeSpan.FromSeconds(options.PollIntervalSeconds);
+        var backoff = TimeSpan.Zero;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                var free = slots.CurrentCount + 1;
+                IReadOnlyList<ClaimedUpdate> claimed;
+                try
+                {
+                    claimed = await queue.ClaimAsync(free, Owner, lease, stoppingToken);
+                    backoff = TimeSpan.Zero;
+                }
+                catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+                {
+                    slots.Release();
+                    backoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 200, 5000));
+                    LogClaimFailed(logger, exception.Message, backoff.TotalMilliseconds);
+                    await Task.Delay(backoff, time, stoppingToken);
+                    continue;
+                }
+
+                if (claimed.Count == 0)
+                {
+                    slots.Release();
+                    await signals.Inbox.WaitAsync(poll, stoppingToken);
+                    continue;
+                }
+
+                // One slot is already held; take the rest without waiting (they were free a moment ago).
+                for (var i = 0; i < claimed.Count; i++)
+                {
+                    if (i > 0 && !slots.Wait(0, CancellationToken.None))
+                    {
+                        await queue.ReleaseAsync(claimed.Skip(i).Select(c => c.UpdateId), Owner, CancellationToken.None);
+                        break;
+                    }
+
+                    // Recorded before it starts, so that a quick finish cannot remove it before it is added.
+                    var claim = claimed[i];
+                    var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    running[claim.UpdateId] = RunAsync(claim, slots, start.Task, handlers.Token);
+                    start.SetResult();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await DrainAsync(handlers);
+        }
+    }
+
+    private async Task RunAsync(ClaimedUpdate claim, SemaphoreSlim slots, Task start, CancellationToken cancellationToken)
+    {
+        await start;
+        try
+        {
+            await ProcessAsync(claim, cancellationToken);
+        }
+        finally
+        {
+            running.TryRemove(claim.UpdateId, out _);
+            slots.Release();
+            // The chat's next update may be claimable now.
+            signals.Inbox.Set();
+        }
+    }
+
+    private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
+                ?? throw new JsonException("the stored update is null");
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, claim.TraceContext);
+            var context = new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
+            await router.RouteAsync(context);
+            if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, cancellationToken))
+            {
+                // Our lease ran out and another worker took the update: its result counts, ours is dropped.
+                await transaction.RollbackAsync(CancellationToken.None);
+                LogLeaseLost(logger, claim.UpdateId);
+                return;
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down past the grace period: the claim is released by DrainAsync.
+        }
+        catch (Exception exception)
+        {
+            await FailAsync(claim, exception);
+        }
+    }
+
+    private async Task FailAsync(ClaimedUpdate claim, Exception exception)
+    {
+        // Malformed stored JSON will never parse: no point in retrying it.
+        var attempts = exception is JsonException ? claim.Attempts : options.MaxAttempts;
+        var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
+        var retryAfter = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, claim.Attempts)) * (0.5 + Random.Shared.NextDouble()));
+        try
+        {
+            var dead = await queue.FailAsync(claim, Owner, error, attempts, retryAfter, CancellationToken.None);
+            if (dead)
+            {
+                LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, error);
+            }
+            else
+            {
+                LogFailed(logger, claim.UpdateId, claim.Kind, claim.Attempts, error);
+            }
+        }
+        catch (Exception failure) when (failure is NpgsqlException or TimeoutException)
+        {
+            // The lease will run out and the update will be retried then.
+            LogFailed(logger, claim.UpdateId, claim.Kind, claim.Attempts, error + " (not recorded: " + failure.Message + ")");
+        }
+    }
+
+    private async Task DrainAsync(CancellationTokenSource handlers)
+    {
+        var grace = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds * 0.8);
+        var all = Task.WhenAll(running.Values);
+        if (await Task.WhenAny(all, Task.Delay(grace, time)) != all)
+        {
+            await handlers.CancelAsync();
+            await all.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (!running.IsEmpty)
+        {
+            await queue.ReleaseAsync(running.Keys, Owner, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming updates failed ({Error}); retrying in {DelayMs} ms")]
+    private static partial void LogClaimFailed(ILogger logger, string error, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lease on update {UpdateId} was lost before it finished; another worker handles it")]
+    private static partial void LogLeaseLost(ILogger logger, long updateId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Update {UpdateId} ({Kind}) failed on attempt {Attempt}: {Error}")]
+    private static partial void LogFailed(ILogger logger, long updateId, string kind, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Update {UpdateId} ({Kind}) dead-lettered after {Attempt} attempts: {Error}")]
+    private static partial void LogDeadLettered(ILogger logger, long updateId, string kind, int attempt, string error);
+}

@@ -1,0 +1,61 @@
+using Bot.Coordination;
+using Bot.Features.Help;
+using Bot.Hosting;
+using Bot.Outbox;
+using Bot.Telegram;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Processing;
+
+public static class ProcessingExtensions
+{
+    /// <summary>Workers on every replica; the feature handlers they route to, in order of precedence.</summary>
+    public static IHostApplicationBuilder AddProcessing(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ProcessingOptions>, ProcessingOptionsValidator>();
+        builder.Services.AddSingleton<SecretRedactor>();
+        builder.Services.AddSingleton<WorkSignals>();
+        builder.Services.AddSingleton<InboxClaims>();
+        builder.Services.AddSingleton<UpdateRouter>();
+        builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();
+        builder.Services.AddTelegramClients();
+        builder.Services.AddHostedService<NotificationListener>();
+        builder.Services.AddHostedService<InboxWorker>();
+        return builder;
+    }
+
+    /// <summary>The leader's singletons: the sender, the inbox purge and, in polling mode, getUpdates.</summary>
+    public static IHostApplicationBuilder AddLeaderSingletons(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SenderOptions>().BindConfiguration(SenderOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SenderOptions>, SenderOptionsValidator>();
+        builder.Services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, CoordinationOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, LeaderElectionModeValidator>();
+
+        builder.Services.AddSingleton<ILeaderSingleton, OutboxSender>();
+        builder.Services.AddSingleton<ILeaderSingleton, InboxPurge>();
+        if (builder.Configuration.GetSection(TelegramOptions.Section).Get<TelegramOptions>()?.Mode == UpdateMode.Polling)
+        {
+            builder.Services.AddSingleton<ILeaderSingleton, UpdatePoller>();
+        }
+
+        builder.Services.AddSingleton<ILeaderLock, PostgresLeaderLock>();
+        builder.Services.AddSingleton<LeadershipState>();
+        builder.Services.AddHostedService<LeaderElection>();
+        return builder;
+    }
+}
+
+/// <summary>
+/// The Kubernetes Lease elector is not built yet: until it is, Auto means the PostgreSQL lock everywhere (it
+/// is correct in a cluster too, as every replica shares the database) and Kubernetes is refused by name.
+/// </summary>
+public sealed class LeaderElectionModeValidator : IValidateOptions<CoordinationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CoordinationOptions options) =>
+        options.Mode == LeaderElectionMode.Kubernetes
+            ? ValidateOptionsResult.Fail("Coordination:Mode Kubernetes is not available in this release; use Auto or Postgres")
+            : ValidateOptionsResult.Success;
+}

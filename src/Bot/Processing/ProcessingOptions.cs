@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Processing;
+
+public sealed class ProcessingOptions
+{
+    public const string Section = "Processing";
+
+    /// <summary>Updates handled at once by this replica (different chats only: a chat's updates go one by one).</summary>
+    [Range(1, 256, ErrorMessage = "Processing:Concurrency must be between 1 and 256")]
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>How long a claim holds; a replica that dies mid-update is replaced after this.</summary>
+    [Range(2, 3600, ErrorMessage = "Processing:LeaseSeconds must be between 2 and 3600")]
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>Failed attempts before an update is dead-lettered.</summary>
+    [Range(1, 100, ErrorMessage = "Processing:MaxAttempts must be between 1 and 100")]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>The fallback when a notification is missed (for example while the listener reconnects).</summary>
+    [Range(0.05, 60, ErrorMessage = "Processing:PollIntervalSeconds must be between 0.05 and 60")]
+    public double PollIntervalSeconds { get; set; } = 1;
+
+    /// <summary>Finished updates are kept at least this long: Telegram may redeliver within 24 hours.</summary>
+    [Range(24, 24 * 365, ErrorMessage = "Processing:RetentionHours must be at least 24 (Telegram's redelivery window)")]
+    public int RetentionHours { get; set; } = 48;
+}
+
+[OptionsValidator]
+public sealed partial class ProcessingOptionsValidator : IValidateOptions<ProcessingOptions>;

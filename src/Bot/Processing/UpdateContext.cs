@@ -1,0 +1,94 @@
+using Bot.Outbox;
+using Npgsql;
+using Telegram.Bot;
+using Telegram.Bot.Types;
+
+namespace Bot.Processing;
+
+/// <summary>
+/// What a handler works with: the update, the transaction its state changes and outgoing calls share, and
+/// a Bot API client for read-only calls made inline (getChatMember). Anything that changes Telegram's side
+/// goes through <see cref="Outbox"/> so it is sent only if the transaction commits.
+/// </summary>
+public sealed class UpdateContext(
+    Update update, ClaimedUpdate claim, NpgsqlConnection connection, NpgsqlTransaction transaction,
+    OutboxWriter outbox, ITelegramBotClient reader, TimeProvider time, CancellationToken cancellationToken)
+{
+    public Update Update { get; } = update;
+
+    public ClaimedUpdate Claim { get; } = claim;
+
+    public NpgsqlConnection Connection { get; } = connection;
+
+    public NpgsqlTransaction Transaction { get; } = transaction;
+
+    public OutboxWriter Outbox { get; } = outbox;
+
+    public ITelegramBotClient Reader { get; } = reader;
+
+    public TimeProvider Time { get; } = time;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+}
+
+/// <summary>One feature's entry point. Returns false when the update is not for it.</summary>
+public interface IUpdateHandler
+{
+    ValueTask<bool> HandleAsync(UpdateContext context);
+}
+
+/// <summary>Offers the update to each handler in registration order; the first that takes it wins.</summary>
+public sealed class UpdateRouter(IEnumerable<IUpdateHandler> handlers)
+{
+    private readonly IUpdateHandler[] handlers = handlers.ToArray();
+
+    public async ValueTask<bool> RouteAsync(UpdateContext context)
+    {
+        foreach (var handler in handlers)
+        {
+            if (await handler.HandleAsync(context))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>A bot command ("/start payload", "/help@SomeBot") read from a message.</summary>
+public readonly record struct ChatCommand(string Name, string Argument)
+{
+    /// <summary>Parses a leading command; one addressed to another bot (/cmd@OtherBot) is not ours.</summary>
+    public static bool TryParse(string? text, string? botUsername, out ChatCommand command)
+    {
+        command = default;
+        if (string.IsNullOrEmpty(text) || text[0] != '/' || text.Length < 2)
+        {
+            return false;
+        }
+
+        var end = text.IndexOfAny([' ', '\n', '\t']);
+        var head = end < 0 ? text[1..] : text[1..end];
+        var at = head.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            if (botUsername is not null && !head[(at + 1)..].Equals(botUsername, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            head = head[..at];
+        }
+
+        if (head.Length == 0 || head.Length > 32 || !head.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            return false;
+        }
+
+        command = new ChatCommand(head.ToLowerInvariant(), end < 0 ? "" : text[(end + 1)..].Trim());
+        return true;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Telegram.Bot;
+
+namespace Bot.Telegram;
+
+/// <summary>
+/// The Bot API clients, each on an HttpClient from IHttpClientFactory with a declared resilience pipeline:
+/// <list type="bullet">
+/// <item><see cref="Sender"/> for calls that change something (sendMessage, approveChatJoinRequest): a timeout
+/// and a circuit breaker but no retry, because the outbox retries durably and knows which outcomes are
+/// unknown; an HTTP-level retry of a call that may have gone through would send twice.</item>
+/// <item><see cref="Reader"/> for read-only calls (getChatMember, getMe, getWebhookInfo): retried on transient
+/// failures, which is harmless for them.</item>
+/// <item><see cref="Poller"/> for getUpdates, whose long poll outlasts the others' timeouts.</item>
+/// </list>
+/// Telegram.Bot's own retry of 429s is switched off (RetryCount 0) so that the two never multiply: the
+/// sender honours retry_after itself.
+/// </summary>
+public sealed class TelegramClients(IHttpClientFactory factory, IOptions<TelegramOptions> options)
+{
+    public const string SenderClient = "telegram-sender";
+    public const string ReaderClient = "telegram-reader";
+    public const string PollerClient = "telegram-poller";
+
+    public ITelegramBotClient Sender { get; } = Create(factory, options.Value, SenderClient);
+
+    public ITelegramBotClient Reader { get; } = Create(factory, options.Value, ReaderClient);
+
+    public ITelegramBotClient Poller { get; } = Create(factory, options.Value, PollerClient);
+
+    private static TelegramBotClient Create(IHttpClientFactory factory, TelegramOptions options, string name) =>
+        new(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, factory.CreateClient(name));
+}
+
+public static class TelegramClientRegistration
+{
+    public static IServiceCollection AddTelegramClients(this IServiceCollection services)
+    {
+        services.AddHttpClient(TelegramClients.SenderClient, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("telegram-sender", pipeline =>
+            {
+                pipeline.AddTimeout(TimeSpan.FromSeconds(15));
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = 0.5,
+                    MinimumThroughput = 20,
+                    SamplingDuration = TimeSpan.FromSeconds(30),
+                    BreakDuration = TimeSpan.FromSeconds(5),
+                    ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                });
+            });
+
+        services.AddHttpClient(TelegramClients.ReaderClient, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("telegram-reader", pipeline =>
+            {
+                pipeline.AddTimeout(TimeSpan.FromSeconds(30));
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 3,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                    // Not 429: Telegram puts retry_after in the body, and the caller decides what to do.
+                    ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                });
+                pipeline.AddTimeout(TimeSpan.FromSeconds(8));
+            });
+
+        // getUpdates holds the request open for up to its own timeout (25 s); no retry, the poller loops.
+        services.AddHttpClient(TelegramClients.PollerClient, c => c.Timeout = TimeSpan.FromSeconds(60));
+
+        services.AddSingleton<TelegramClients>();
+        return services;
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+        || outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout };
+}
