@@ -52,7 +52,7 @@ LABEL org.opencontainers.image.title="bot" \
 ENV ASPNETCORE_HTTP_PORTS=""
 
 WORKDIR /app
-COPY --from=build /out/ /app/
+COPY --from=build /out/Bot /out/appsettings*.json /app/
 
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without an /etc/passwd entry.
 USER 65532:65532

@@ -43,7 +43,7 @@ test("the build stage installs clang and zlib1g-dev and publishes src/Bot with N
 });
 
 test("the final stage: /app/Bot as uid 65532, ports 8080 and 9090, no shell needed", () => {
-  assert.deepEqual(all(final, "COPY"), ["--from=build /out/ /app/"]);
+  assert.deepEqual(all(final, "COPY"), ["--from=build /out/Bot /out/appsettings*.json /app/"]);
   assert.deepEqual(all(final, "USER"), ["65532:65532"]);
   assert.deepEqual(all(final, "ENTRYPOINT"), ['["/app/Bot"]']);
   assert.deepEqual(all(final, "CMD"), ['["serve"]']);
