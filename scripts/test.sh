@@ -69,18 +69,30 @@ if [[ "$quick" == true || -n "${BOT_BINARY:-}" ]]; then
   run_suite integration tests/Integration
 fi
 
-if [[ "$quick" == false && -x tests/Delivery/run.sh ]]; then
-  echo "test: delivery checks"
-  delivery_log="$results/delivery.log"
-  tests/Delivery/run.sh 2>&1 | tee "$delivery_log"
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$delivery_log" | tail -n 1)
+# Adds the counts of a script that ends with "N passed, N failed"; no such line counts as one failure.
+run_counted() {
+  local name=$1 log="$results/$1.log" line
+  shift
+  "$@" 2>&1 | tee "$log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [[ -n "$line" ]]; then
+    echo "test: $name: $line"
     passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
     failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
   else
-    echo "test: delivery checks printed no summary" >&2
+    echo "test: $name printed no summary" >&2
     failed=$((failed + 1))
   fi
+}
+
+if [[ "$quick" == false && -n "${BOT_BINARY:-}" ]]; then
+  echo "test: container image from the published binary"
+  REBUILD=1 PUBLISH_DIR=artifacts/publish run_counted image tests/Delivery/image-proof.sh
+fi
+
+if [[ "$quick" == false && -x tests/Delivery/run.sh ]]; then
+  echo "test: delivery checks"
+  run_counted delivery tests/Delivery/run.sh
 fi
 
 echo "$passed passed, $failed failed"

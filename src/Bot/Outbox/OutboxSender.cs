@@ -29,8 +29,10 @@ public sealed partial class OutboxSender(
         await ExecuteAsync("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", leadership);
         var limiter = new SendLimiter(options, time);
         var inFlight = new Dictionary<long, Task>();
-        var outcomes = new ConcurrentQueue<(long ChatId, TimeSpan? RetryAfter)>();
-        using var completed = new Signal();
+        var outcomes = new ConcurrentQueue<SendOutcome>();
+        // One wake-up for new rows and finished calls alike: waiting on two at once would leave a stale waiter
+        // that swallows the next wake-up.
+        var completed = signals.Outbox;
         try
         {
             while (!leadership.IsCancellationRequested)
@@ -42,9 +44,10 @@ public sealed partial class OutboxSender(
 
                 while (outcomes.TryDequeue(out var outcome))
                 {
-                    if (outcome.RetryAfter is { } retryAfter)
+                    SendLimiter.Complete(outcome.Ticket, outcome.CompletedAt);
+                    if (outcome.Pause is { } retryAfter)
                     {
-                        limiter.Pause(outcome.ChatId, retryAfter);
+                        limiter.Pause(outcome.Ticket.ChatId, retryAfter);
                     }
                 }
 
@@ -59,22 +62,26 @@ public sealed partial class OutboxSender(
                             break;
                         }
 
-                        if (!limiter.TryAcquire(row.ChatId))
+                        if (limiter.TryAcquire(row.ChatId) is not { } ticket)
                         {
-                            var wait = limiter.NextAllowed(row.ChatId) - time.GetUtcNow();
-                            wake = wait < wake ? wait : wake;
+                            // MaxValue: it waits on a call in flight, whose completion wakes this loop.
+                            var next = limiter.NextAllowed(row.ChatId);
+                            if (next != DateTimeOffset.MaxValue)
+                            {
+                                var wait = next - time.GetUtcNow();
+                                wake = wait < wake ? wait : wake;
+                            }
+
                             continue;
                         }
 
-                        inFlight[row.ChatId] = SendAsync(row, outcomes, completed, leadership);
+                        inFlight[row.ChatId] = SendAsync(row, ticket, outcomes, completed, leadership);
                     }
 
                     limiter.Trim();
                 }
 
-                await Task.WhenAny(
-                    completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership),
-                    signals.Outbox.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership));
+                await completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership);
             }
         }
         catch (OperationCanceledException) when (leadership.IsCancellationRequested)
@@ -87,8 +94,9 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private async Task SendAsync(OutboxRow row, ConcurrentQueue<(long, TimeSpan?)> outcomes, Signal completed, CancellationToken leadership)
+    private async Task SendAsync(OutboxRow row, SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed, CancellationToken leadership)
     {
+        var reported = false;
         try
         {
             if (!await MarkSendingAsync(row.Id, leadership))
@@ -107,11 +115,9 @@ public sealed partial class OutboxSender(
                 settlement = Classify(exception, row.Attempts + 1);
             }
 
-            if (settlement.PausesSending)
-            {
-                outcomes.Enqueue((row.ChatId, settlement.RetryAfter));
-            }
-
+            // The call has reached Telegram, if it ever will, by now: its window can start to run out.
+            outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), settlement.PausesSending ? settlement.RetryAfter : null));
+            reported = true;
             await SettleWithRetryAsync(row, settlement, leadership);
         }
         catch (OperationCanceledException) when (leadership.IsCancellationRequested)
@@ -123,6 +129,11 @@ public sealed partial class OutboxSender(
         }
         finally
         {
+            if (!reported)
+            {
+                outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), null));
+            }
+
             completed.Set();
         }
     }
@@ -266,6 +277,8 @@ public sealed partial class OutboxSender(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
     private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
+
+    private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
 
     private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts);
 

@@ -1,8 +1,15 @@
 namespace Bot.Outbox;
 
 /// <summary>
-/// Telegram's sending limits as sliding windows, the way Telegram counts them: at most N sends in any
-/// window of the given length, overall and per chat (private chats and groups have different windows).
+/// Telegram's sending limits as Telegram counts them: at most N calls arriving in any window of the given
+/// length, overall and per chat (private chats and groups have different windows).
+/// <para>
+/// A call's arrival at Telegram lies somewhere between its start and its completion here; network and
+/// scheduling jitter decide where. Counting a call as occupying the window from its start until one window
+/// after its completion therefore keeps every window at or under the limit whatever the jitter, at the cost
+/// of one round trip per window. (Spacing by start times alone breaks the limit when one call is delayed
+/// and the next is not.)
+/// </para>
 /// A 429's retry_after pauses the chat and, since Telegram does not say which limit tripped, everything.
 /// Not thread-safe: the sender's scheduling loop is its only user.
 /// </summary>
@@ -13,24 +20,29 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     private readonly Dictionary<long, DateTimeOffset> pausedChats = new();
     private DateTimeOffset pausedUntil;
 
-    /// <summary>When <paramref name="chatId"/> may next be sent to (now or earlier: at once).</summary>
+    /// <summary>
+    /// When <paramref name="chatId"/> may next be sent to, as far as known now; <see cref="DateTimeOffset.MaxValue"/>
+    /// when that depends on a call still in flight (its completion wakes the sender).
+    /// </summary>
     public DateTimeOffset NextAllowed(long chatId)
     {
-        var next = Max(pausedUntil, global.NextFree());
+        var now = time.GetUtcNow();
+        var next = Max(pausedUntil, global.NextFree(now));
         if (pausedChats.TryGetValue(chatId, out var chatPause))
         {
             next = Max(next, chatPause);
         }
 
-        return chats.TryGetValue(chatId, out var window) ? Max(next, window.NextFree()) : next;
+        return chats.TryGetValue(chatId, out var window) ? Max(next, window.NextFree(now)) : next;
     }
 
-    public bool TryAcquire(long chatId)
+    /// <summary>Takes a place for one call now, or returns null. Hand the ticket to <see cref="Complete"/> when the call ends.</summary>
+    public SendTicket? TryAcquire(long chatId)
     {
         var now = time.GetUtcNow();
         if (NextAllowed(chatId) > now)
         {
-            return false;
+            return null;
         }
 
         if (!chats.TryGetValue(chatId, out var window))
@@ -42,9 +54,14 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             chats[chatId] = window;
         }
 
-        global.Record(now);
-        window.Record(now);
-        return true;
+        return new SendTicket(chatId, global.Start(), window.Start());
+    }
+
+    /// <summary>Records when a call ended (answered, failed or timed out): from then on its window can run out.</summary>
+    public static void Complete(SendTicket ticket, DateTimeOffset completedAt)
+    {
+        ticket.Global.CompletedAt = completedAt;
+        ticket.Chat.CompletedAt = completedAt;
     }
 
     public void Pause(long chatId, TimeSpan retryAfter)
@@ -54,11 +71,11 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
         pausedUntil = Max(pausedUntil, until);
     }
 
-    /// <summary>Forgets chats idle for longer than any window, so memory follows the active chats only.</summary>
+    /// <summary>Forgets chats with nothing left in their window, so memory follows the active chats only.</summary>
     public void Trim()
     {
         var now = time.GetUtcNow();
-        foreach (var (chat, window) in chats.Where(c => c.Value.IdleSince(now) > TimeSpan.FromMinutes(2)).ToList())
+        foreach (var chat in chats.Where(c => c.Value.IsIdle(now)).Select(c => c.Key).ToList())
         {
             chats.Remove(chat);
         }
@@ -73,22 +90,53 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
+    internal sealed class Slot
+    {
+        public DateTimeOffset? CompletedAt { get; set; }
+    }
+
     private sealed class Window(int limit, TimeSpan length)
     {
-        private readonly Queue<DateTimeOffset> sends = new();
+        private readonly List<Slot> slots = [];
 
-        /// <summary>The earliest moment a new send keeps every window at or under the limit.</summary>
-        public DateTimeOffset NextFree() => sends.Count < limit ? DateTimeOffset.MinValue : sends.Peek() + length;
-
-        public void Record(DateTimeOffset at)
+        public Slot Start()
         {
-            sends.Enqueue(at);
-            while (sends.Count > limit)
-            {
-                sends.Dequeue();
-            }
+            var slot = new Slot();
+            slots.Add(slot);
+            return slot;
         }
 
-        public TimeSpan IdleSince(DateTimeOffset now) => sends.Count == 0 ? TimeSpan.MaxValue : now - sends.Last();
+        public DateTimeOffset NextFree(DateTimeOffset now)
+        {
+            slots.RemoveAll(s => s.CompletedAt is { } done && done + length <= now);
+            if (slots.Count < limit)
+            {
+                return DateTimeOffset.MinValue;
+            }
+
+            // The earliest moment enough completed calls leave the window; unknown while in-flight calls decide it.
+            var completed = slots.Where(s => s.CompletedAt is not null).Select(s => s.CompletedAt!.Value + length).Order().ToList();
+            var mustLeave = slots.Count - limit + 1;
+            return completed.Count >= mustLeave ? completed[mustLeave - 1] : DateTimeOffset.MaxValue;
+        }
+
+        public bool IsIdle(DateTimeOffset now) => NextFree(now) == DateTimeOffset.MinValue && slots.Count == 0;
     }
+}
+
+/// <summary>A call's place in the windows it counts against.</summary>
+public sealed class SendTicket
+{
+    internal SendTicket(long chatId, SendLimiter.Slot global, SendLimiter.Slot chat)
+    {
+        ChatId = chatId;
+        Global = global;
+        Chat = chat;
+    }
+
+    public long ChatId { get; }
+
+    internal SendLimiter.Slot Global { get; }
+
+    internal SendLimiter.Slot Chat { get; }
 }

@@ -17,9 +17,9 @@ public sealed class SenderOptions
     [Range(1, 1000, ErrorMessage = "Sender:GroupPerMinute must be between 1 and 1000")]
     public int GroupPerMinute { get; set; } = 20;
 
-    /// <summary>Added to every window: a call's arrival at Telegram varies by a few milliseconds from its start here.</summary>
+    /// <summary>Added to every window on top of the completion-based accounting (clock granularity).</summary>
     [Range(0, 1000, ErrorMessage = "Sender:SafetyMarginMilliseconds must be between 0 and 1000")]
-    public int SafetyMarginMilliseconds { get; set; } = 25;
+    public int SafetyMarginMilliseconds { get; set; } = 5;
 
     [Range(1, 1000, ErrorMessage = "Sender:MaxInFlight must be between 1 and 1000")]
     public int MaxInFlight { get; set; } = 32;

@@ -40,9 +40,10 @@ public static class TelegramClientRegistration
     public static IServiceCollection AddTelegramClients(this IServiceCollection services)
     {
         services.AddHttpClient(TelegramClients.SenderClient, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .AddResilienceHandler("telegram-sender", pipeline =>
+            .AddResilienceHandler("telegram-sender", (pipeline, context) =>
             {
-                pipeline.AddTimeout(TimeSpan.FromSeconds(15));
+                var timeout = context.ServiceProvider.GetRequiredService<IOptions<TelegramOptions>>().Value.SendTimeoutSeconds;
+                pipeline.AddTimeout(TimeSpan.FromSeconds(timeout));
                 pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
                 {
                     FailureRatio = 0.5,

@@ -41,6 +41,10 @@ public sealed class TelegramOptions
     [Range(1, 100, ErrorMessage = "Telegram:MaxConnections must be between 1 and 100")]
     public int MaxConnections { get; set; } = 40;
 
+    /// <summary>How long a call that changes something may take before its outcome counts as unknown.</summary>
+    [Range(1, 120, ErrorMessage = "Telegram:SendTimeoutSeconds must be between 1 and 120")]
+    public int SendTimeoutSeconds { get; set; } = 15;
+
     public IReadOnlyList<string> AllowedUpdateKinds() =>
         AllowedUpdates.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -4,21 +4,35 @@ namespace Bot.Tests.Unit.Outbox;
 
 public sealed class SendLimiterTests
 {
+    private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(3);
     private readonly ManualTime time = new();
     private readonly SendLimiter limiter;
 
     public SendLimiterTests() =>
-        limiter = new SendLimiter(new SenderOptions { GlobalPerSecond = 30, PrivateChatPerSecond = 1, GroupPerMinute = 20, SafetyMarginMilliseconds = 25 }, time);
+        limiter = new SendLimiter(new SenderOptions { GlobalPerSecond = 30, PrivateChatPerSecond = 1, GroupPerMinute = 20, SafetyMarginMilliseconds = 5 }, time);
 
     [Fact]
-    public void A_private_chat_gets_one_message_per_second_plus_the_margin()
+    public void A_private_chat_gets_one_message_per_second_counted_from_the_previous_calls_completion()
     {
-        Assert.True(limiter.TryAcquire(42));
-        Assert.False(limiter.TryAcquire(42));
-        time.Advance(TimeSpan.FromMilliseconds(1024));
-        Assert.False(limiter.TryAcquire(42));
+        var first = Assert.IsType<SendTicket>(limiter.TryAcquire(42));
+        Assert.Null(limiter.TryAcquire(42));
+        time.Advance(Latency);
+        SendLimiter.Complete(first, time.GetUtcNow());
+
+        time.Advance(TimeSpan.FromMilliseconds(1004));
+        Assert.Null(limiter.TryAcquire(42));
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.True(limiter.TryAcquire(42));
+        Assert.NotNull(limiter.TryAcquire(42));
+    }
+
+    [Fact]
+    public void A_call_still_in_flight_holds_its_place_however_long_it_takes()
+    {
+        Assert.NotNull(limiter.TryAcquire(42));
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Null(limiter.TryAcquire(42));
+        Assert.Equal(DateTimeOffset.MaxValue, limiter.NextAllowed(42));
     }
 
     [Fact]
@@ -26,60 +40,80 @@ public sealed class SendLimiterTests
     {
         for (var i = 0; i < 20; i++)
         {
-            Assert.True(limiter.TryAcquire(-100), $"message {i + 1}");
+            var ticket = limiter.TryAcquire(-100);
+            Assert.True(ticket is not null, $"message {i + 1}");
+            time.Advance(Latency);
+            SendLimiter.Complete(ticket, time.GetUtcNow());
             time.Advance(TimeSpan.FromMilliseconds(40));
         }
 
-        Assert.False(limiter.TryAcquire(-100));
-        Assert.Equal(time.GetUtcNow() - TimeSpan.FromMilliseconds(800) + TimeSpan.FromSeconds(60.025), limiter.NextAllowed(-100));
+        Assert.Null(limiter.TryAcquire(-100));
+        var firstDone = time.GetUtcNow() - TimeSpan.FromMilliseconds(20 * 43) + Latency;
+        Assert.Equal(firstDone + TimeSpan.FromSeconds(60.005), limiter.NextAllowed(-100));
     }
 
     [Fact]
     public void All_chats_together_get_thirty_per_second()
     {
-        for (var chat = 1; chat <= 30; chat++)
-        {
-            Assert.True(limiter.TryAcquire(chat));
-        }
+        var tickets = Enumerable.Range(1, 30).Select(chat => limiter.TryAcquire(chat)).ToList();
+        Assert.All(tickets, Assert.NotNull);
+        Assert.Null(limiter.TryAcquire(31));
 
-        Assert.False(limiter.TryAcquire(31));
-        time.Advance(TimeSpan.FromMilliseconds(1025));
-        Assert.True(limiter.TryAcquire(31));
+        time.Advance(Latency);
+        tickets.ForEach(t => SendLimiter.Complete(t!, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMilliseconds(1005));
+        Assert.NotNull(limiter.TryAcquire(31));
     }
 
     [Fact]
-    public void Thirty_a_second_is_sustained_when_chats_take_turns()
+    public void Whatever_the_jitter_no_second_at_telegram_holds_more_than_thirty_and_the_rate_stays_near_thirty()
     {
-        var sends = new List<int>();
-        for (var tick = 0; tick < 60_000; tick++)
+        // Each call reaches Telegram somewhere between its start and its completion, chosen at random.
+        var random = new Random(7);
+        var inFlight = new List<(SendTicket Ticket, DateTimeOffset Arrives, DateTimeOffset Completes)>();
+        var arrivals = new List<DateTimeOffset>();
+        var end = time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        var chat = 0;
+        while (time.GetUtcNow() < end)
         {
-            if (limiter.TryAcquire(1 + (sends.Count % 100)))
+            foreach (var call in inFlight.Where(c => c.Completes <= time.GetUtcNow()).ToList())
             {
-                sends.Add(tick);
+                SendLimiter.Complete(call.Ticket, call.Completes);
+                inFlight.Remove(call);
+            }
+
+            while (limiter.TryAcquire(1 + (chat % 100)) is { } ticket)
+            {
+                chat++;
+                var latency = TimeSpan.FromMilliseconds(random.Next(1, 40));
+                var arrives = time.GetUtcNow() + latency * random.NextDouble();
+                arrivals.Add(arrives);
+                inFlight.Add((ticket, arrives, time.GetUtcNow() + latency));
             }
 
             time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        // Telegram's rule: never more than 30 in any one-second window; and the limit is used, not wasted.
-        for (var i = 30; i < sends.Count; i++)
+        arrivals.Sort();
+        for (var i = 30; i < arrivals.Count; i++)
         {
-            Assert.True(sends[i] - sends[i - 30] >= 1000, $"31 sends within {sends[i] - sends[i - 30]} ms");
+            Assert.True(arrivals[i] - arrivals[i - 30] >= TimeSpan.FromSeconds(1), $"31 arrivals within {(arrivals[i] - arrivals[i - 30]).TotalMilliseconds} ms");
         }
 
-        Assert.True(sends.Count >= 29 * 60, $"{sends.Count} sends in 60 s");
+        Assert.True(arrivals.Count >= 28 * 60, $"{arrivals.Count} calls in 60 s");
     }
 
     [Fact]
     public void A_retry_after_pauses_the_chat_and_everything_else()
     {
-        Assert.True(limiter.TryAcquire(1));
+        var ticket = limiter.TryAcquire(1)!;
+        SendLimiter.Complete(ticket, time.GetUtcNow());
         limiter.Pause(1, TimeSpan.FromSeconds(5));
 
-        Assert.False(limiter.TryAcquire(2));
+        Assert.Null(limiter.TryAcquire(2));
         time.Advance(TimeSpan.FromSeconds(5));
-        Assert.True(limiter.TryAcquire(2));
-        Assert.True(limiter.TryAcquire(1));
+        Assert.NotNull(limiter.TryAcquire(2));
+        Assert.NotNull(limiter.TryAcquire(1));
     }
 
     internal sealed class ManualTime : TimeProvider
