@@ -53,6 +53,7 @@ if ! dotnet build Bot.sln -c Release -v quiet -nologo; then
 fi
 
 run_suite unit tests/Unit
+run_suite fake-telegram tests/FakeTelegram.Tests
 
 if [[ "$quick" == false ]]; then
   echo "test: publishing the Native AOT binary"

@@ -118,6 +118,13 @@ public sealed partial class BotProcess : IAsyncDisposable
         throw new TimeoutException($"Bot not ready in time:\n{Output}");
     }
 
+    /// <summary>SIGKILL: the process dies mid-work, as in a node failure or an OOM kill.</summary>
+    public void Kill()
+    {
+        _ = Kill(process.Id, 9);
+        process.WaitForExit();
+    }
+
     /// <summary>SIGTERM, as Kubernetes sends it.</summary>
     public void Terminate() => _ = Kill(process.Id, 15);
 

@@ -6,8 +6,8 @@ namespace Bot.Tests.Integration.Infrastructure;
 /// <summary>Telegram-shaped webhook requests.</summary>
 internal static class Updates
 {
-    public static string Message(long updateId, long chatId, string text = "hello") =>
-        $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{updateId}}},"date":1700000000,"chat":{"id":{{{chatId}}},"type":"private","first_name":"T"},"from":{"id":{{{chatId}}},"is_bot":false,"first_name":"T"},"text":"{{{text}}}"}}""";
+    public static string Message(long updateId, long chatId, string text = "hello", long? messageId = null) =>
+        $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId ?? updateId}}},"date":1700000000,"chat":{"id":{{{chatId}}},"type":"private","first_name":"T"},"from":{"id":{{{chatId}}},"is_bot":false,"first_name":"T"},"text":"{{{text}}}"}}""";
 
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
     {

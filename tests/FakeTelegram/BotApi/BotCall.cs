@@ -1,0 +1,64 @@
+namespace FakeTelegram;
+
+/// <summary>A Bot API request as read from HTTP, before the fake decides anything.</summary>
+internal sealed record BotCall(string Token, string MethodName, BotParameters Parameters, string? ParseError);
+
+/// <summary>One call while the fake decides it: what arrived, when, and what it did.</summary>
+internal sealed class CallContext(BotCall call, long sequence, TimeSpan now, DateTimeOffset receivedAt)
+{
+    private bool chatParsed;
+    private ChatRef? chat;
+
+    public BotCall Call { get; } = call;
+
+    public long Sequence { get; } = sequence;
+
+    /// <summary>Monotonic time since the fake started, for rate windows.</summary>
+    public TimeSpan Now { get; } = now;
+
+    public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+    public long UnixTime => ReceivedAt.ToUnixTimeSeconds();
+
+    public string Token => Call.Token;
+
+    public BotParameters Parameters => Call.Parameters;
+
+    /// <summary>Telegram's spelling of the method once it is known, else the path segment.</summary>
+    public string Method { get; set; } = call.MethodName;
+
+    /// <summary>The call's chat_id when it is a valid one.</summary>
+    public ChatRef? Chat
+    {
+        get
+        {
+            if (!chatParsed)
+            {
+                chat = ChatRef.TryParse(Parameters["chat_id"], out var parsed) ? parsed : null;
+                chatParsed = true;
+            }
+
+            return chat;
+        }
+    }
+
+    public bool Injected { get; set; }
+
+    public DeliveredMessage? Delivery { get; private set; }
+
+    public void Deliver(ChatRef to, int messageId, string? text) =>
+        Delivery = new DeliveredMessage(Sequence, to.Id, to.Username, messageId, Method, text, ReceivedAt);
+}
+
+/// <summary>What the endpoint does with a call: answer (maybe late), wait for updates, or never answer.</summary>
+internal sealed class CallDecision
+{
+    public ApiResult? Answer { get; init; }
+
+    public TimeSpan Delay { get; init; }
+
+    public PollTicket? Poll { get; init; }
+
+    /// <summary>Set once the call is recorded, which a long poll is only when it ends.</summary>
+    public CallRecord? Record { get; init; }
+}

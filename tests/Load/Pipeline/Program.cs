@@ -1,0 +1,177 @@
+// Pipeline benchmark: the bot (the published binary by default) between a webhook load and the fake Bot API.
+//   latency   updates at a constant rate (one per chat, Telegram's limits lifted on both sides): webhook ack
+//             latency and webhook-in to reply-at-the-fake latency, p50/p99
+//   sending   a backlog to 400 chats under Telegram's real limits: replies delivered per second over 60 s, 429s
+// Needs Database__ConnectionString (a migrated database) in the environment; see tests/Load/pipeline.sh.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FakeTelegram;
+using Microsoft.Extensions.Logging;
+
+var binary = Arg("--binary", "artifacts/publish/Bot");
+var rate = int.Parse(Arg("--rate", "500"), CultureInfo.InvariantCulture);
+var seconds = int.Parse(Arg("--seconds", "20"), CultureInfo.InvariantCulture);
+var sendSeconds = int.Parse(Arg("--send-seconds", "60"), CultureInfo.InvariantCulture);
+const string secret = "pipeline-benchmark-secret-0123";
+
+await Latency();
+await Sending();
+return 0;
+
+async Task Latency()
+{
+    var unlimited = new RateLimits { Global = null, PrivateChat = null, GroupChat = null };
+    await using var fake = await FakeTelegramServer.StartAsync(new FakeTelegramOptions { RateLimits = unlimited, ConfigureLogging = l => l.ClearProviders() });
+    using var bot = StartBot(fake, new()
+    {
+        ["Sender__GlobalPerSecond"] = "1000",
+        ["Sender__PrivateChatPerSecond"] = "100",
+        ["Sender__MaxInFlight"] = "256",
+    }, out var webhook);
+
+    var total = rate * seconds;
+    var posted = new ConcurrentDictionary<long, DateTimeOffset>();
+    var acks = new ConcurrentBag<double>();
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 });
+    var clock = Stopwatch.StartNew();
+    var posts = new List<Task>(total);
+    for (var i = 0; i < total; i++)
+    {
+        var due = TimeSpan.FromSeconds((double)i / rate);
+        var wait = due - clock.Elapsed;
+        if (wait > TimeSpan.FromMilliseconds(1))
+        {
+            await Task.Delay(wait);
+        }
+
+        var id = 1_000_000L + i;
+        posts.Add(Task.Run(async () =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            posted[id] = DateTimeOffset.UtcNow;
+            using var response = await http.SendAsync(Post(webhook, id, chat: 1 + id % 20_000));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                acks.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }));
+    }
+
+    await Task.WhenAll(posts);
+    var offered = total / clock.Elapsed.TotalSeconds;
+    await fake.WaitForDeliveriesAsync(total, TimeSpan.FromSeconds(120));
+    var endToEnd = fake.Calls("sendMessage").Where(c => c.Delivered)
+        .Select(c => (c.ReceivedAt - posted[c.Body["reply_parameters"]!["message_id"]!.GetValue<long>()]).TotalMilliseconds).ToList();
+    Console.WriteLine(FormattableString.Invariant($"latency: {total} updates at {offered:F0}/s offered; {acks.Count} acknowledged"));
+    Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(acks, 50),7:F1} ms   p99 {P(acks, 99),7:F1} ms"));
+    Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(endToEnd, 50),7:F1} ms   p99 {P(endToEnd, 99),7:F1} ms   max {endToEnd.Max(),7:F1} ms"));
+}
+
+async Task Sending()
+{
+    await using var fake = await FakeTelegramServer.StartAsync(new FakeTelegramOptions { ConfigureLogging = l => l.ClearProviders() });
+    using var bot = StartBot(fake, new(), out var webhook);
+    using var http = new HttpClient();
+    // A backlog larger than 60 s of sending: 400 chats, 6 replies each.
+    const int chats = 400, perChat = 6;
+    await Task.WhenAll(Enumerable.Range(1, chats).Select(async chat =>
+    {
+        for (var n = 1; n <= perChat; n++)
+        {
+            using var response = await http.SendAsync(Post(webhook, 2_000_000L + n * 1000 + chat, chat: 50_000 + chat));
+        }
+    }));
+
+    await Task.Delay(TimeSpan.FromSeconds(3));
+    var before = fake.Stats();
+    await Task.Delay(TimeSpan.FromSeconds(sendSeconds));
+    var after = fake.Stats();
+    var delivered = after.Deliveries - before.Deliveries;
+    Console.WriteLine(FormattableString.Invariant(
+        $"sending: {delivered} replies in {sendSeconds} s = {(double)delivered / sendSeconds:F2}/s against 30/s; 429s {after.TooManyRequests}, limit violations {after.RateLimitViolations}, busiest second {after.MaxDeliveryRatePerSecond}"));
+}
+
+BotProcess StartBot(FakeTelegramServer fake, Dictionary<string, string> settings, out Uri webhook)
+{
+    var publicPort = FreePort();
+    var internalPort = FreePort();
+    var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+    settings["Telegram__ApiBaseUrl"] = fake.BaseUrl;
+    settings["Telegram__BotToken"] = "123456789:pipeline-benchmark-token-not-real";
+    settings["Telegram__WebhookSecret"] = secret;
+    settings["Hosting__PublicPort"] = publicPort.ToString(CultureInfo.InvariantCulture);
+    settings["Hosting__InternalPort"] = internalPort.ToString(CultureInfo.InvariantCulture);
+    settings["Hosting__BindAddress"] = "127.0.0.1";
+    settings["Shutdown__DrainDelaySeconds"] = "0";
+    settings["Logging__LogLevel__Default"] = "Warning";
+    foreach (var (key, value) in settings)
+    {
+        info.Environment[key] = value;
+    }
+
+    var process = Process.Start(info)!;
+    process.OutputDataReceived += (_, _) => { };
+    process.ErrorDataReceived += (_, _) => { };
+    process.BeginOutputReadLine();
+    process.BeginErrorReadLine();
+    using var probe = new HttpClient();
+    for (var i = 0; i < 300; i++)
+    {
+        try
+        {
+            if (probe.GetAsync(new Uri($"http://127.0.0.1:{internalPort}/readyz")).Result.IsSuccessStatusCode)
+            {
+                break;
+            }
+        }
+        catch (AggregateException)
+        {
+        }
+
+        Thread.Sleep(50);
+    }
+
+    webhook = new Uri($"http://127.0.0.1:{publicPort}/telegram/webhook");
+    return new BotProcess(process);
+}
+
+static HttpRequestMessage Post(Uri webhook, long id, long chat)
+{
+    var body = $$$"""{"update_id":{{{id}}},"message":{"message_id":{{{id}}},"date":1700000000,"chat":{"id":{{{chat}}},"type":"private","first_name":"L"},"from":{"id":{{{chat}}},"is_bot":false,"first_name":"L"},"text":"load"}}""";
+    var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+    request.Headers.Add("X-Telegram-Bot-Api-Secret-Token", secret);
+    return request;
+}
+
+static double P(IEnumerable<double> values, double percentile)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(percentile / 100 * sorted.Count) - 1)];
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+string Arg(string name, string fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}
+
+internal sealed class BotProcess(Process process) : IDisposable
+{
+    public void Dispose()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        process.Dispose();
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Pipeline benchmark: webhook in -> reply sent at the fake Bot API (latency at a constant rate), and the
+# sustained send rate under Telegram's limits. Uses the published Native AOT binary and a PostgreSQL cluster
+# with fsync on.   tests/Load/pipeline.sh [RATE=500] [SECONDS=20] [SEND_SECONDS=60]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rate=${1:-500}
+seconds=${2:-20}
+send_seconds=${3:-60}
+[[ -x artifacts/publish/Bot ]] || scripts/publish.sh artifacts/publish >/dev/null
+dotnet build tests/Load/Pipeline -c Release -v quiet -nologo >/dev/null
+
+work=$(mktemp -d /tmp/bot-pipeline.XXXXXX)
+chmod 755 "$work"
+trap 'scripts/pg.sh stop "$work/pg" || true; rm -rf "$work"' EXIT
+export Database__ConnectionString
+Database__ConnectionString=$(PG_OPTIONS="-c shared_buffers=256MB" scripts/pg.sh start "$work/pg")
+export DOTNET_ENVIRONMENT=Production Secrets__Directory=/nonexistent Config__Directory=/nonexistent
+export Telegram__BotToken=123456789:pipeline-benchmark-token-not-real
+artifacts/publish/Bot migrate up >/dev/null
+dotnet tests/Load/Pipeline/bin/Release/net10.0/Pipeline.dll --binary artifacts/publish/Bot \
+  --rate "$rate" --seconds "$seconds" --send-seconds "$send_seconds"
