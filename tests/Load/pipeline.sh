@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.."
 rate=${1:-500}
 seconds=${2:-20}
 send_seconds=${3:-60}
-[[ -x artifacts/publish/Bot ]] || scripts/publish.sh artifacts/publish >/dev/null
+bot=${BOT_BINARY:-artifacts/publish/Bot}
+[[ -n "${BOT_BINARY:-}" || -x artifacts/publish/Bot ]] || scripts/publish.sh artifacts/publish >/dev/null
 dotnet build tests/Load/Pipeline -c Release -v quiet -nologo >/dev/null
 
 work=$(mktemp -d /tmp/bot-pipeline.XXXXXX)
@@ -17,6 +18,6 @@ export Database__ConnectionString
 Database__ConnectionString=$(PG_OPTIONS="-c shared_buffers=256MB" scripts/pg.sh start "$work/pg")
 export DOTNET_ENVIRONMENT=Production Secrets__Directory=/nonexistent Config__Directory=/nonexistent
 export Telegram__BotToken=123456789:pipeline-benchmark-token-not-real
-artifacts/publish/Bot migrate up >/dev/null
-dotnet tests/Load/Pipeline/bin/Release/net10.0/Pipeline.dll --binary artifacts/publish/Bot \
+"$bot" migrate up >/dev/null
+dotnet tests/Load/Pipeline/bin/Release/net10.0/Pipeline.dll --binary "$bot" \
   --rate "$rate" --seconds "$seconds" --send-seconds "$send_seconds"

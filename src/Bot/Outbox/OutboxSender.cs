@@ -19,6 +19,10 @@ public sealed partial class OutboxSender(
     SecretRedactor redactor, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    // Finished calls arrive in bursts; reading the heads once per burst, not once per call, keeps the
+    // sender's queries from growing with its throughput.
+    private static readonly TimeSpan MinFetchInterval = TimeSpan.FromMilliseconds(5);
     private readonly SenderOptions options = options.Value;
 
     public string Name => "sender";
@@ -28,6 +32,7 @@ public sealed partial class OutboxSender(
         // Calls the previous leader had in flight have an unknown outcome: send them again.
         await ExecuteAsync("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", leadership);
         var limiter = new SendLimiter(options, time);
+        var lastFetch = DateTimeOffset.MinValue;
         var inFlight = new Dictionary<long, Task>();
         var outcomes = new ConcurrentQueue<SendOutcome>();
         // One wake-up for new rows and finished calls alike: waiting on two at once would leave a stale waiter
@@ -52,9 +57,11 @@ public sealed partial class OutboxSender(
                 }
 
                 var wake = Poll;
-                if (inFlight.Count < options.MaxInFlight)
+                if (inFlight.Count < options.MaxInFlight && time.GetUtcNow() - lastFetch >= MinFetchInterval)
                 {
+                    lastFetch = time.GetUtcNow();
                     var due = await FetchHeadsAsync(inFlight.Keys.ToArray(), leadership);
+                    var batch = new List<(OutboxRow Row, SendTicket Ticket)>();
                     foreach (var row in due)
                     {
                         if (inFlight.Count >= options.MaxInFlight)
@@ -75,10 +82,24 @@ public sealed partial class OutboxSender(
                             continue;
                         }
 
-                        inFlight[row.ChatId] = SendAsync(row, ticket, outcomes, completed, leadership);
+                        batch.Add((row, ticket));
+                        inFlight[row.ChatId] = Task.CompletedTask;
+                    }
+
+                    // One statement marks the round's rows as being sent, before any of their calls starts.
+                    var marked = await MarkSendingAsync(batch.Select(b => b.Row.Id).ToArray(), leadership);
+                    foreach (var (row, ticket) in batch)
+                    {
+                        inFlight[row.ChatId] = marked.Contains(row.Id)
+                            ? SendAsync(row, ticket, outcomes, completed, leadership)
+                            : Abandon(ticket, outcomes, completed);
                     }
 
                     limiter.Trim();
+                }
+                else if (inFlight.Count < options.MaxInFlight)
+                {
+                    wake = MinFetchInterval - (time.GetUtcNow() - lastFetch);
                 }
 
                 await completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership);
@@ -99,11 +120,6 @@ public sealed partial class OutboxSender(
         var reported = false;
         try
         {
-            if (!await MarkSendingAsync(row.Id, leadership))
-            {
-                return;
-            }
-
             Settlement settlement;
             try
             {
@@ -252,12 +268,43 @@ public sealed partial class OutboxSender(
         return rows;
     }
 
-    private async Task<bool> MarkSendingAsync(long id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks rows as being sent. Committed without waiting for the WAL flush: a mark lost in a database crash
+    /// only means the row is sent again, the same at-least-once window as a call in flight.
+    /// </summary>
+    private async Task<HashSet<long>> MarkSendingAsync(long[] ids, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = $1 AND state = 'pending'");
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var marked = new HashSet<long>();
+        if (ids.Length == 0)
+        {
+            return marked;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"));
+        var update = new NpgsqlBatchCommand("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ANY($1) AND state = 'pending' RETURNING id");
+        update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+        batch.BatchCommands.Add(update);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                marked.Add(reader.GetInt64(0));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return marked;
+    }
+
+    /// <summary>A row another sender took meanwhile: give its place in the limits back.</summary>
+    private Task Abandon(SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed)
+    {
+        outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), null));
+        completed.Set();
+        return Task.CompletedTask;
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ namespace Bot.Processing;
 /// in parallel up to <see cref="ProcessingOptions.Concurrency"/>; a chat's updates go one at a time, in order.
 /// </summary>
 public sealed partial class InboxWorker(
-    InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, TelegramClients telegram, WorkSignals signals,
+    InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, TelegramClients telegram, WorkSignals signals, OutboxNudge nudge,
     IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, TimeProvider time,
     ILogger<InboxWorker> logger) : BackgroundService
 {
@@ -122,6 +122,10 @@ public sealed partial class InboxWorker(
             }
 
             await transaction.CommitAsync(cancellationToken);
+            if (outbox.Queued > 0)
+            {
+                nudge.Nudge();
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

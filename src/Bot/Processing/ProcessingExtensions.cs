@@ -17,6 +17,7 @@ public static class ProcessingExtensions
         builder.Services.AddSingleton<SecretRedactor>();
         builder.Services.AddSingleton<WorkSignals>();
         builder.Services.AddSingleton<InboxClaims>();
+        builder.Services.AddSingleton<OutboxNudge>();
         builder.Services.AddSingleton<UpdateRouter>();
         builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();
         builder.Services.AddTelegramClients();

@@ -69,6 +69,31 @@ async Task Latency()
     Console.WriteLine(FormattableString.Invariant($"latency: {total} updates at {offered:F0}/s offered; {acks.Count} acknowledged"));
     Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(acks, 50),7:F1} ms   p99 {P(acks, 99),7:F1} ms"));
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(endToEnd, 50),7:F1} ms   p99 {P(endToEnd, 99),7:F1} ms   max {endToEnd.Max(),7:F1} ms"));
+    await Stages();
+}
+
+// Where the time goes, from the rows' own timestamps: waiting in the inbox, then in the outbox.
+static async Task Stages()
+{
+    await using var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand(
+        """
+        SELECT 'inbox: received -> handled' AS stage,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000
+        FROM inbox WHERE processed_at IS NOT NULL
+        UNION ALL
+        SELECT 'outbox: queued -> sent',
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000
+        FROM outbox WHERE sent_at IS NOT NULL
+        """, connection);
+    await using var reader = await command.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+    {
+        Console.WriteLine(FormattableString.Invariant($"  {reader.GetString(0),-26} p50 {reader.GetDouble(1),7:F1} ms   p99 {reader.GetDouble(2),7:F1} ms"));
+    }
 }
 
 async Task Sending()

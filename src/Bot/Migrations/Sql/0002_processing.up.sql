@@ -1,4 +1,4 @@
--- Update processing: workers are woken by NOTIFY, handlers write outgoing calls to the outbox in the same
+-- Update processing: workers are woken by NOTIFY (one per ingest batch), handlers write outgoing calls to the outbox in the same
 -- transaction as their state, and the leader's sender drains the outbox. Expand only: release 1 keeps working.
 
 -- Every unfinished row in update_id order: where a worker's claim starts.
@@ -38,7 +38,8 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (priority, id) WHERE state IN ('pending', 'sending');
 CREATE INDEX outbox_finished_at ON outbox (sent_at) WHERE state IN ('sent', 'dead');
 
-CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION bot_notify('bot_outbox');
+-- No NOTIFY trigger on outbox: a notifying transaction takes a global lock through its commit, which
+-- would serialize every handler's commit (and its WAL flush). Workers nudge the sender instead (OutboxNudge).
 
 -- Chats that refused the bot (blocked it, deactivated, kicked it): sends to them stop.
 CREATE TABLE unreachable_chats (
