@@ -27,6 +27,8 @@ export WEBHOOK_SECRET=load-test-webhook-secret-0123456789
 export Telegram__BotToken=123456789:load-test-token-not-real-xxxxxxxx Telegram__WebhookSecret=$WEBHOOK_SECRET
 export DOTNET_ENVIRONMENT=Production Hosting__BindAddress=127.0.0.1 Shutdown__DrainDelaySeconds=0
 export Logging__LogLevel__Default=Warning Secrets__Directory=/nonexistent Config__Directory=/nonexistent
+# Ingest alone by default (PROCESSING=true adds the workers, whose replies then go nowhere: no Bot API here).
+export Processing__Enabled=${PROCESSING:-false} Telegram__ApiBaseUrl=http://127.0.0.1:9
 $bot migrate up >/dev/null
 
 $bot > "$work/bot.log" 2>&1 &

@@ -26,6 +26,12 @@ public sealed partial class InboxWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Enabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
         // Handlers get their own token: at shutdown they may finish within the grace period.
         using var handlers = new CancellationTokenSource();
         using var slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
@@ -177,6 +183,9 @@ public sealed partial class InboxWorker(
             await queue.ReleaseAsync(running.Keys, Owner, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processing:Enabled is false: this replica stores updates but handles none")]
+    private static partial void LogDisabled(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming updates failed ({Error}); retrying in {DelayMs} ms")]
     private static partial void LogClaimFailed(ILogger logger, string error, double delayMs);

@@ -7,6 +7,12 @@ public sealed class ProcessingOptions
 {
     public const string Section = "Processing";
 
+    /// <summary>
+    /// False makes an ingest-only replica: it stores updates and serves health but claims no work (for scaling
+    /// ingest apart from handling, and for measuring ingest alone).
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Updates handled at once by this replica (different chats only: a chat's updates go one by one).</summary>
     [Range(1, 256, ErrorMessage = "Processing:Concurrency must be between 1 and 256")]
     public int Concurrency { get; set; } = 16;
