@@ -29,3 +29,12 @@ public sealed class CoordinationOptions
 
 [OptionsValidator]
 public sealed partial class CoordinationOptionsValidator : IValidateOptions<CoordinationOptions>;
+
+/// <summary>Kubernetes mode needs the cluster's service environment; say so instead of failing inside the client.</summary>
+public sealed class LeaderElectionModeValidator : IValidateOptions<CoordinationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CoordinationOptions options) =>
+        options.Mode == LeaderElectionMode.Kubernetes && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))
+            ? ValidateOptionsResult.Fail("Coordination:Mode is Kubernetes but this process runs outside a cluster (no KUBERNETES_SERVICE_HOST); use Auto or Postgres")
+            : ValidateOptionsResult.Success;
+}

@@ -42,21 +42,19 @@ public static class ProcessingExtensions
             builder.Services.AddSingleton<ILeaderSingleton, UpdatePoller>();
         }
 
-        builder.Services.AddSingleton<ILeaderLock, PostgresLeaderLock>();
+        // A Lease in a cluster (Auto detects one by its service environment), the PostgreSQL lock elsewhere.
+        var coordination = builder.Configuration.GetSection(CoordinationOptions.Section).Get<CoordinationOptions>() ?? new CoordinationOptions();
+        var inCluster = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+        if (coordination.Mode == LeaderElectionMode.Kubernetes || (coordination.Mode == LeaderElectionMode.Auto && inCluster))
+        {
+            builder.Services.AddSingleton<ILeaderLock, KubernetesLeaseLock>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<ILeaderLock, PostgresLeaderLock>();
+        }
         builder.Services.AddSingleton<LeadershipState>();
         builder.Services.AddHostedService<LeaderElection>();
         return builder;
     }
-}
-
-/// <summary>
-/// The Kubernetes Lease elector is not built yet: until it is, Auto means the PostgreSQL lock everywhere (it
-/// is correct in a cluster too, as every replica shares the database) and Kubernetes is refused by name.
-/// </summary>
-public sealed class LeaderElectionModeValidator : IValidateOptions<CoordinationOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CoordinationOptions options) =>
-        options.Mode == LeaderElectionMode.Kubernetes
-            ? ValidateOptionsResult.Fail("Coordination:Mode Kubernetes is not available in this release; use Auto or Postgres")
-            : ValidateOptionsResult.Success;
 }
