@@ -89,6 +89,8 @@ run_counted() {
 if [[ "$quick" == false && -n "${BOT_BINARY:-}" ]]; then
   echo "test: container image from the published binary"
   REBUILD=1 PUBLISH_DIR=artifacts/publish run_counted image tests/Delivery/image-proof.sh
+  echo "test: migration drill against the previous release"
+  run_counted migration-drill tests/Delivery/migration-drill.sh
 fi
 
 if [[ "$quick" == false && -x tests/Delivery/run.sh ]]; then
