@@ -20,14 +20,10 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
     public async Task<bool> TryAcquireAsync(CancellationToken cancellationToken)
     {
         await DropConnectionAsync();
-        var builder = new NpgsqlConnectionStringBuilder(Database.BuildConnectionString(database.Value))
-        {
-            // The lock lives and dies with this session; a pool would hand the session to someone else.
-            Pooling = false,
-            KeepAlive = 5,
-            Timeout = 5,
-            CommandTimeout = 5,
-        };
+        // The lock lives and dies with this session.
+        var builder = Database.BuildSessionConnectionString(database.Value, keepAliveSeconds: 5);
+        builder.Timeout = 5;
+        builder.CommandTimeout = 5;
         var candidate = new NpgsqlConnection(builder.ConnectionString);
         try
         {

@@ -23,14 +23,11 @@ public static class HealthEndpoints
             return Results.Text("not ready: shutting down", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        var required = MigrationCatalog.LatestVersion(MigrationCatalog.Embedded);
+        var required = Migrator.RequiredVersion;
         int version;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(DatabaseTimeout);
-            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            version = await Migrator.CurrentVersionAsync(connection, timeout.Token);
+            version = await Migrator.ReadVersionAsync(dataSource, DatabaseTimeout, cancellationToken);
         }
         catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
         {

@@ -45,14 +45,12 @@ public static partial class StartupChecks
     /// </summary>
     public static async Task EnsureSchemaAsync(this WebApplication app)
     {
-        var required = MigrationCatalog.LatestVersion(MigrationCatalog.Embedded);
+        var required = Migrator.RequiredVersion;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bot.Startup");
         int version;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(timeout.Token);
-            version = await Migrator.CurrentVersionAsync(connection, timeout.Token);
+            version = await Migrator.ReadVersionAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromSeconds(5), CancellationToken.None);
         }
         catch (Exception exception) when (exception is NpgsqlException and not PostgresException or OperationCanceledException or TimeoutException)
         {

@@ -18,6 +18,21 @@ public static class ExitCodes
 
 public static partial class StartupError
 {
+    /// <summary>
+    /// Validates options bound outside the host (the migrate and webhook commands) with the same validators the
+    /// host uses, plus any failures the command adds, and throws them all together.
+    /// </summary>
+    public static void ThrowIfInvalid<TOptions>(string section, TOptions options, IEnumerable<string> extraFailures, params IValidateOptions<TOptions>[] validators)
+        where TOptions : class
+    {
+        var failures = validators.Select(v => v.Validate(null, options)).Where(r => r.Failed).SelectMany(r => r.Failures!)
+            .Concat(extraFailures).Distinct().ToList();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(section, typeof(TOptions), failures);
+        }
+    }
+
     /// <summary>Joins every options failure into one line; the messages name keys, never values.</summary>
     public static string Describe(OptionsValidationException exception) =>
         "configuration error: " + string.Join("; ", exception.Failures.Select(Trim).Distinct());

@@ -78,12 +78,7 @@ public static class MigrateCommand
     {
         var configuration = BotConfiguration.BuildForCommand([]);
         var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var result = new DatabaseOptionsValidator().Validate(null, options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions), result.Failures);
-        }
-
+        StartupError.ThrowIfInvalid(DatabaseOptions.Section, options, [], new DatabaseOptionsValidator());
         return options;
     }
 }

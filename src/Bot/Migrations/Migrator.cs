@@ -28,6 +28,18 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
 
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The schema version this release needs: its newest embedded migration.</summary>
+    public static int RequiredVersion { get; } = MigrationCatalog.LatestVersion(MigrationCatalog.Embedded);
+
+    /// <summary>The database's schema version, within <paramref name="timeout"/> (exceeding it throws OperationCanceledException).</summary>
+    public static async Task<int> ReadVersionAsync(NpgsqlDataSource dataSource, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        await using var connection = await dataSource.OpenConnectionAsync(bounded.Token);
+        return await CurrentVersionAsync(connection, bounded.Token);
+    }
+
     /// <summary>The highest applied version, or 0 for an empty database. Needs no lock.</summary>
     public static async Task<int> CurrentVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Bot.Coordination;
 using Bot.Hosting;
 using Bot.Processing;
+using Bot.Storage;
 using Bot.Telegram;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -274,29 +275,14 @@ public sealed partial class OutboxSender(
     /// </summary>
     private async Task<HashSet<long>> MarkSendingAsync(long[] ids, CancellationToken cancellationToken)
     {
-        var marked = new HashSet<long>();
         if (ids.Length == 0)
         {
-            return marked;
+            return [];
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"));
         var update = new NpgsqlBatchCommand("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ANY($1) AND state = 'pending' RETURNING id");
         update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        batch.BatchCommands.Add(update);
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                marked.Add(reader.GetInt64(0));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return marked;
+        return (await dataSource.ReadWithoutFlushAsync(update, reader => reader.GetInt64(0), cancellationToken)).ToHashSet();
     }
 
     /// <summary>A row another sender took meanwhile: give its place in the limits back.</summary>

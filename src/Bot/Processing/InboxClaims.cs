@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Processing;
@@ -34,30 +35,16 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
 
     public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var claimed = new List<ClaimedUpdate>();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
         // A claim need not survive a database crash: if it is lost, the worker's completion finds no lease
         // of its own and rolls back, and the update is claimed again. Not waiting for the WAL flush here
         // halves the flushes per update.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"));
         var claim = new NpgsqlBatchCommand(ClaimSql);
         claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
         claim.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
-        batch.BatchCommands.Add(claim);
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                claimed.Add(new ClaimedUpdate(
-                    reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
+        var claimed = await dataSource.ReadWithoutFlushAsync(claim, reader => new ClaimedUpdate(
+            reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)), cancellationToken);
 
         // Claims come back in no particular order; a caller that starts them in order keeps logs readable.
         claimed.Sort((a, b) => a.UpdateId.CompareTo(b.UpdateId));

@@ -14,12 +14,7 @@ public sealed partial class NotificationListener(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(250);
-        // Not from the pool: LISTEN belongs to a session that must not be handed to anyone else.
-        var connectionString = new NpgsqlConnectionStringBuilder(Database.BuildConnectionString(options.Value))
-        {
-            Pooling = false,
-            KeepAlive = 10,
-        }.ConnectionString;
+        var connectionString = Database.BuildSessionConnectionString(options.Value, keepAliveSeconds: 10).ConnectionString;
 
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -60,6 +60,38 @@ public static class Database
         return csb.ConnectionString;
     }
 
+    /// <summary>
+    /// For a session that must stay its own (LISTEN, a session advisory lock): never pooled, so the session is
+    /// never handed to anyone else, and kept alive so that a dead peer is noticed.
+    /// </summary>
+    public static NpgsqlConnectionStringBuilder BuildSessionConnectionString(DatabaseOptions options, int keepAliveSeconds) =>
+        new(BuildConnectionString(options)) { Pooling = false, KeepAlive = keepAliveSeconds };
+
+    /// <summary>
+    /// Runs one statement in a transaction that does not wait for its WAL flush, and reads its rows. Only for
+    /// writes whose loss in a database crash is harmless (claims, send marks: see their callers).
+    /// </summary>
+    public static async Task<List<T>> ReadWithoutFlushAsync<T>(
+        this NpgsqlDataSource dataSource, NpgsqlBatchCommand statement, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"));
+        batch.BatchCommands.Add(statement);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(read(reader));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return rows;
+    }
+
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();

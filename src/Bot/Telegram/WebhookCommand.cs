@@ -63,15 +63,6 @@ public static class WebhookCommand
         var configuration = BotConfiguration.BuildForCommand([]);
         var options = configuration.GetSection(TelegramOptions.Section).Get<TelegramOptions>() ?? new TelegramOptions();
         var failures = new List<string>();
-        foreach (var validator in new IValidateOptions<TelegramOptions>[] { new TelegramOptionsValidator(), new TelegramModeValidator() })
-        {
-            var result = validator.Validate(null, options);
-            if (result.Failed)
-            {
-                failures.AddRange(result.Failures);
-            }
-        }
-
         if (requireWebhook && string.IsNullOrEmpty(options.WebhookUrl))
         {
             failures.Add("Telegram:WebhookUrl is missing (set Telegram__WebhookUrl)");
@@ -82,11 +73,7 @@ public static class WebhookCommand
             failures.Add("Telegram:WebhookSecret is missing (set Telegram__WebhookSecret or the secret file Telegram__WebhookSecret)");
         }
 
-        if (failures.Count > 0)
-        {
-            throw new OptionsValidationException(TelegramOptions.Section, typeof(TelegramOptions), failures.Distinct());
-        }
-
+        StartupError.ThrowIfInvalid(TelegramOptions.Section, options, failures, new TelegramOptionsValidator(), new TelegramModeValidator());
         return options;
     }
 }
