@@ -27,19 +27,19 @@ public sealed class BotGroup : IAsyncDisposable
     public static async Task<BotGroup> CreateAsync(PostgresCluster cluster, IDictionary<string, string?>? extra = null, FakeTelegramOptions? telegram = null)
     {
         var fake = await FakeTelegramServer.StartAsync(telegram ?? new FakeTelegramOptions());
-        var connectionString = await cluster.CreateDatabaseAsync();
-        var settings = BotProcess.Settings(connectionString);
-        settings["Telegram__ApiBaseUrl"] = fake.BaseUrl;
-        settings["Processing__PollIntervalSeconds"] = "0.2";
-        settings["Coordination__RetrySeconds"] = "0.5";
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Telegram__ApiBaseUrl"] = fake.BaseUrl,
+            ["Processing__PollIntervalSeconds"] = "0.2",
+            ["Coordination__RetrySeconds"] = "0.5",
+        };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            defaults[key] = value;
         }
 
-        var migrate = await BotProcess.RunAsync(settings, TimeSpan.FromSeconds(60), "migrate", "up");
-        Assert.True(migrate.ExitCode == 0, migrate.Stderr);
-        return new BotGroup(fake, connectionString, settings);
+        var settings = await cluster.CreateMigratedAsync(defaults);
+        return new BotGroup(fake, settings["Database__ConnectionString"]!, settings);
     }
 
     public async Task<BotProcess> StartAsync(IDictionary<string, string?>? overrides = null)
@@ -82,13 +82,7 @@ public sealed class BotGroup : IAsyncDisposable
         }
     }
 
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql) => PostgresCluster.ScalarAsync(ConnectionString, sql);
 
     /// <summary>Waits until the query returns at least <paramref name="expected"/>.</summary>
     public async Task WaitForAsync(string sql, long expected, TimeSpan timeout)

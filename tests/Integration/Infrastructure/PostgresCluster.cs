@@ -37,6 +37,29 @@ public sealed class PostgresCluster : IAsyncDisposable
         return $"Host=127.0.0.1;Port={port};Username=postgres;Database={name}";
     }
 
+    /// <summary>A single value from <paramref name="sql"/> as a long (counts, versions).</summary>
+    public static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A fresh database migrated by the bot under test, with its settings plus <paramref name="extra"/>.</summary>
+    public async Task<Dictionary<string, string?>> CreateMigratedAsync(IDictionary<string, string?> extra)
+    {
+        var settings = BotProcess.Settings(await CreateDatabaseAsync());
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        var migrate = await BotProcess.RunAsync(settings, TimeSpan.FromSeconds(60), "migrate", "up");
+        Assert.True(migrate.ExitCode == 0, migrate.Stderr);
+        return settings;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

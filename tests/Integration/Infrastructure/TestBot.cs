@@ -20,27 +20,13 @@ public sealed class TestBot : IAsyncDisposable
 
     public static async Task<TestBot> StartAsync(PostgresCluster cluster, IDictionary<string, string?>? extra = null)
     {
-        var connectionString = await cluster.CreateDatabaseAsync();
-        var settings = BotProcess.Settings(connectionString);
-        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
-        {
-            settings[key] = value;
-        }
-
-        var migrate = await BotProcess.RunAsync(settings, TimeSpan.FromSeconds(60), "migrate", "up");
-        Assert.True(migrate.ExitCode == 0, migrate.Stderr);
+        var settings = await cluster.CreateMigratedAsync(extra ?? new Dictionary<string, string?>());
         var process = BotProcess.Start(settings);
         await process.WaitReadyAsync();
-        return new TestBot(process, connectionString, settings);
+        return new TestBot(process, settings["Database__ConnectionString"]!, settings);
     }
 
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql) => PostgresCluster.ScalarAsync(ConnectionString, sql);
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 }

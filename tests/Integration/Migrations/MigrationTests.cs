@@ -108,11 +108,6 @@ public sealed class MigrationTests(SharedPostgres postgres)
     private static async Task<bool> TableExistsAsync(IDictionary<string, string?> settings, string table) =>
         await ScalarAsync(settings, $"SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = '{table}'") == 1;
 
-    private static async Task<long> ScalarAsync(IDictionary<string, string?> settings, string sql)
-    {
-        await using var connection = new NpgsqlConnection(settings["Database__ConnectionString"]);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static Task<long> ScalarAsync(IDictionary<string, string?> settings, string sql) =>
+        PostgresCluster.ScalarAsync(settings["Database__ConnectionString"]!, sql);
 }
