@@ -177,21 +177,19 @@ internal sealed class FakeLeaseApi : IAsyncDisposable
             return;
         }
 
+        // The state is taken as the read arrives, before any barrier: every held read then answers with the
+        // same version, whichever of them is released and writes first.
         ReadBarrier? barrier;
+        string? json;
         lock (gate)
         {
             barrier = readBarrier;
+            json = leases.TryGetValue(name, out var stored) ? stored.ToJsonString() : null;
         }
 
         if (barrier is not null)
         {
             await barrier.ArriveAsync().WaitAsync(context.RequestAborted);
-        }
-
-        string? json;
-        lock (gate)
-        {
-            json = leases.TryGetValue(name, out var stored) ? stored.ToJsonString() : null;
         }
 
         await (json is null ? WriteStatusAsync(context, HttpStatusCode.NotFound, "NotFound", $"leases.coordination.k8s.io \"{name}\" not found", name) : WriteAsync(context, HttpStatusCode.OK, json));
