@@ -4,7 +4,7 @@ using Npgsql;
 namespace Bot.Processing;
 
 /// <summary>A claimed update: the worker holds its lease until it completes, fails or the lease runs out.</summary>
-public sealed record ClaimedUpdate(long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext);
+public sealed record ClaimedUpdate(long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext, DateTimeOffset ReceivedAt);
 
 /// <summary>The inbox as a work queue: claim in per-chat order, complete with the handler's transaction, fail, purge.</summary>
 public sealed class InboxClaims(NpgsqlDataSource dataSource)
@@ -30,7 +30,7 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         SET state = 'processing', lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = t.attempts + 1
         FROM candidate
         WHERE t.update_id = candidate.update_id
-        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context
+        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context, t.received_at
         """;
 
     public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
@@ -44,7 +44,7 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         claim.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
         var claimed = await dataSource.ReadWithoutFlushAsync(claim, reader => new ClaimedUpdate(
             reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)), cancellationToken);
+            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)), cancellationToken);
 
         // Claims come back in no particular order; a caller that starts them in order keeps logs readable.
         claimed.Sort((a, b) => a.UpdateId.CompareTo(b.UpdateId));

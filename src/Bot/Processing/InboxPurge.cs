@@ -4,8 +4,12 @@ using Npgsql;
 
 namespace Bot.Processing;
 
-/// <summary>Deletes finished inbox rows past the retention (at least Telegram's 24-hour redelivery window).</summary>
-public sealed partial class InboxPurge(InboxClaims claims, IOptions<ProcessingOptions> options, TimeProvider time, ILogger<InboxPurge> logger) : ILeaderSingleton
+/// <summary>
+/// Deletes finished inbox rows past the retention (at least Telegram's 24-hour redelivery window), expired
+/// conversation state and old flood-control windows.
+/// </summary>
+public sealed partial class InboxPurge(
+    InboxClaims claims, NpgsqlDataSource dataSource, IOptions<ProcessingOptions> options, TimeProvider time, ILogger<InboxPurge> logger) : ILeaderSingleton
 {
     public string Name => "inbox-purge";
 
@@ -28,6 +32,14 @@ public sealed partial class InboxPurge(InboxClaims claims, IOptions<ProcessingOp
                 {
                     LogPurged(logger, total);
                 }
+
+                // Conversation state past its expiry, and flood-control windows long over.
+                while (await ConversationState.PurgeExpiredAsync(dataSource, 5000, leadership) == 5000 && !leadership.IsCancellationRequested)
+                {
+                }
+
+                await using var floods = dataSource.CreateCommand("DELETE FROM flood_windows WHERE window_start < now() - interval '1 day'");
+                await floods.ExecuteNonQueryAsync(leadership);
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
             {

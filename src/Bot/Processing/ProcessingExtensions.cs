@@ -1,5 +1,5 @@
 using Bot.Coordination;
-using Bot.Features.Help;
+using Bot.Features;
 using Bot.Hosting;
 using Bot.Outbox;
 using Bot.Telegram;
@@ -19,7 +19,7 @@ public static class ProcessingExtensions
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<OutboxNudge>();
         builder.Services.AddSingleton<UpdateRouter>();
-        builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();
+        builder.AddFeatures();
         builder.Services.AddTelegramClients();
         builder.Services.AddHostedService<NotificationListener>();
         builder.Services.AddHostedService<InboxWorker>();

@@ -30,7 +30,12 @@ public sealed class UpdateContext(
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
+    /// <summary>Per-user conversation state, in this transaction.</summary>
+    public ConversationState State => state ??= new ConversationState(Connection, Transaction);
+
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+
+    private ConversationState? state;
 }
 
 /// <summary>One feature's entry point. Returns false when the update is not for it.</summary>

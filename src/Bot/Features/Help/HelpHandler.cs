@@ -1,55 +1,53 @@
+using Bot.Admin;
+using Bot.Features.Users;
 using Bot.Processing;
-using Telegram.Bot.Requests;
+using Microsoft.Extensions.Options;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
 namespace Bot.Features.Help;
 
 /// <summary>
-/// /start, /help, and a hint for anything else said to the bot in private. Replies quote the user's message,
-/// so in a busy chat it is clear what they answer. The subscription side of /start, /lang and the
-/// resource-file texts arrive with the subscriptions feature; until then the texts below are English only.
+/// /help, /start when no other feature took it, and a hint for anything else said to the bot in private.
+/// In groups the bot stays quiet unless spoken to with a command.
 /// </summary>
-public sealed class HelpHandler : IUpdateHandler
+public sealed class HelpHandler(Texts texts, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
 {
-    public const string Welcome = "Welcome! I keep this community's gates and announcements. Send /help to see what I can do.";
-    public const string HelpText = "/start – subscribe to announcements\n/stop – unsubscribe\n/help – this list";
-    public const string Hint = "I answer commands only. Send /help to see them.";
-
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
-        if (context.Update is not { Type: UpdateType.Message, Message: { Chat: { } chat } message })
+        if (context.Update is not { Type: UpdateType.Message, Message: { Chat: { } chat, From: { } from } message })
         {
             return false;
         }
 
-        string? reply;
+        string? key;
         if (ChatCommand.TryParse(message.Text, botUsername: null, out var command))
         {
-            reply = command.Name switch
+            key = command.Name switch
             {
-                "start" => Welcome,
-                "help" => HelpText,
-                _ => chat.Type == ChatType.Private ? Hint : null,
+                "start" => "Help.welcome",
+                "help" => "Help.help",
+                _ => chat.Type == ChatType.Private ? "Help.hint" : null,
             };
         }
         else
         {
-            // In groups the bot stays quiet unless spoken to with a command.
-            reply = chat.Type == ChatType.Private && message.Text is not null ? Hint : null;
+            key = chat.Type == ChatType.Private && message.Text is not null ? "Help.hint" : null;
         }
 
-        if (reply is null)
+        if (key is null)
         {
             return false;
         }
 
-        await context.Outbox.EnqueueAsync(new SendMessageRequest
+        var language = await UserDirectory.LanguageAsync(context, from);
+        var text = texts.Get(language, key);
+        if (key == "Help.help" && admin.CurrentValue.IsAdmin(from.Id))
         {
-            ChatId = chat.Id,
-            Text = reply,
-            ReplyParameters = new ReplyParameters { MessageId = message.MessageId, AllowSendingWithoutReply = true },
-        }, chat.Id, cancellationToken: context.CancellationToken);
+            text += "\n\n" + texts.Get(language, "Help.help_admin");
+        }
+
+        await context.ReplyAsync(message, text);
         return true;
     }
 }

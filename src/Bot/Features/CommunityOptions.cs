@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Features;
+
+/// <summary>The community the bot serves: its main group, the chats it gates, and the feature tunables.</summary>
+public sealed class CommunityOptions
+{
+    public const string Section = "Bot";
+
+    /// <summary>Members of this chat are let into gated chats at once (Bot__MainChatId).</summary>
+    public string? MainChatId { get; set; }
+
+    /// <summary>Chats whose join requests the bot decides, comma-separated (Bot__GatedChatIds).</summary>
+    public string? GatedChatIds { get; set; }
+
+    /// <summary>How long a requester has to answer the join check before the request is declined.</summary>
+    [Range(1, 24 * 60, ErrorMessage = "Bot:JoinCheckMinutes must be between 1 and 1440")]
+    public int JoinCheckMinutes { get; set; } = 10;
+
+    /// <summary>Updates one user may send per window before flood control answers once and then ignores them.</summary>
+    [Range(1, 10_000, ErrorMessage = "Bot:FloodMaxUpdates must be between 1 and 10000")]
+    public int FloodMaxUpdates { get; set; } = 20;
+
+    [Range(1, 24 * 3600, ErrorMessage = "Bot:FloodWindowSeconds must be between 1 and 86400")]
+    public int FloodWindowSeconds { get; set; } = 60;
+
+    public long? MainChat => string.IsNullOrWhiteSpace(MainChatId) ? null : IdList.Parse(MainChatId, "Bot:MainChatId").Single();
+
+    public IReadOnlyList<long> GatedChats => IdList.Parse(GatedChatIds, "Bot:GatedChatIds");
+}
+
+[OptionsValidator]
+public sealed partial class CommunityOptionsAttributesValidator : IValidateOptions<CommunityOptions>;
+
+/// <summary>The id lists parse, and a gate has a main chat to check membership in.</summary>
+public sealed class CommunityOptionsValidator : IValidateOptions<CommunityOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CommunityOptions options)
+    {
+        try
+        {
+            if (IdList.Parse(options.MainChatId, "Bot:MainChatId").Count > 1)
+            {
+                return ValidateOptionsResult.Fail("Bot:MainChatId must be one chat id");
+            }
+
+            if (options.GatedChats.Count > 0 && options.MainChat is null)
+            {
+                return ValidateOptionsResult.Fail("Bot:GatedChatIds is set but Bot:MainChatId is not: the join gate needs the main chat to check membership");
+            }
+        }
+        catch (FormatException exception)
+        {
+            return ValidateOptionsResult.Fail(exception.Message);
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

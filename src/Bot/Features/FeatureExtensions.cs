@@ -1,0 +1,32 @@
+using Bot.Admin;
+using Bot.Features.Flags;
+using Bot.Features.FloodControl;
+using Bot.Features.Help;
+using Bot.Features.Subscriptions;
+using Bot.Processing;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Features;
+
+public static class FeatureExtensions
+{
+    /// <summary>The features' handlers, in order of precedence: the first that takes an update handles it.</summary>
+    public static IHostApplicationBuilder AddFeatures(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CommunityOptions>().BindConfiguration(CommunityOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, CommunityOptionsAttributesValidator>();
+        builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, CommunityOptionsValidator>();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsAttributesValidator>();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, FeatureFlagsValidator>();
+        builder.Services.AddSingleton<FeatureFlags>();
+        builder.Services.AddSingleton<Texts>();
+
+        // Flood control first: a flooding user's updates go no further.
+        builder.Services.AddSingleton<IUpdateHandler, FloodControlHandler>();
+        builder.Services.AddSingleton<IUpdateHandler, SubscriptionHandler>();
+        builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();
+        return builder;
+    }
+}
