@@ -1,3 +1,4 @@
+using Bot.Admin;
 using Bot.Health;
 using Bot.Hosting;
 using Bot.Ingest;
@@ -24,6 +25,7 @@ static async Task<int> ServeAsync(string[] args)
     builder.AddIngest();
     builder.AddProcessing();
     builder.AddLeaderSingletons();
+    builder.AddAdminApi();
 
     await using var app = builder.Build();
     app.ValidateOptions();
@@ -31,6 +33,7 @@ static async Task<int> ServeAsync(string[] args)
     app.UsePortGate();
     app.MapHealth();
     app.MapWebhook();
+    app.MapAdminApi();
 
     await app.StartCheckedAsync();
     await app.WaitForShutdownAsync();

@@ -1,4 +1,6 @@
 using Bot.Admin;
+using Bot.Coordination;
+using Bot.Features.Broadcasts;
 using Bot.Features.Flags;
 using Bot.Features.FloodControl;
 using Bot.Features.Help;
@@ -22,9 +24,14 @@ public static class FeatureExtensions
         builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, FeatureFlagsValidator>();
         builder.Services.AddSingleton<FeatureFlags>();
         builder.Services.AddSingleton<Texts>();
+        builder.Services.AddOptions<BroadcastOptions>().BindConfiguration(BroadcastOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BroadcastOptions>, BroadcastOptionsValidator>();
+        // Leader singletons of the features (run by the leader election registered in AddLeaderSingletons).
+        builder.Services.AddSingleton<ILeaderSingleton, BroadcastRunner>();
 
         // Flood control first: a flooding user's updates go no further.
         builder.Services.AddSingleton<IUpdateHandler, FloodControlHandler>();
+        builder.Services.AddSingleton<IUpdateHandler, BroadcastHandler>();
         builder.Services.AddSingleton<IUpdateHandler, SubscriptionHandler>();
         builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();
         return builder;

@@ -237,6 +237,10 @@ public sealed partial class OutboxSender(
             unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
             unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
             batch.BatchCommands.Add(unreachable);
+            // A private chat's id is its user's: a user who blocked the bot is no longer an active subscriber.
+            var deactivate = new NpgsqlBatchCommand("UPDATE users SET status = 'blocked', status_at = now() WHERE user_id = $1 AND status = 'active'");
+            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
+            batch.BatchCommands.Add(deactivate);
         }
 
         await batch.ExecuteNonQueryAsync(CancellationToken.None);

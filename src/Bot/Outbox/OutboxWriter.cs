@@ -14,12 +14,13 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
 {
     public int Queued { get; private set; }
 
-    public async Task EnqueueAsync<TResponse>(
+    /// <summary>Queues the call; returns its outbox row id (whose result column will hold Telegram's answer).</summary>
+    public async Task<long> EnqueueAsync<TResponse>(
         IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive, CancellationToken cancellationToken = default)
     {
         var (method, payload) = OutboxCodec.Encode(request);
         await using var command = new NpgsqlCommand(
-            "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
@@ -27,7 +28,8 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)priority });
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         Queued++;
+        return id;
     }
 }

@@ -53,6 +53,9 @@ public sealed partial class BotProcess : IAsyncDisposable
         ["Config__Directory"] = "/nonexistent",
         // Nothing listens there: replies fail fast and stay queued. Tests that check sending use the fake Bot API.
         ["Telegram__ApiBaseUrl"] = "http://127.0.0.1:9",
+        // The pipeline's tests send dozens of updates per synthetic user, which flood control would rightly drop;
+        // its own tests switch it on.
+        ["FeatureFlags__FloodControl"] = "false",
     };
 
     public static BotProcess Start(IDictionary<string, string?> settings, params string[] args)

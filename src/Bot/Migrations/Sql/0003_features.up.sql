@@ -80,6 +80,10 @@ CREATE TABLE broadcasts (
     cursor            bigint      NOT NULL DEFAULT 0,
     expanded          boolean     NOT NULL DEFAULT false,
     recipients        integer     NOT NULL DEFAULT 0,
+    -- Progress as last counted from the outbox (the outbox rows are purged in time; these stay).
+    sent              integer     NOT NULL DEFAULT 0,
+    failed            integer     NOT NULL DEFAULT 0,
+    blocked           integer     NOT NULL DEFAULT 0,
     -- Where progress is shown: the chat, the outbox row that sent the status message, its message id.
     status_chat_id    bigint,
     status_outbox_id  bigint,

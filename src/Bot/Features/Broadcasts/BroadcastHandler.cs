@@ -1,0 +1,69 @@
+using Bot.Admin;
+using Bot.Features.Flags;
+using Bot.Features.Users;
+using Bot.Processing;
+using Microsoft.Extensions.Options;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace Bot.Features.Broadcasts;
+
+/// <summary>
+/// The admins' commands: /broadcast as a reply to any message starts a broadcast of that message to every active
+/// subscriber, with its progress shown in one status message; /cancel stops the running broadcast; /stats shows
+/// the counts. Others who try them are told the commands are for admins.
+/// </summary>
+public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
+{
+    public async ValueTask<bool> HandleAsync(UpdateContext context)
+    {
+        if (context.Update is not { Type: UpdateType.Message, Message: { From: { } from } message }
+            || !ChatCommand.TryParse(message.Text, null, out var command)
+            || command.Name is not ("broadcast" or "cancel" or "stats"))
+        {
+            return false;
+        }
+
+        var language = await UserDirectory.LanguageAsync(context, from);
+        if (!admin.CurrentValue.IsAdmin(from.Id))
+        {
+            await context.ReplyAsync(message, texts.Get(language, "Broadcasts.admins_only"));
+            return true;
+        }
+
+        switch (command.Name)
+        {
+            case "stats":
+                var stats = await BroadcastStore.StatsAsync(context.Connection, context.Transaction, context.CancellationToken);
+                await context.ReplyAsync(message, texts.Format(language, "Broadcasts.stats",
+                    ("subscribers", stats.Subscribers), ("active", stats.Active), ("stopped", stats.Stopped), ("blocked", stats.Blocked),
+                    ("broadcasts", stats.Broadcasts), ("running", stats.BroadcastsRunning),
+                    ("approved", stats.JoinApproved), ("declined", stats.JoinDeclined), ("pending", stats.JoinPending)));
+                return true;
+            case "cancel":
+                var cancelled = await BroadcastStore.CancelAsync(context.Connection, context.Transaction, null, context.CancellationToken);
+                await context.ReplyAsync(message, cancelled is { } id
+                    ? texts.Format(language, "Broadcasts.cancelled", ("id", id))
+                    : texts.Get(language, "Broadcasts.nothing_to_cancel"));
+                return true;
+            default:
+                if (!flags.IsEnabled(Feature.Broadcasts, from.Id))
+                {
+                    await context.ReplyAsync(message, texts.Get(language, "Broadcasts.disabled"));
+                    return true;
+                }
+
+                if (message.ReplyToMessage is not { } original)
+                {
+                    await context.ReplyAsync(message, texts.Get(language, "Broadcasts.reply_needed"));
+                    return true;
+                }
+
+                var broadcast = await BroadcastStore.CreateAsync(
+                    context.Connection, context.Transaction, message.Chat.Id, original.MessageId, from.Id, message.Chat.Id, language, context.CancellationToken);
+                var status = await context.ReplyAsync(message, BroadcastStatus.Starting(texts, language, broadcast));
+                await BroadcastStore.SetStatusOutboxAsync(context.Connection, context.Transaction, broadcast, status, context.CancellationToken);
+                return true;
+        }
+    }
+}
