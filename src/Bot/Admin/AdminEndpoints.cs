@@ -48,6 +48,8 @@ public static class AdminEndpoints
         });
         builder.Services.AddOpenApi("v1", openApi =>
         {
+            // The document describes the admin API; health probes and the webhook have their own contracts.
+            openApi.ShouldInclude = description => description.RelativePath?.StartsWith("admin/", StringComparison.Ordinal) == true;
             openApi.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo { Title = "Bot admin API", Version = "v1", Description = "Broadcasts and counts. Internal port only; bearer token Admin__Token." };
@@ -64,10 +66,12 @@ public static class AdminEndpoints
 
     public static WebApplication MapAdminApi(this WebApplication app)
     {
+        // The token is checked before anything else about the request (its body included) is looked at.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal), admin => admin.Use(RequireToken));
         app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
 
-        var admin = app.MapGroup("/admin").AddEndpointFilter(RequireToken).RequireRateLimiting(RateLimitPolicy).WithTags("Admin")
+        var admin = app.MapGroup("/admin").RequireRateLimiting(RateLimitPolicy).WithTags("Admin")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
         admin.MapPost("/broadcasts", CreateAsync).WithName("CreateBroadcast").WithSummary("Start a broadcast of a message to every active subscriber");
         admin.MapGet("/broadcasts", ListAsync).WithName("ListBroadcasts").WithSummary("The most recent broadcasts, newest first");
@@ -134,9 +138,8 @@ public static class AdminEndpoints
     }
 
     /// <summary>Bearer token check in constant time: both sides are hashed first, so neither length nor content leaks through timing.</summary>
-    private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    private static async Task RequireToken(HttpContext http, RequestDelegate next)
     {
-        var http = context.HttpContext;
         var configured = http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Token;
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
@@ -144,10 +147,12 @@ public static class AdminEndpoints
             || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(configured))))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return TypedResults.Problem("a valid bearer token (Admin__Token) is required", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+            await TypedResults.Problem("a valid bearer token (Admin__Token) is required", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized")
+                .ExecuteAsync(http);
+            return;
         }
 
-        return await next(context);
+        await next(http);
     }
 }
 

@@ -46,6 +46,15 @@ public sealed class PostgresCluster : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a statement (test data set-up).</summary>
+    public static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>A fresh database migrated by the bot under test, with its settings plus <paramref name="extra"/>.</summary>
     public async Task<Dictionary<string, string?>> CreateMigratedAsync(IDictionary<string, string?> extra)
     {

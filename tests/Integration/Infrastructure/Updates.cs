@@ -9,6 +9,15 @@ internal static class Updates
     public static string Message(long updateId, long chatId, string text = "hello", long? messageId = null) =>
         $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId ?? updateId}}},"date":1700000000,"chat":{"id":{{{chatId}}},"type":"private","first_name":"T"},"from":{"id":{{{chatId}}},"is_bot":false,"first_name":"T"},"text":"{{{text}}}"}}""";
 
+    /// <summary>A private message from a user with a language, optionally replying to an earlier message of the same chat.</summary>
+    public static string UserMessage(long updateId, long userId, string text, string languageCode = "en", int? replyTo = null, long? messageId = null)
+    {
+        var reply = replyTo is { } original
+            ? $$$""","reply_to_message":{"message_id":{{{original}}},"date":1700000000,"chat":{"id":{{{userId}}},"type":"private","first_name":"T"},"text":"announcement"}"""
+            : "";
+        return $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId ?? updateId}}},"date":1700000000,"chat":{"id":{{{userId}}},"type":"private","first_name":"T"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"text":"{{{text}}}"{{{reply}}}}}""";
+    }
+
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, uri)
