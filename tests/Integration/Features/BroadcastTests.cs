@@ -82,7 +82,13 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(sent, group.Telegram.Calls("copyMessage").Count(c => c.Delivered));
         Assert.InRange(sent, 30, 599);
-        Assert.Contains(group.Telegram.Deliveries(Admin), d => d.Text == BotTexts.Get("en", "Broadcasts.cancelled").Replace("{id}", "1", StringComparison.Ordinal));
+        var confirmation = BotTexts.Get("en", "Broadcasts.cancelled").Replace("{id}", "1", StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!group.Telegram.Deliveries(Admin).Any(d => d.Text == confirmation))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the admin was not told the broadcast was cancelled");
+            await Task.Delay(100);
+        }
     }
 
     [Fact]
