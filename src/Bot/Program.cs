@@ -5,6 +5,7 @@ using Bot.Ingest;
 using Bot.Processing;
 using Bot.Storage;
 using Bot.Telegram;
+using Bot.Telemetry;
 
 return await Cli.RunAsync(args, ServeAsync);
 
@@ -19,6 +20,7 @@ static async Task<int> ServeAsync(string[] args)
     builder.Configuration.AddBotSources(args);
 
     builder.AddBotLogging();
+    builder.AddTelemetry();
     builder.AddHosting();
     builder.AddStorage();
     builder.AddTelegramOptions();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Delivery checks: the container image definition, the Helm chart and what it renders for every
-# environment, the GitLab pipeline, the Terraform, the backup scripts and a backup drill on a real
-# PostgreSQL 15. Installs what it needs on a fresh Debian 12 machine (helm, the node packages, yamllint,
-# ShellCheck and the PostgreSQL 15 server), caching under tests/Delivery/.tools, and prints one line per
+# environment, the GitLab pipeline, the Terraform, the backup scripts, the alert rules (promtool) and a
+# backup drill on a real PostgreSQL 15. Installs what it needs on a fresh Debian 12 machine (helm, the node packages, yamllint,
+# ShellCheck, promtool and the PostgreSQL 15 server), caching under tests/Delivery/.tools, and prints one line per
 # check, then "N passed, N failed". Exits non-zero when any check failed.
 #
 #   bash tests/Delivery/run.sh            (from anywhere; CI calls it from .ci/run and lint:delivery)
@@ -57,6 +57,7 @@ install_system_packages() {
   command -v node >/dev/null || missing+=(nodejs npm)
   [[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql-15)
   command -v runuser >/dev/null || missing+=(util-linux)
+  command -v promtool >/dev/null || missing+=(prometheus)
   if [[ "${#missing[@]}" -gt 0 ]]; then
     say "installing: ${missing[*]}"
     apt_install "${missing[@]}"
@@ -191,6 +192,16 @@ yamllint_sources() {
     "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml
 }
 
+# The alert rules exactly as the chart renders them (backups on), checked and unit-tested by promtool.
+promtool_rules() {
+  local dir="$out/alerts"
+  mkdir -p "$dir"
+  node "$here/alerts/extract-rules.mjs" "$rendered/sentinel.yaml" "$dir/rules.yaml"
+  cp "$here/alerts/alerts.test.yaml" "$dir/"
+  promtool check rules "$dir/rules.yaml"
+  (cd "$dir" && promtool test rules alerts.test.yaml)
+}
+
 terraform_fmt() { terraform -chdir="$root" fmt -check -recursive -diff terraform; }
 
 shellcheck_scripts() {
@@ -231,6 +242,7 @@ for variant in "${environments[@]}" sentinel polling; do
   fi
 done
 check "yamllint pipeline, chart metadata and values" yamllint_sources
+check "promtool check rules and test rules (rendered PrometheusRule, tests/Delivery/alerts)" promtool_rules
 check "terraform fmt -check -recursive" terraform_fmt
 check "shellcheck deploy/scripts, chart files, tests/Delivery, scripts, .ci/run, tests/Load" shellcheck_scripts
 node_tests

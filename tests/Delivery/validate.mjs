@@ -3,6 +3,7 @@
 // what those schemas let through but the API server would not accept or would silently drop:
 //   - an apiVersion/kind the models do not know (a typo, or a kind this check cannot vouch for);
 //   - a field the schema does not define (kubectl's --validate=strict; the schemas themselves allow extras).
+// PrometheusRule (a CRD the models do not ship) is checked against the fields of its CRD written out here.
 // Usage: node validate.mjs FILE...   (exit 0 when every document passes)
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -67,11 +68,50 @@ function unknownFields(records) {
   return unknown;
 }
 
+const isStringMap = (value) =>
+  value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+const duration = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+
+/**
+ * prometheus-operator's PrometheusRule, which kubernetes-models does not ship: the fields of its CRD
+ * (monitoring.coreos.com/v1) that the chart uses, strictly. promtool checks the expressions themselves.
+ */
+function validatePrometheusRule(doc) {
+  const problems = [];
+  const unknown = (object, allowed, where) => {
+    for (const key of Object.keys(object ?? {})) if (!allowed.includes(key)) problems.push(`unknown field ${where}/${key}`);
+  };
+  unknown(doc, ["apiVersion", "kind", "metadata", "spec"], "");
+  if (typeof doc.metadata?.name !== "string" || doc.metadata.name.length === 0) problems.push("metadata.name is required");
+  if (!Array.isArray(doc.spec?.groups) || doc.spec.groups.length === 0) return [...problems, "spec.groups must be a non-empty list"];
+  unknown(doc.spec, ["groups"], "/spec");
+  doc.spec.groups.forEach((group, g) => {
+    const at = `/spec/groups/${g}`;
+    unknown(group, ["name", "interval", "rules", "partial_response_strategy", "limit"], at);
+    if (typeof group.name !== "string" || group.name.length === 0) problems.push(`${at}/name is required`);
+    if (!Array.isArray(group.rules) || group.rules.length === 0) problems.push(`${at}/rules must be a non-empty list`);
+    (group.rules ?? []).forEach((rule, r) => {
+      const where = `${at}/rules/${r}`;
+      unknown(rule, ["alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"], where);
+      if ((typeof rule.alert === "string") === (typeof rule.record === "string")) problems.push(`${where}: exactly one of alert and record`);
+      if (typeof rule.expr !== "string" || rule.expr.trim() === "") problems.push(`${where}/expr must be a non-empty string`);
+      for (const key of ["for", "keep_firing_for"]) {
+        if (rule[key] !== undefined && !duration.test(String(rule[key]))) problems.push(`${where}/${key} is not a duration`);
+      }
+      for (const key of ["labels", "annotations"]) {
+        if (rule[key] !== undefined && !isStringMap(rule[key])) problems.push(`${where}/${key} must map strings to strings`);
+      }
+    });
+  });
+  return problems;
+}
+
 /** Validates one parsed document; returns a list of problems (empty when valid). */
 export async function validateDocument(doc) {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return ["not a mapping"];
   const { apiVersion, kind } = doc;
   if (typeof apiVersion !== "string" || typeof kind !== "string") return ["apiVersion and kind are required"];
+  if (apiVersion === "monitoring.coreos.com/v1" && kind === "PrometheusRule") return validatePrometheusRule(doc);
   let models;
   try {
     models = await import(modelModule(apiVersion));

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Bot.Inbox;
 using Microsoft.Extensions.Options;
 using Bot.Telegram;
+using Bot.Telemetry;
 using Telegram.Bot.Types;
 
 namespace Bot.Ingest;
@@ -16,7 +17,7 @@ namespace Bot.Ingest;
 /// (Telegram then retries, and the inbox key makes the retry harmless).
 /// </summary>
 public sealed partial class WebhookEndpoint(
-    InboxWriter writer, WebhookSecret secret, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
+    InboxWriter writer, WebhookSecret secret, BotMetrics metrics, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
 {
     public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
 
@@ -59,19 +60,26 @@ public sealed partial class WebhookEndpoint(
             return;
         }
 
+        // The row carries this span's traceparent: handling and sending continue the same trace.
+        using var ingest = BotActivities.StartIngest(record.UpdateId, record.Kind);
+        record = record with { TraceContext = BotActivities.CurrentTraceParent(record.TraceContext) };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.CommitTimeoutSeconds * 2));
         try
         {
-            await writer.WriteAsync(record, timeout.Token);
+            var result = await writer.WriteAsync(record, timeout.Token);
+            metrics.UpdateReceived(record.Kind, result == InboxWriteResult.Duplicate);
+            ingest?.SetTag("bot.duplicate", result == InboxWriteResult.Duplicate);
             response.StatusCode = StatusCodes.Status200OK;
         }
-        catch (InboxUnavailableException)
+        catch (InboxUnavailableException exception)
         {
+            ingest?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.Message);
             await UnavailableAsync(response);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
+            ingest?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "commit timed out");
             await UnavailableAsync(response);
         }
     }

@@ -4,6 +4,7 @@ using Bot.Hosting;
 using Bot.Processing;
 using Bot.Storage;
 using Bot.Telegram;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Telegram.Bot.Exceptions;
@@ -17,7 +18,7 @@ namespace Bot.Outbox;
 /// </summary>
 public sealed partial class OutboxSender(
     NpgsqlDataSource dataSource, TelegramClients telegram, WorkSignals signals, IOptions<SenderOptions> options,
-    SecretRedactor redactor, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
+    SecretRedactor redactor, BotMetrics metrics, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
@@ -119,6 +120,7 @@ public sealed partial class OutboxSender(
     private async Task SendAsync(OutboxRow row, SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed, CancellationToken leadership)
     {
         var reported = false;
+        using var activity = BotActivities.StartSend(row.Id, row.Method, row.ChatId, row.Attempts + 1, row.TraceContext);
         try
         {
             Settlement settlement;
@@ -129,8 +131,12 @@ public sealed partial class OutboxSender(
             }
             catch (Exception exception)
             {
+                BotActivities.RecordException(activity, exception, redactor);
                 settlement = Classify(exception, row.Attempts + 1);
             }
+
+            activity?.SetTag("bot.outcome", settlement.Kind.ToString().ToLowerInvariant());
+            Count(row.Method, settlement.Kind);
 
             // The call has reached Telegram, if it ever will, by now: its window can start to run out.
             outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), settlement.PausesSending ? settlement.RetryAfter : null));
@@ -152,6 +158,25 @@ public sealed partial class OutboxSender(
             }
 
             completed.Set();
+        }
+    }
+
+    private void Count(string method, SettlementKind kind)
+    {
+        switch (kind)
+        {
+            case SettlementKind.Sent:
+                metrics.MessageSent(method);
+                break;
+            case SettlementKind.Dead:
+                metrics.MessageFailed(method, "dead");
+                break;
+            case SettlementKind.Unreachable:
+                metrics.MessageFailed(method, "unreachable");
+                break;
+            default:
+                // Retries are visible in bot.telegram.api.calls; the message is neither sent nor lost yet.
+                break;
         }
     }
 
@@ -251,8 +276,8 @@ public sealed partial class OutboxSender(
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT id, chat_id, method, payload, attempts FROM (
-                SELECT DISTINCT ON (chat_id) id, chat_id, method, payload, attempts, priority, not_before
+            SELECT id, chat_id, method, payload, attempts, trace_context FROM (
+                SELECT DISTINCT ON (chat_id) id, chat_id, method, payload, attempts, priority, not_before, trace_context
                 FROM outbox
                 WHERE state = 'pending' AND chat_id <> ALL($1)
                 ORDER BY chat_id, priority, id
@@ -267,7 +292,8 @@ public sealed partial class OutboxSender(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4)));
+            rows.Add(new OutboxRow(
+                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
 
         return rows;
@@ -317,7 +343,7 @@ public sealed partial class OutboxSender(
 
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
 
-    private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts);
+    private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts, string? TraceContext);
 
     private enum SettlementKind
     {

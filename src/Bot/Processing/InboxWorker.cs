@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Bot.Hosting;
 using Bot.Outbox;
 using Bot.Telegram;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,7 +17,7 @@ namespace Bot.Processing;
 /// </summary>
 public sealed partial class InboxWorker(
     InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, TelegramClients telegram, WorkSignals signals, OutboxNudge nudge,
-    IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, TimeProvider time,
+    IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, BotMetrics metrics, TimeProvider time,
     ILogger<InboxWorker> logger) : BackgroundService
 {
     private readonly ProcessingOptions options = options.Value;
@@ -110,19 +112,24 @@ public sealed partial class InboxWorker(
 
     private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
     {
+        using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
+        var started = time.GetTimestamp();
+        var outcome = "done";
         try
         {
             var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
                 ?? throw new JsonException("the stored update is null");
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, claim.TraceContext);
+            // Outbox rows carry the handler span's context, so each send continues this trace under it.
+            var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
             var context = new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
             await router.RouteAsync(context);
             if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, cancellationToken))
             {
                 // Our lease ran out and another worker took the update: its result counts, ours is dropped.
                 await transaction.RollbackAsync(CancellationToken.None);
+                outcome = "lease_lost";
                 LogLeaseLost(logger, claim.UpdateId);
                 return;
             }
@@ -136,10 +143,18 @@ public sealed partial class InboxWorker(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down past the grace period: the claim is released by DrainAsync.
+            outcome = "cancelled";
         }
         catch (Exception exception)
         {
+            outcome = "failed";
+            BotActivities.RecordException(activity, exception, redactor);
             await FailAsync(claim, exception);
+        }
+        finally
+        {
+            activity?.SetTag("bot.outcome", outcome);
+            metrics.UpdateProcessed(claim.Kind, outcome, time.GetElapsedTime(started));
         }
     }
 
@@ -154,6 +169,8 @@ public sealed partial class InboxWorker(
             var dead = await queue.FailAsync(claim, Owner, error, attempts, retryAfter, CancellationToken.None);
             if (dead)
             {
+                metrics.UpdateDeadLettered(claim.Kind);
+                Activity.Current?.SetTag("bot.dead_lettered", true);
                 LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, error);
             }
             else

@@ -1,4 +1,5 @@
 using Bot.Hosting;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -9,7 +10,7 @@ public static class Database
 {
     public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null)
     {
-        var builder = new NpgsqlDataSourceBuilder(BuildConnectionString(options));
+        var builder = new NpgsqlDataSourceBuilder(BuildConnectionString(options)).ConfigureBotTracing();
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);

@@ -73,6 +73,12 @@ public static class TelegramClientRegistration
         // getUpdates holds the request open for up to its own timeout (25 s); no retry, the poller loops.
         services.AddHttpClient(TelegramClients.PollerClient, c => c.Timeout = TimeSpan.FromSeconds(60));
 
+        // Added after the resilience handlers, so inside them: every attempt on the wire is counted.
+        foreach (var name in new[] { TelegramClients.SenderClient, TelegramClients.ReaderClient, TelegramClients.PollerClient })
+        {
+            services.AddHttpClient(name).AddHttpMessageHandler(sp => new Bot.Telemetry.TelegramApiMetricsHandler(sp.GetRequiredService<Bot.Telemetry.BotMetrics>()));
+        }
+
         services.AddSingleton<TelegramClients>();
         return services;
     }

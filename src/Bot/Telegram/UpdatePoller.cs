@@ -6,6 +6,7 @@ using Bot.Coordination;
 using Bot.Hosting;
 using Bot.Inbox;
 using Bot.Ingest;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -19,7 +20,7 @@ namespace Bot.Telegram;
 /// </summary>
 public sealed partial class UpdatePoller(
     IHttpClientFactory factory, IOptions<TelegramOptions> options, IInboxStore inbox, NpgsqlDataSource dataSource,
-    SecretRedactor redactor, TimeProvider time, ILogger<UpdatePoller> logger) : ILeaderSingleton
+    SecretRedactor redactor, BotMetrics metrics, TimeProvider time, ILogger<UpdatePoller> logger) : ILeaderSingleton
 {
     private const string OffsetKey = "telegram.getUpdates.offset";
 
@@ -54,7 +55,12 @@ public sealed partial class UpdatePoller(
                     var raw = Encoding.UTF8.GetBytes(element.GetRawText());
                     if (UpdateParser.TryParse(raw, out var record, out var problem))
                     {
-                        records.Add(record);
+                        // No request to hang it on: each polled update starts its own trace here.
+                        using (var ingest = BotActivities.StartIngest(record.UpdateId, record.Kind))
+                        {
+                            records.Add(record with { TraceContext = ingest?.Id });
+                        }
+
                         last = Math.Max(last ?? 0, record.UpdateId);
                     }
                     else
@@ -68,7 +74,11 @@ public sealed partial class UpdatePoller(
                 {
                     if (records.Count > 0)
                     {
-                        await inbox.InsertAsync(records, leadership);
+                        var inserted = await inbox.InsertAsync(records, leadership);
+                        foreach (var stored in records)
+                        {
+                            metrics.UpdateReceived(stored.Kind, !inserted.Contains(stored.UpdateId));
+                        }
                     }
 
                     offset = newest + 1;

@@ -1,0 +1,87 @@
+using Bot.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Bot.Telemetry;
+
+public static class TelemetryExtensions
+{
+    private static readonly string[] EndpointSettings =
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    ];
+
+    /// <summary>
+    /// The bot's meter and queue sampler always; OpenTelemetry traces, metrics and logs over OTLP when an
+    /// OTLP endpoint is configured through the standard OTEL_* variables (endpoint, protocol, headers,
+    /// service name, resource attributes, export intervals). Without one no provider is built at all, so
+    /// nothing listens and spans cost nothing.
+    /// </summary>
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<SecretRedactor>();
+        builder.Services.AddSingleton<QueueSnapshot>();
+        builder.Services.AddSingleton<BotMetrics>();
+        builder.Services.AddSingleton<Coordination.ILeaderSingleton, QueueSampler>();
+
+        // IHttpClientFactory's logging writes each request's URI at Information, and a Bot API URI holds the
+        // token; the bot logs its calls' outcomes itself (redacted), so these loggers go.
+        builder.Services.ConfigureHttpClientDefaults(client => client.RemoveAllLoggers());
+
+        // Console log lines carry the trace and span ids (JSON logs include scopes), to find an update's trace.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+
+        if (!EndpointSettings.Any(key => !string.IsNullOrWhiteSpace(builder.Configuration[key])))
+        {
+            return builder;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(
+                serviceName: builder.Configuration["OTEL_SERVICE_NAME"] ?? "bot",
+                serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString(),
+                serviceInstanceId: Environment.MachineName))
+            .WithTracing(tracing => tracing
+                // First, so that the exporter added after it only ever sees redacted spans.
+                .AddProcessor(sp => new RedactingActivityProcessor(sp.GetRequiredService<SecretRedactor>()))
+                .AddSource(BotActivities.SourceName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = IsTraced)
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddMeter(BotMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation())
+            .WithLogging(
+                logging => logging.AddProcessor(sp => new RedactingLogProcessor(sp.GetRequiredService<SecretRedactor>())),
+                options =>
+                {
+                    options.IncludeFormattedMessage = true;
+                    options.IncludeScopes = true;
+                })
+            .UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary>
+    /// Spans for database commands only inside an operation worth tracing (an update's handling, a send):
+    /// the workers' and the sender's polling would otherwise make a root trace of every idle query.
+    /// </summary>
+    public static NpgsqlDataSourceBuilder ConfigureBotTracing(this NpgsqlDataSourceBuilder builder) =>
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .EnableFirstResponseEvent(false));
+
+    // Probes every few seconds per pod would drown the traces that matter.
+    private static bool IsTraced(HttpContext context) =>
+        !context.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal)
+        && !context.Request.Path.StartsWithSegments("/readyz", StringComparison.Ordinal);
+}
