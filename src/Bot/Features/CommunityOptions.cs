@@ -14,9 +14,9 @@ public sealed class CommunityOptions
     /// <summary>Chats whose join requests the bot decides, comma-separated (Bot__GatedChatIds).</summary>
     public string? GatedChatIds { get; set; }
 
-    /// <summary>How long a requester has to answer the join check before the request is declined.</summary>
-    [Range(1, 24 * 60, ErrorMessage = "Bot:JoinCheckMinutes must be between 1 and 1440")]
-    public int JoinCheckMinutes { get; set; } = 10;
+    /// <summary>How long a requester has to answer the join check before the request is declined (default 10 minutes).</summary>
+    [Range(10, 24 * 3600, ErrorMessage = "Bot:JoinCheckSeconds must be between 10 and 86400")]
+    public int JoinCheckSeconds { get; set; } = 600;
 
     /// <summary>Updates one user may send per window before flood control answers once and then ignores them.</summary>
     [Range(1, 10_000, ErrorMessage = "Bot:FloodMaxUpdates must be between 1 and 10000")]

@@ -4,6 +4,7 @@ using Bot.Features.Broadcasts;
 using Bot.Features.Flags;
 using Bot.Features.FloodControl;
 using Bot.Features.Help;
+using Bot.Features.JoinGate;
 using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Microsoft.Extensions.Options;
@@ -28,9 +29,11 @@ public static class FeatureExtensions
         builder.Services.AddSingleton<IValidateOptions<BroadcastOptions>, BroadcastOptionsValidator>();
         // Leader singletons of the features (run by the leader election registered in AddLeaderSingletons).
         builder.Services.AddSingleton<ILeaderSingleton, BroadcastRunner>();
+        builder.Services.AddSingleton<ILeaderSingleton, JoinDeadlineSweeper>();
 
         // Flood control first: a flooding user's updates go no further.
         builder.Services.AddSingleton<IUpdateHandler, FloodControlHandler>();
+        builder.Services.AddSingleton<IUpdateHandler, JoinGateHandler>();
         builder.Services.AddSingleton<IUpdateHandler, BroadcastHandler>();
         builder.Services.AddSingleton<IUpdateHandler, SubscriptionHandler>();
         builder.Services.AddSingleton<IUpdateHandler, HelpHandler>();

@@ -132,7 +132,7 @@ public sealed partial class OutboxSender(
             catch (Exception exception)
             {
                 BotActivities.RecordException(activity, exception, redactor);
-                settlement = Classify(exception, row.Attempts + 1);
+                settlement = Classify(exception, row.Method, row.Attempts + 1);
             }
 
             activity?.SetTag("bot.outcome", settlement.Kind.ToString().ToLowerInvariant());
@@ -180,7 +180,7 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private Settlement Classify(Exception exception, int attempt)
+    private Settlement Classify(Exception exception, string method, int attempt)
     {
         var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
         switch (exception)
@@ -191,6 +191,10 @@ public sealed partial class OutboxSender(
                 return Settlement.Retry(TimeSpan.FromSeconds(seconds), error, countsAsAttempt: false) with { PausesSending = true };
             case ApiRequestException { ErrorCode: 400 } bad when bad.Message.Contains("message is not modified", StringComparison.OrdinalIgnoreCase):
                 return Settlement.Sent(null);
+            case ApiRequestException { ErrorCode: 403 } when method is "approveChatJoinRequest" or "declineChatJoinRequest":
+                // Queued under the requester's chat, but the refusal is the group's (the bot was removed from it or
+                // lost its rights): the requester is not unreachable.
+                return Settlement.Dead(error);
             case ApiRequestException { ErrorCode: 403 }:
                 return Settlement.Unreachable(error);
             case ApiRequestException { ErrorCode: 400 }:

@@ -18,6 +18,14 @@ internal static class Updates
         return $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId ?? updateId}}},"date":1700000000,"chat":{"id":{{{userId}}},"type":"private","first_name":"T"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"text":"{{{text}}}"{{{reply}}}}}""";
     }
 
+    /// <summary>A chat_join_request to <paramref name="chatId"/> (a supergroup) from a user, with the private chat Telegram opens for it.</summary>
+    public static string JoinRequest(long updateId, long chatId, long userId, string languageCode = "en") =>
+        $$$"""{"update_id":{{{updateId}}},"chat_join_request":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"user_chat_id":{{{userId}}},"date":1700000000}}""";
+
+    /// <summary>A button press on message <paramref name="messageId"/> of the user's private chat.</summary>
+    public static string Callback(long updateId, long userId, string data, int messageId) =>
+        $$$$"""{"update_id":{{{{updateId}}}},"callback_query":{"id":"cb-{{{{updateId}}}}","from":{"id":{{{{userId}}}},"is_bot":false,"first_name":"T","language_code":"en"},"chat_instance":"ci-{{{{userId}}}}","data":"{{{{data}}}}","message":{"message_id":{{{{messageId}}}},"date":1700000000,"chat":{"id":{{{{userId}}}},"type":"private","first_name":"T"},"text":"check"}}}""";
+
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, uri)

@@ -1,0 +1,95 @@
+using Bot.Coordination;
+using Bot.Outbox;
+using Npgsql;
+using Telegram.Bot.Requests;
+
+namespace Bot.Features.JoinGate;
+
+/// <summary>
+/// The leader's deadline sweep: join requests whose check went unanswered past the deadline are declined, the
+/// decline and a message saying so queued in the same transaction. A requester the bot cannot write to (blocked
+/// it, so the check never arrived) is declined the same way with the reason "unreachable" and no message.
+/// Rows are taken with SKIP LOCKED, so a sweep and an answer arriving at the deadline cannot both decide.
+/// </summary>
+public sealed partial class JoinDeadlineSweeper(
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
+{
+    private const int Batch = 200;
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
+
+    public string Name => "join-deadlines";
+
+    public async Task RunAsync(CancellationToken leadership)
+    {
+        while (!leadership.IsCancellationRequested)
+        {
+            try
+            {
+                // A full batch means more may be due: go again at once.
+                while (await SweepAsync(leadership) == Batch)
+                {
+                }
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
+            {
+                LogSweepFailed(logger, exception.Message);
+            }
+
+            await Task.Delay(Tick, time, leadership).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Declines one batch of overdue requests; returns how many.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = new List<(long Id, long ChatId, long UserId, long UserChatId, bool Unreachable)>();
+        await using (var command = new NpgsqlCommand(
+            """
+            SELECT j.id, j.chat_id, j.user_id, j.user_chat_id, u.chat_id IS NOT NULL
+            FROM join_requests j LEFT JOIN unreachable_chats u ON u.chat_id = j.user_chat_id
+            WHERE j.state = 'pending' AND j.deadline <= now()
+            ORDER BY j.deadline
+            LIMIT $1
+            FOR UPDATE OF j SKIP LOCKED
+            """, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                due.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetBoolean(4)));
+            }
+        }
+
+        var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null, traceContext: null);
+        foreach (var request in due)
+        {
+            var reason = request.Unreachable ? "unreachable" : "timeout";
+            await JoinDecisions.DecideAsync(connection, transaction, outbox, request.Id, approve: false, reason, cancellationToken);
+            var check = await JoinDecisions.TakeCheckAsync(connection, transaction, request.UserChatId, request.UserId, request.Id, cancellationToken);
+            if (!request.Unreachable && check is not null)
+            {
+                var text = texts.Format(check.Language, "JoinGate.timeout", ("chat", check.Chat));
+                await outbox.EnqueueAsync(new SendMessageRequest { ChatId = request.UserChatId, Text = text }, request.UserChatId, cancellationToken: cancellationToken);
+            }
+
+            LogDeclined(logger, request.Id, request.ChatId, request.UserId, reason);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (due.Count > 0)
+        {
+            nudge.Nudge();
+        }
+
+        return due.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: declined ({Reason})")]
+    private static partial void LogDeclined(ILogger logger, long requestId, long chatId, long userId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping overdue join requests failed: {Error}")]
+    private static partial void LogSweepFailed(ILogger logger, string error);
+}

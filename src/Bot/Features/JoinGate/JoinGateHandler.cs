@@ -1,0 +1,203 @@
+using System.Globalization;
+using Bot.Features.Flags;
+using Bot.Features.Users;
+using Bot.Processing;
+using Microsoft.Extensions.Options;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Requests;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+using Telegram.Bot.Types.ReplyMarkups;
+
+namespace Bot.Features.JoinGate;
+
+/// <summary>
+/// The join gate. A join request to a gated chat from a member of the main chat is approved at once; anyone else
+/// gets a private check with the answers as buttons: the right one approves, a wrong one declines, and the
+/// deadline sweep (<see cref="JoinDeadlineSweeper"/>) declines those who do not answer. Every request and its
+/// decision is a row of join_requests, stored once however often Telegram delivers the update.
+/// </summary>
+public sealed partial class JoinGateHandler(
+    Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, ILogger<JoinGateHandler> logger) : IUpdateHandler
+{
+    public const string CallbackPrefix = "join:";
+
+    public async ValueTask<bool> HandleAsync(UpdateContext context)
+    {
+        switch (context.Update)
+        {
+            case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { } request }
+                when community.CurrentValue.GatedChats.Contains(request.Chat.Id):
+                if (!flags.IsEnabled(Feature.JoinGate, request.From.Id))
+                {
+                    // Left to the chat's own admins, as if the bot were not there.
+                    LogGateOff(logger, request.Chat.Id, request.From.Id);
+                    return true;
+                }
+
+                await RequestAsync(context, request);
+                return true;
+            case { Type: UpdateType.CallbackQuery, CallbackQuery: { Data: { } data } query }
+                when data.StartsWith(CallbackPrefix, StringComparison.Ordinal):
+                await AnswerAsync(context, query, data);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private async Task RequestAsync(UpdateContext context, ChatJoinRequest request)
+    {
+        var options = community.CurrentValue;
+        var (chatId, userId) = (request.Chat.Id, request.From.Id);
+        var member = await IsMainChatMemberAsync(context, options.MainChat!.Value, userId);
+
+        // A repeated request while one is open (Telegram sends one again when the user asks again) is the same
+        // request: a member is let in on it, anyone else keeps the check already sent.
+        if (await JoinDecisions.OpenRequestAsync(context.Connection, context.Transaction, chatId, userId, context.CancellationToken) is { } open)
+        {
+            if (member && await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, open, approve: true, "member", context.CancellationToken))
+            {
+                await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, request.UserChatId, userId, open, context.CancellationToken);
+                LogDecided(logger, open, chatId, userId, JoinDecisions.Approved, "member");
+            }
+            else
+            {
+                LogRepeated(logger, open, chatId, userId);
+            }
+
+            return;
+        }
+
+        var checkTime = TimeSpan.FromSeconds(options.JoinCheckSeconds);
+        var id = await JoinDecisions.InsertAsync(
+            context.Connection, context.Transaction, chatId, userId, request.UserChatId, context.Claim.UpdateId, request.Date,
+            member ? JoinDecisions.Approved : "pending", member ? "member" : null, checkTime, context.CancellationToken);
+        if (id is not { } requestId)
+        {
+            LogAlreadyStored(logger, context.Claim.UpdateId);
+            return;
+        }
+
+        if (member)
+        {
+            await JoinDecisions.QueueCallAsync(context.Outbox, chatId, userId, request.UserChatId, approve: true, context.CancellationToken);
+            LogDecided(logger, requestId, chatId, userId, JoinDecisions.Approved, "member");
+            return;
+        }
+
+        var language = await UserDirectory.LanguageAsync(context, request.From);
+        var title = request.Chat.Title ?? request.Chat.Username ?? chatId.ToString(CultureInfo.InvariantCulture);
+        var challenge = JoinChallenge.Create(Random.Shared);
+        var check = new PendingCheck(challenge.Answer, title, language);
+        // Kept a day past the deadline so the sweep can still word its message; taken when the request is decided.
+        await context.State.SetAsync(
+            request.UserChatId, userId, JoinDecisions.StateKey(requestId), JoinDecisions.Serialize(check), checkTime + TimeSpan.FromDays(1), context.CancellationToken);
+        var buttons = new InlineKeyboardMarkup(challenge.Options
+            .Select(o => InlineKeyboardButton.WithCallbackData(o.ToString(CultureInfo.InvariantCulture), $"{CallbackPrefix}{requestId}:{o}"))
+            .Chunk(2).Select(row => row.ToArray()).ToArray());
+        var text = texts.Format(language, "JoinGate.question",
+            ("chat", title), ("a", challenge.A), ("b", challenge.B), ("minutes", Math.Max(1, (int)Math.Round(checkTime.TotalMinutes))));
+        await context.SendAsync(request.UserChatId, text, buttons);
+        LogChallenged(logger, requestId, chatId, userId);
+    }
+
+    private async Task AnswerAsync(UpdateContext context, CallbackQuery query, string data)
+    {
+        var parts = data[CallbackPrefix.Length..].Split(':');
+        if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var requestId)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chosen))
+        {
+            await context.AnswerAsync(query);
+            return;
+        }
+
+        await using var command = context.Command(
+            "SELECT user_id, user_chat_id, state, deadline <= now() FROM join_requests WHERE id = $1 FOR UPDATE");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = requestId });
+        long userId, userChatId;
+        string state;
+        bool late;
+        await using (var reader = await command.ExecuteReaderAsync(context.CancellationToken))
+        {
+            if (!await reader.ReadAsync(context.CancellationToken))
+            {
+                await context.AnswerAsync(query);
+                return;
+            }
+
+            (userId, userChatId, state, late) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), !reader.IsDBNull(3) && reader.GetBoolean(3));
+        }
+
+        var language = await UserDirectory.LanguageAsync(context, query.From);
+        if (userId != query.From.Id)
+        {
+            await context.AnswerAsync(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
+            return;
+        }
+
+        if (state != "pending")
+        {
+            await context.AnswerAsync(query, texts.Get(language, "JoinGate.already_decided"));
+            return;
+        }
+
+        var check = await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, userChatId, userId, requestId, context.CancellationToken);
+        var (approve, reason) = late || check is null ? (false, "timeout") : (chosen == check.Answer, chosen == check.Answer ? "correct_answer" : "wrong_answer");
+        await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, requestId, approve, reason, context.CancellationToken);
+        LogDecided(logger, requestId, null, userId, approve ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
+
+        var key = reason switch { "correct_answer" => "JoinGate.approved", "wrong_answer" => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
+        var result = texts.Format(check?.Language ?? language, key, ("chat", check?.Chat ?? ""));
+        await context.AnswerAsync(query);
+        if (query.Message is { } question)
+        {
+            // The check's message becomes its outcome, without the buttons.
+            await context.Outbox.EnqueueAsync(
+                new EditMessageTextRequest { ChatId = question.Chat.Id, MessageId = question.MessageId, Text = result },
+                question.Chat.Id, cancellationToken: context.CancellationToken);
+        }
+        else
+        {
+            await context.SendAsync(userChatId, result);
+        }
+    }
+
+    /// <summary>
+    /// Asks Telegram whether the user is in the main chat. If the bot cannot see that chat (removed from it, no
+    /// rights, a wrong id) the requester is checked like anyone else and the problem is logged; a transient failure
+    /// throws, so the update is retried.
+    /// </summary>
+    private async Task<bool> IsMainChatMemberAsync(UpdateContext context, long mainChat, long userId)
+    {
+        try
+        {
+            var member = await context.Reader.GetChatMember(mainChat, userId, context.CancellationToken);
+            return Membership.IsInChat(member);
+        }
+        catch (ApiRequestException exception) when (exception.ErrorCode is 400 or 403)
+        {
+            LogMembershipUnknown(logger, mainChat, userId, exception.ErrorCode, exception.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: {State} ({Reason})")]
+    private static partial void LogDecided(ILogger logger, long requestId, long? chatId, long userId, string state, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: check sent")]
+    private static partial void LogChallenged(ILogger logger, long requestId, long chatId, long userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request to chat {ChatId} from user {UserId} repeats open request {RequestId}; the check already sent stands")]
+    private static partial void LogRepeated(ILogger logger, long requestId, long chatId, long userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request of update {UpdateId} was stored before; nothing to do")]
+    private static partial void LogAlreadyStored(ILogger logger, long updateId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join gate is off for user {UserId}: the request to chat {ChatId} is left to the chat's admins")]
+    private static partial void LogGateOff(ILogger logger, long chatId, long userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot tell whether user {UserId} is in the main chat {MainChatId} ({Code}: {Error}); the user gets the check. Is the bot in that chat?")]
+    private static partial void LogMembershipUnknown(ILogger logger, long mainChatId, long userId, int code, string error);
+}

@@ -1,0 +1,17 @@
+using Telegram.Bot.Types;
+
+namespace Bot.Features.JoinGate;
+
+public static class Membership
+{
+    /// <summary>
+    /// Whether getChatMember's answer means the user is in the chat: its owner, an administrator, a member, or
+    /// restricted but still a member. Left and banned users, and restricted ones who left, are not.
+    /// </summary>
+    public static bool IsInChat(ChatMember member) => member switch
+    {
+        ChatMemberOwner or ChatMemberAdministrator or ChatMemberMember => true,
+        ChatMemberRestricted restricted => restricted.IsMember,
+        _ => false,
+    };
+}
