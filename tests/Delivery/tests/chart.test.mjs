@@ -225,8 +225,8 @@ test("sentinel: appsettings.json is valid JSON, ids keep every digit, feature fl
   assert.equal(settings.Bot.MainChatId, "-1001234567890");
   assert.equal(settings.Bot.GatedChatIds, "-1001234567891,-1009876543210");
   assert.equal(settings.Admin.UserIds, "123456789,987654321");
-  assert.deepEqual(settings.FeatureFlags, { JoinGate: { Enabled: true, RolloutPercent: 25 } });
-  assert.equal(settings.FloodControl.MaxUpdatesPerWindow, 20);
+  assert.deepEqual(settings.FeatureFlags, { JoinGate: { Enabled: true, Percentage: 25 } });
+  assert.equal(settings.Bot.FloodMaxUpdates, 20);
   const podAnnotations = ofKind(docsOf("sentinel"), "Deployment")[0].spec.template.metadata.annotations;
   assert.match(podAnnotations["checksum/config"], /^[0-9a-f]{64}$/, "configRollout adds the config checksum");
   assert.match(podAnnotations["checksum/secret"], /^[0-9a-f]{64}$/, "a chart-managed Secret rolls the pods when it changes");

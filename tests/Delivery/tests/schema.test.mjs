@@ -19,6 +19,7 @@ const cases = [
   { name: "Staging without a digest", args: ["-f", path.join(chartDir, "values-staging.yaml")], error: /digest/ },
   { name: "a writable root filesystem", args: [...prod, ...digest, "-f", invalid("writable-root.yaml")], error: /readOnlyRootFilesystem/ },
   { name: "privilege escalation", args: [...prod, ...digest, "-f", invalid("privilege-escalation.yaml")], error: /allowPrivilegeEscalation/ },
+  { name: "a misspelt feature flag setting", args: [...prod, ...digest, "-f", invalid("bad-feature-flag.yaml")], error: /featureFlags|RolloutPercent/ },
   { name: "a secret in appsettings.json", args: [...prod, ...digest, "-f", invalid("secret-in-config.yaml")], error: /config/ },
 ];
 

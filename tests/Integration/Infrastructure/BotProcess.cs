@@ -15,9 +15,12 @@ public sealed partial class BotProcess : IAsyncDisposable
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
 
-    private BotProcess(Process process, int publicPort, int internalPort)
+    private readonly string[] secrets;
+
+    private BotProcess(Process process, int publicPort, int internalPort, string[] secrets)
     {
         this.process = process;
+        this.secrets = secrets;
         PublicPort = publicPort;
         InternalPort = internalPort;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
@@ -65,7 +68,7 @@ public sealed partial class BotProcess : IAsyncDisposable
         var info = Info(settings, args);
         info.Environment["Hosting__PublicPort"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["Hosting__InternalPort"] = internalPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new BotProcess(Process.Start(info)!, publicPort, internalPort);
+        return new BotProcess(Process.Start(info)!, publicPort, internalPort, SecretsIn(settings));
     }
 
     /// <summary>Runs a command (migrate ..., or serve expected to fail) to its end.</summary>
@@ -86,7 +89,53 @@ public sealed partial class BotProcess : IAsyncDisposable
             throw new TimeoutException($"Bot {string.Join(' ', args)} did not finish in {timeout}: {await stdout}{await stderr}");
         }
 
-        return (process.ExitCode, await stdout, await stderr);
+        var (output, errors) = (await stdout, await stderr);
+        ThrowIfLeaked(SecretsIn(settings), output + "\n" + errors, args);
+        return (process.ExitCode, output, errors);
+    }
+
+    /// <summary>
+    /// The secret values among the settings, in every form the bot must keep out of what it prints: the bot token
+    /// and its secret half (the part after the colon), the webhook secret, the admin token, the database password
+    /// (alone or in the connection string). Values shorter than 8 characters are not treated as secrets, as the bot
+    /// does not either.
+    /// </summary>
+    public static string[] SecretsIn(IDictionary<string, string?> settings)
+    {
+        string? Get(string key) => settings.TryGetValue(key, out var value) ? value : null;
+        var candidates = new List<string?>
+        {
+            Get("Telegram__BotToken"), Get("Telegram__WebhookSecret"),
+            Get("Admin__Token"), Get("Database__Password"),
+        };
+        if (Get("Telegram__BotToken") is { } token && token.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
+        {
+            candidates.Add(token[(colon + 1)..]);
+        }
+
+        try
+        {
+            candidates.Add(new Npgsql.NpgsqlConnectionStringBuilder(Get("Database__ConnectionString") ?? "").Password);
+        }
+        catch (ArgumentException)
+        {
+        }
+
+        return candidates.Where(c => c is { Length: >= 8 }).Select(c => c!).Distinct().ToArray();
+    }
+
+    /// <summary>Every test that runs the bot also checks that no secret it was given appears in what it printed.</summary>
+    public static void ThrowIfLeaked(IEnumerable<string> secrets, string output, string[]? args = null)
+    {
+        foreach (var secret in secrets)
+        {
+            var at = output.IndexOf(secret, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var around = output[Math.Max(0, at - 300)..Math.Min(output.Length, at + secret.Length + 100)].Replace(secret, "<SECRET>", StringComparison.Ordinal);
+                throw new InvalidOperationException($"the bot{(args is { Length: > 0 } ? " " + string.Join(' ', args) : "")} printed a secret ({secret[..4]}…):\n{around}");
+            }
+        }
     }
 
     public async Task WaitReadyAsync(TimeSpan? timeout = null)
@@ -147,6 +196,7 @@ public sealed partial class BotProcess : IAsyncDisposable
         }
 
         process.Dispose();
+        ThrowIfLeaked(secrets, Output);
     }
 
     private static ProcessStartInfo Info(IDictionary<string, string?> settings, string[] args)

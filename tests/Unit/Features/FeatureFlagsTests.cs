@@ -59,6 +59,7 @@ public sealed class FeatureFlagsTests
     [InlineData("FeatureFlags:Gate", "yes", "FeatureFlags:Gate must be true or false")]
     [InlineData("FeatureFlags:Gate:Percentage", "150", "FeatureFlags:Gate:Percentage must be a whole number from 0 to 100")]
     [InlineData("FeatureFlags:Gate:AllowUserIds", "1,abc", "FeatureFlags:Gate:AllowUserIds must list Telegram ids")]
+    [InlineData("FeatureFlags:Gate:RolloutPercent", "25", "FeatureFlags:Gate:RolloutPercent is not a flag setting")]
     public void A_bad_value_is_an_error_that_names_the_setting(string key, string value, string message)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bot.Coordination;
 using Bot.Outbox;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Telegram.Bot.Requests;
@@ -15,7 +16,7 @@ namespace Bot.Features.Broadcasts;
 /// has been settled.
 /// </summary>
 public sealed partial class BroadcastRunner(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, TimeProvider time,
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, BotMetrics metrics, TimeProvider time,
     ILogger<BroadcastRunner> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
@@ -26,11 +27,27 @@ public sealed partial class BroadcastRunner(
 
     public async Task RunAsync(CancellationToken leadership)
     {
+        var running = 0;
+        try
+        {
+            await LoopAsync(count => metrics.BroadcastActive(count - Interlocked.Exchange(ref running, count)), leadership);
+        }
+        finally
+        {
+            // Off the leader nothing is sent: this replica reports none.
+            metrics.BroadcastActive(-Interlocked.Exchange(ref running, 0));
+        }
+    }
+
+    private async Task LoopAsync(Action<int> reportRunning, CancellationToken leadership)
+    {
         while (!leadership.IsCancellationRequested)
         {
             try
             {
-                foreach (var broadcast in await ActiveAsync(leadership))
+                var active = await ActiveAsync(leadership);
+                reportRunning(active.Count(b => b.State == "running"));
+                foreach (var broadcast in active)
                 {
                     await StepAsync(broadcast, leadership);
                 }
@@ -65,10 +82,12 @@ public sealed partial class BroadcastRunner(
                 sent = counts.sent, failed = counts.failed, blocked = counts.blocked,
                 state = CASE WHEN b.state = 'running' AND b.expanded AND counts.unfinished = 0 THEN 'done' ELSE b.state END,
                 finished_at = CASE WHEN b.state = 'running' AND b.expanded AND counts.unfinished = 0 THEN now() ELSE b.finished_at END
-            FROM counts WHERE b.id = $1
+            FROM counts, (SELECT sent, failed, blocked FROM broadcasts WHERE id = $1) previous
+            WHERE b.id = $1
             RETURNING b.state, b.sent, b.failed, b.blocked, b.recipients, b.expanded,
                 (SELECT count(*) FROM users WHERE status = 'active' AND user_id > b.cursor AND NOT b.expanded)::int,
-                extract(epoch FROM coalesce(b.finished_at, now()) - b.created_at)
+                extract(epoch FROM coalesce(b.finished_at, now()) - b.created_at),
+                b.sent - previous.sent, b.failed - previous.failed, b.blocked - previous.blocked
             """);
         count.Parameters.Add(new NpgsqlParameter<long> { TypedValue = broadcast.Id });
         string state;
@@ -84,6 +103,10 @@ public sealed partial class BroadcastRunner(
             state = reader.GetString(0);
             progress = new BroadcastStatus.Progress(reader.GetInt32(4) + reader.GetInt32(6), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
             elapsed = TimeSpan.FromSeconds((double)reader.GetDecimal(7));
+            // Counted against the stored figures, so each outcome is reported once whichever replica leads.
+            ReportProgress("sent", reader.GetInt32(8));
+            ReportProgress("failed", reader.GetInt32(9));
+            ReportProgress("blocked", reader.GetInt32(10));
         }
 
         if (state != "running" && broadcast.State == "running")
@@ -92,6 +115,14 @@ public sealed partial class BroadcastRunner(
         }
 
         await ShowStatusAsync(broadcast, state, progress, elapsed, cancellationToken);
+    }
+
+    private void ReportProgress(string outcome, int delta)
+    {
+        if (delta > 0)
+        {
+            metrics.BroadcastMessages(outcome, delta);
+        }
     }
 
     /// <summary>Puts the next chunk of recipients into the outbox if the last one is nearly sent; returns how many.</summary>

@@ -89,6 +89,8 @@ public sealed partial class FeatureFlags : IDisposable
         }
     }
 
+    private static readonly string[] FlagSettings = ["Enabled", "Percentage", "AllowUserIds"];
+
     /// <summary>Reads the section; throws <see cref="FormatException"/> naming the setting that is wrong.</summary>
     public static FrozenDictionary<string, FeatureFlag> Parse(IConfigurationSection section)
     {
@@ -100,6 +102,12 @@ public sealed partial class FeatureFlags : IDisposable
             {
                 result[child.Key] = new FeatureFlag(ParseBool(shorthand, path), 100, FrozenSet<long>.Empty);
                 continue;
+            }
+
+            // A misspelt setting ("Percent", "RolloutPercent") would otherwise leave the flag on for everyone.
+            if (child.GetChildren().FirstOrDefault(c => !FlagSettings.Contains(c.Key, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+            {
+                throw new FormatException($"{path}:{unknown.Key} is not a flag setting; a flag has {string.Join(", ", FlagSettings)}");
             }
 
             var enabled = child["Enabled"] is { } e ? ParseBool(e, $"{path}:Enabled") : true;

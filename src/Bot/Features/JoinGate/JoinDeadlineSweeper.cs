@@ -1,5 +1,6 @@
 using Bot.Coordination;
 using Bot.Outbox;
+using Bot.Telemetry;
 using Npgsql;
 using Telegram.Bot.Requests;
 
@@ -12,7 +13,7 @@ namespace Bot.Features.JoinGate;
 /// Rows are taken with SKIP LOCKED, so a sweep and an answer arriving at the deadline cannot both decide.
 /// </summary>
 public sealed partial class JoinDeadlineSweeper(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, BotMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
 {
     private const int Batch = 200;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
@@ -79,6 +80,11 @@ public sealed partial class JoinDeadlineSweeper(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        foreach (var request in due)
+        {
+            metrics.JoinDecided(approved: false, request.Unreachable ? "unreachable" : "timeout");
+        }
+
         if (due.Count > 0)
         {
             nudge.Nudge();

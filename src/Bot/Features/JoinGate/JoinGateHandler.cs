@@ -2,6 +2,7 @@ using System.Globalization;
 using Bot.Features.Flags;
 using Bot.Features.Users;
 using Bot.Processing;
+using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -19,7 +20,7 @@ namespace Bot.Features.JoinGate;
 /// decision is a row of join_requests, stored once however often Telegram delivers the update.
 /// </summary>
 public sealed partial class JoinGateHandler(
-    Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, ILogger<JoinGateHandler> logger) : IUpdateHandler
+    Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, BotMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
 {
     public const string CallbackPrefix = "join:";
 
@@ -60,6 +61,7 @@ public sealed partial class JoinGateHandler(
             if (member && await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, open, approve: true, "member", context.CancellationToken))
             {
                 await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, request.UserChatId, userId, open, context.CancellationToken);
+                metrics.JoinDecided(approved: true, "member");
                 LogDecided(logger, open, chatId, userId, JoinDecisions.Approved, "member");
             }
             else
@@ -83,6 +85,7 @@ public sealed partial class JoinGateHandler(
         if (member)
         {
             await JoinDecisions.QueueCallAsync(context.Outbox, chatId, userId, request.UserChatId, approve: true, context.CancellationToken);
+            metrics.JoinDecided(approved: true, "member");
             LogDecided(logger, requestId, chatId, userId, JoinDecisions.Approved, "member");
             return;
         }
@@ -146,6 +149,7 @@ public sealed partial class JoinGateHandler(
         var check = await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, userChatId, userId, requestId, context.CancellationToken);
         var (approve, reason) = late || check is null ? (false, "timeout") : (chosen == check.Answer, chosen == check.Answer ? "correct_answer" : "wrong_answer");
         await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, requestId, approve, reason, context.CancellationToken);
+        metrics.JoinDecided(approve, reason);
         LogDecided(logger, requestId, null, userId, approve ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
 
         var key = reason switch { "correct_answer" => "JoinGate.approved", "wrong_answer" => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
