@@ -6,6 +6,7 @@ using System.Threading.RateLimiting;
 using Bot.Features;
 using Bot.Features.Broadcasts;
 using Bot.Features.Flags;
+using Bot.Features.JoinGate;
 using Bot.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
@@ -52,7 +53,7 @@ public static class AdminEndpoints
             openApi.ShouldInclude = description => description.RelativePath?.StartsWith("admin/", StringComparison.Ordinal) == true;
             openApi.AddDocumentTransformer((document, _, _) =>
             {
-                document.Info = new OpenApiInfo { Title = "Bot admin API", Version = "v1", Description = "Broadcasts and counts. Internal port only; bearer token Admin__Token." };
+                document.Info = new OpenApiInfo { Title = "Bot admin API", Version = "v1", Description = "Broadcasts, join decisions and counts. Internal port only; bearer token Admin__Token." };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "Admin__Token" };
@@ -77,6 +78,7 @@ public static class AdminEndpoints
         admin.MapGet("/broadcasts", ListAsync).WithName("ListBroadcasts").WithSummary("The most recent broadcasts, newest first");
         admin.MapGet("/broadcasts/{id:long}", GetAsync).WithName("GetBroadcast").WithSummary("A broadcast's state and counts");
         admin.MapPost("/broadcasts/{id:long}/cancel", CancelAsync).WithName("CancelBroadcast").WithSummary("Stop a running broadcast; what was sent stays sent");
+        admin.MapGet("/join-requests", JoinRequestsAsync).WithName("ListJoinRequests").WithSummary("Join requests and their decisions, newest first (audit)");
         admin.MapGet("/stats", StatsAsync).WithName("GetStats").WithSummary("Subscribers, broadcasts, join decisions and queue depths");
         return app;
     }
@@ -131,6 +133,17 @@ public static class AdminEndpoints
         };
     }
 
+    private static async Task<Results<Ok<List<JoinRequestView>>, ProblemHttpResult>> JoinRequestsAsync(
+        NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
+    {
+        if (state is not null and not ("pending" or "approved" or "declined"))
+        {
+            return TypedResults.Problem("state must be pending, approved or declined", statusCode: StatusCodes.Status400BadRequest, title: "Invalid filter");
+        }
+
+        return TypedResults.Ok(await JoinRequestAudit.ListAsync(dataSource, chatId, userId, state, Math.Clamp(limit, 1, 500), cancellationToken));
+    }
+
     private static async Task<Ok<BotStats>> StatsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -161,4 +174,5 @@ public static class AdminEndpoints
 [JsonSerializable(typeof(BroadcastView))]
 [JsonSerializable(typeof(List<BroadcastView>))]
 [JsonSerializable(typeof(BotStats))]
+[JsonSerializable(typeof(List<JoinRequestView>))]
 internal sealed partial class AdminJson : JsonSerializerContext;

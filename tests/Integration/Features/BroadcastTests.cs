@@ -119,7 +119,7 @@ public sealed class BroadcastTests(SharedPostgres postgres)
 
         foreach (var token in new[] { null, "wrong-token-wrong-token", AdminToken + "x", "" })
         {
-            foreach (var (method, path) in new[] { ("GET", "admin/stats"), ("GET", "admin/broadcasts"), ("GET", "admin/broadcasts/1"), ("POST", "admin/broadcasts"), ("POST", "admin/broadcasts/1/cancel") })
+            foreach (var (method, path) in new[] { ("GET", "admin/stats"), ("GET", "admin/join-requests"), ("GET", "admin/broadcasts"), ("GET", "admin/broadcasts/1"), ("POST", "admin/broadcasts"), ("POST", "admin/broadcasts/1/cancel") })
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path);
                 if (token is not null)
@@ -146,8 +146,9 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         Assert.True(paths.GetProperty("/admin/broadcasts/{id}").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/admin/broadcasts/{id}/cancel").TryGetProperty("post", out _));
         Assert.True(paths.GetProperty("/admin/stats").TryGetProperty("get", out _));
-        // Five routes on four paths, and nothing but the admin API.
-        Assert.Equal(5, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
+        Assert.True(paths.GetProperty("/admin/join-requests").TryGetProperty("get", out _));
+        // Six routes on five paths, and nothing but the admin API.
+        Assert.Equal(6, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
         Assert.All(paths.EnumerateObject(), p => Assert.StartsWith("/admin/", p.Name, StringComparison.Ordinal));
         Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
 

@@ -11,6 +11,7 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
 {
     private const long MainChat = -1001000000001;
     private const long Gated = -1001000000002;
+    private const string AdminToken = "join-gate-admin-token-0123456789";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -106,6 +107,19 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
         Assert.Equal(BotTexts.Get("ru", "JoinGate.wrong_answer").Replace("{chat}", "Gated Club", StringComparison.Ordinal), (string?)edit.Body["text"]);
         Assert.Empty(group.Telegram.Calls("approveChatJoinRequest"));
         Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM join_requests WHERE user_id = {user} AND state = 'declined' AND reason = 'wrong_answer'"));
+
+        // What admins audit: the decision through the admin API.
+        using var http = new HttpClient { BaseAddress = bot.InternalUri };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        var audit = JsonNode.Parse(await http.GetStringAsync($"admin/join-requests?userId={user}"))!.AsArray();
+        var row = Assert.Single(audit)!;
+        Assert.Equal(Gated, (long)row["chatId"]!);
+        Assert.Equal("declined", (string?)row["state"]);
+        Assert.Equal("wrong_answer", (string?)row["reason"]);
+        Assert.NotNull((string?)row["decidedAt"]);
+        Assert.Empty(JsonNode.Parse(await http.GetStringAsync($"admin/join-requests?userId={user}&state=approved"))!.AsArray());
+        using var bad = await http.GetAsync("admin/join-requests?state=maybe");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]
@@ -150,6 +164,7 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
         {
             ["Bot__MainChatId"] = MainChat.ToString(CultureInfo.InvariantCulture),
             ["Bot__GatedChatIds"] = Gated.ToString(CultureInfo.InvariantCulture),
+            ["Admin__Token"] = AdminToken,
         };
         foreach (var (key, value) in extra ?? [])
         {

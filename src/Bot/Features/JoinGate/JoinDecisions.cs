@@ -127,3 +127,45 @@ public static class JoinDecisions
         return Deserialize(await command.ExecuteScalarAsync(cancellationToken) as string);
     }
 }
+
+/// <summary>A join request and what was decided, for the admin API's audit list.</summary>
+/// <param name="Id">The request's id (its check's buttons carry it).</param>
+/// <param name="ChatId">The gated chat asked to join.</param>
+/// <param name="UserId">The requester.</param>
+/// <param name="State">pending, approved or declined.</param>
+/// <param name="Reason">member, correct_answer, wrong_answer, timeout or unreachable; null while pending.</param>
+/// <param name="RequestedAt">When the user asked (Telegram's date).</param>
+/// <param name="Deadline">Until when a pending check may be answered.</param>
+/// <param name="DecidedAt">When the decision was made.</param>
+public sealed record JoinRequestView(
+    long Id, long ChatId, long UserId, string State, string? Reason, DateTimeOffset RequestedAt, DateTimeOffset? Deadline, DateTimeOffset? DecidedAt);
+
+public static class JoinRequestAudit
+{
+    /// <summary>The newest requests first, optionally of one chat, one user or in one state.</summary>
+    public static async Task<List<JoinRequestView>> ListAsync(
+        NpgsqlDataSource dataSource, long? chatId, long? userId, string? state, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, chat_id, user_id, state, reason, requested_at, deadline, decided_at FROM join_requests
+            WHERE ($1::bigint IS NULL OR chat_id = $1) AND ($2::bigint IS NULL OR user_id = $2) AND ($3::text IS NULL OR state = $3)
+            ORDER BY id DESC LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = chatId });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = state });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var rows = new List<JoinRequestView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new JoinRequestView(
+                reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+                reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7)));
+        }
+
+        return rows;
+    }
+}
