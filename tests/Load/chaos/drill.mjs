@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 
 const env = process.env;
 const updates = Number(env.UPDATES || 100000);
-const rate = Number(env.RATE || 400);
+const rate = Number(env.RATE || 200);
 const chats = Number(env.CHATS || Math.max(100, Math.floor(updates / 10)));
 const sendRate = Number(env.SEND_RATE || 500);
 const maxInFlight = Number(env.MAX_IN_FLIGHT || 32);

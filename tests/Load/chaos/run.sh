@@ -6,7 +6,8 @@
 # the leader is SIGKILLed and restarted at 30 %, PostgreSQL restarted at 60 %. Prints posted / stored /
 # handled / handled twice / sent / duplicate replies as a table and ends with "N passed, N failed"; exits
 # non-zero on any loss, double handling, limit violation or crash.
-#   UPDATES=5000 RATE=400 tests/Load/chaos/run.sh
+#   UPDATES=5000 RATE=400 tests/Load/chaos/run.sh      (RATE defaults to 200/s: a steady state on 2 cores;
+#   faster than the sender drains, the outbox backlog grows and its heads query slows with it, see docs/performance.md)
 # Also: CHATS (default UPDATES/10), SEND_RATE (default 500), MAX_IN_FLIGHT (default 32), BOT_BINARY.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
