@@ -33,11 +33,18 @@ const psql = async (sql) => (await run('scripts/pg.sh', ['psql', pgDir, '-Atc', 
 // ---- processes ----
 const expectedExit = new Set();
 const crashes = [];
+// The children still running, for run.sh to end if this script dies first (never a pid that has exited: it
+// could belong to someone else by then).
+const live = new Set();
+const writePids = () => fs.writeFileSync(`${work}/pids`, [...live].map((pid) => `${pid}\n`).join(''));
 function start(name, command, args, extraEnv) {
   const out = fs.openSync(`${work}/${name}.log`, 'a');
   const child = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', out, out] });
-  fs.appendFileSync(`${work}/pids`, `${child.pid}\n`);
+  live.add(child.pid);
+  writePids();
   child.on('exit', (code, signal) => {
+    live.delete(child.pid);
+    writePids();
     if (!expectedExit.has(child.pid)) {
       crashes.push(`${name} (pid ${child.pid}) exited with ${code ?? signal}`);
       log(`UNEXPECTED EXIT: ${name} ${code ?? signal}`);
