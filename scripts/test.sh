@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite and ends with one line "N passed, N failed" over all of them.
 #   scripts/test.sh           unit tests; Native AOT publish; integration tests against the published binary;
+#                             the hostile input corpus and a reduced chaos drill (tests/Load) against it;
 #                             delivery checks (chart, pipeline, Terraform, backup drill) when present
 #   scripts/test.sh --quick   unit and integration tests against the JIT build, no publish, no delivery checks
 # PostgreSQL clusters are started by the tests themselves (scripts/pg.sh) from the machine's server binaries.
@@ -91,6 +92,10 @@ if [[ "$quick" == false && -n "${BOT_BINARY:-}" ]]; then
   REBUILD=1 PUBLISH_DIR=artifacts/publish run_counted image tests/Delivery/image-proof.sh
   echo "test: migration drill against the previous release"
   run_counted migration-drill tests/Delivery/migration-drill.sh
+  echo "test: hostile input corpus against the webhook"
+  run_counted hostile tests/Load/hostile/run.sh
+  echo "test: chaos drill, reduced size (two replicas, a SIGKILL, a PostgreSQL restart)"
+  UPDATES=${CHAOS_UPDATES:-4000} RATE=400 run_counted chaos tests/Load/chaos/run.sh
 fi
 
 if [[ "$quick" == false && -x tests/Delivery/run.sh ]]; then

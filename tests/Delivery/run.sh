@@ -205,7 +205,7 @@ promtool_rules() {
 terraform_fmt() { terraform -chdir="$root" fmt -check -recursive -diff terraform; }
 
 shellcheck_scripts() {
-  shellcheck "$root"/deploy/scripts/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh
+  shellcheck "$root"/deploy/scripts/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh "$root"/tests/Load/*/*.sh
 }
 
 node_tests() {

@@ -32,7 +32,15 @@ public sealed class CommandLineTests
         Assert.False(options.ValidateWebhookUrls);
     }
 
+    [Fact]
+    public void Keeps_as_many_calls_as_asked()
+    {
+        Assert.Equal(250_000, CommandLine.Parse(["--max-recorded-calls", "250000"]).Options!.MaxRecordedCalls);
+        Assert.Equal(100_000, CommandLine.Parse([]).Options!.MaxRecordedCalls);
+    }
+
     [Theory]
+    [InlineData("--max-recorded-calls", "0")]
     [InlineData("--port")]
     [InlineData("--port", "http")]
     [InlineData("--bogus")]

@@ -9,13 +9,14 @@ internal static class CommandLine
 {
     public const string Usage = """
         Usage: FakeTelegram [--urls http://127.0.0.1:8081 | --port 8081] [--token ID:SECRET]... [--no-rate-limits]
-                            [--private-chat-leeway-ms MS] [--allow-http-webhooks] [--quiet]
+                            [--private-chat-leeway-ms MS] [--allow-http-webhooks] [--max-recorded-calls N] [--quiet]
           --urls URL          where to listen (default http://127.0.0.1:8081)
           --port N            listen on http://127.0.0.1:N
           --token T           accept only this token (repeat for more); default: any <digits>:<secret>
           --no-rate-limits    do not enforce Telegram's message limits
           --private-chat-leeway-ms MS   let a private chat run this much faster than 1 message per second
           --allow-http-webhooks         accept any http(s) URL and port in setWebhook
+          --max-recorded-calls N        keep the last N calls in /_fake/calls (default 100000)
           --quiet             log only the start line and problems, not every call
         Control API: http://HOST:PORT/_fake/ (see tests/FakeTelegram/README.md)
         """;
@@ -27,6 +28,7 @@ internal static class CommandLine
         var tokens = new List<string>();
         var limits = RateLimits.Telegram;
         var validateWebhooks = true;
+        var maxRecordedCalls = new FakeTelegramOptions().MaxRecordedCalls;
         var level = LogLevel.Information;
         for (var i = 0; i < args.Count; i++)
         {
@@ -68,6 +70,13 @@ internal static class CommandLine
                 case "--allow-http-webhooks":
                     validateWebhooks = false;
                     break;
+                case "--max-recorded-calls":
+                    if (!int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out maxRecordedCalls) || maxRecordedCalls < 1)
+                    {
+                        return (null, "--max-recorded-calls needs a positive number");
+                    }
+
+                    break;
                 case "--quiet":
                     level = LogLevel.Warning;
                     break;
@@ -88,6 +97,7 @@ internal static class CommandLine
             Tokens = tokens,
             RateLimits = limits,
             ValidateWebhookUrls = validateWebhooks,
+            MaxRecordedCalls = maxRecordedCalls,
             ConfigureLogging = logging => logging
                 .AddSimpleConsole(console =>
                 {

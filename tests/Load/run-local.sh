@@ -3,6 +3,8 @@
 # (acknowledged means durable), and wrk from Debian on loopback. Prints durable updates/s, ack latency
 # percentiles and the bot's RSS idle and at peak.
 #   tests/Load/run-local.sh [CONNECTIONS=64] [SECONDS=30]
+# MIX=interactive drives the k6 scenarios' conversation mix (tests/Load/wrk/interactive.lua: commands, text,
+# callbacks, join requests) instead of plain messages (tests/Load/wrk/ingest.lua); PROCESSING=true handles them.
 # BOT_BINARY picks another binary (e.g. for a JIT comparison: BOT_BINARY="dotnet src/Bot/bin/Release/net10.0/Bot.dll").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +13,8 @@ seconds=${2:-30}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 [[ -n "${BOT_BINARY:-}" || -x artifacts/publish/Bot ]] || scripts/publish.sh artifacts/publish >/dev/null
 bot=${BOT_BINARY:-artifacts/publish/Bot}
+script=tests/Load/wrk/${MIX:-ingest}.lua
+[[ -f "$script" ]] || { echo "run-local: no $script (MIX is ingest or interactive)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/bot-load.XXXXXX)
 chmod 755 "$work"
@@ -43,10 +47,10 @@ idle_rss=$(rss VmRSS)
 psql_count() { scripts/pg.sh psql "$work/pg" -Atc "SELECT count(*) FROM inbox"; }
 
 echo "warm-up 5 s"
-ID_BASE=9000000000 wrk -t1 -c"$connections" -d5s -s tests/Load/wrk/ingest.lua http://127.0.0.1:8080 >/dev/null
+ID_BASE=2000000000 wrk -t1 -c"$connections" -d5s -s "$script" http://127.0.0.1:8080 >/dev/null
 before=$(psql_count)
 echo "measuring ${seconds} s, ${connections} connections, 1 wrk thread"
-ID_BASE=1000000000 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s tests/Load/wrk/ingest.lua http://127.0.0.1:8080 | tee "$work/wrk.out" | grep -E "^(requests|latency|errors)|Non-2xx"
+ID_BASE=1000000000 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 5s -s "$script" http://127.0.0.1:8080 | tee "$work/wrk.out" | grep -E "^(requests|latency|errors)|Non-2xx"
 after=$(psql_count)
 stored=$((after - before))
 requests=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' "$work/wrk.out")

@@ -46,7 +46,20 @@ public sealed partial class WebhookEndpoint(
             return;
         }
 
-        var body = await ReadBodyAsync(request.BodyReader, options.MaxBodyBytes, context.RequestAborted);
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(request.BodyReader, options.MaxBodyBytes, context.RequestAborted);
+        }
+        catch (BadHttpRequestException exception)
+        {
+            // A client's fault (a body arriving slower than Kestrel's minimum rate, a bad chunk): answered with
+            // Kestrel's status, never logged as an application error that any client could flood the logs with.
+            LogRejected(logger, exception.Message);
+            await RejectAsync(response, exception.StatusCode, "bad request body");
+            return;
+        }
+
         if (body is null)
         {
             await RejectAsync(response, StatusCodes.Status413PayloadTooLarge, "body too large");
