@@ -172,17 +172,33 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         }
     }
 
+    /// <summary>
+    /// Takes the migration lock by trying every 100 ms rather than by a blocking pg_advisory_lock: a waiter blocked
+    /// in that statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the run that holds the lock waits for
+    /// every older snapshot to go, so the two would deadlock. Between tries a waiter holds nothing.
+    /// </summary>
+    private async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+        {
+            if (waited.Elapsed >= LockTimeout)
+            {
+                throw new TimeoutException($"another migration run held the migration lock for more than {LockTimeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+    }
+
     private async Task<NpgsqlConnection> LockedConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
-            {
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
-                command.CommandTimeout = (int)Math.Ceiling(LockTimeout.TotalSeconds);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await AcquireLockAsync(connection, cancellationToken);
 
             await using (var command = new NpgsqlCommand(
                 """
