@@ -31,9 +31,11 @@ public sealed partial class OutboxSender(
 
     public async Task RunAsync(CancellationToken leadership)
     {
+        var limiter = new SendLimiter(options, time);
+        // Before anything is reset: the groups' calls of the last minute count against their 20 a minute here too.
+        await SeedGroupWindowsAsync(limiter, leadership);
         // Calls the previous leader had in flight have an unknown outcome: send them again.
         await ExecuteAsync("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", leadership);
-        var limiter = new SendLimiter(options, time);
         var lastFetch = DateTimeOffset.MinValue;
         var inFlight = new Dictionary<long, Task>();
         var outcomes = new ConcurrentQueue<SendOutcome>();
@@ -45,7 +47,7 @@ public sealed partial class OutboxSender(
             // The previous leader's last calls (this replica's own, after leadership was lost and regained) may
             // have reached Telegram within the last second, and this limiter has no record of them: resending
             // at once broke the per-chat limit in the chaos drill (tests/Load/chaos). One window passes first.
-            // A group's 60 s window is not covered by this.
+            // A group's 60 s window is seeded from the outbox instead (SeedGroupWindowsAsync).
             await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(options.SafetyMarginMilliseconds), time, leadership);
             while (!leadership.IsCancellationRequested)
             {
@@ -280,19 +282,54 @@ public sealed partial class OutboxSender(
         await batch.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
-    /// <summary>Each chat's oldest unfinished message, if it is due, interactive first, chats with a call in flight left out.</summary>
+    /// <summary>
+    /// A new leader's limiter knows nothing of what its predecessor sent. A group's window is a minute, too long to
+    /// wait out, so its calls of the last window are read back from the outbox (settled ones at their settle time,
+    /// those still marked in flight as of now) and counted as if this limiter had made them. Ages come from the
+    /// database's clock, so the replicas' clocks need not agree.
+    /// </summary>
+    private async Task SeedGroupWindowsAsync(SendLimiter limiter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT chat_id, extract(epoch FROM now() - sent_at)::float8 FROM outbox
+            WHERE chat_id < 0 AND state IN ('sent', 'dead') AND sent_at > now() - make_interval(secs => $1)
+            UNION ALL
+            SELECT chat_id, 0 FROM outbox WHERE chat_id < 0 AND state = 'sending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = SendLimiter.GroupWindow(options).TotalSeconds });
+        var now = time.GetUtcNow();
+        var seeded = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            limiter.Seed(reader.GetInt64(0), now - TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(1))));
+            seeded++;
+        }
+
+        if (seeded > 0)
+        {
+            LogSeeded(logger, seeded);
+        }
+    }
+
+    /// <summary>
+    /// Each chat's oldest unfinished message, if it is due, interactive first, chats with a call in flight left out.
+    /// Walks the due messages in send order (outbox_due) and keeps those with no earlier pending message in their
+    /// chat (one probe of outbox_chat_heads each), so the cost follows what is picked, not the size of the backlog.
+    /// </summary>
     private async Task<List<OutboxRow>> FetchHeadsAsync(long[] busyChats, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT id, chat_id, method, payload, attempts, trace_context FROM (
-                SELECT DISTINCT ON (chat_id) id, chat_id, method, payload, attempts, priority, not_before, trace_context
-                FROM outbox
-                WHERE state = 'pending' AND chat_id <> ALL($1)
-                ORDER BY chat_id, priority, id
-            ) head
-            WHERE not_before <= now()
-            ORDER BY priority, id
+            SELECT o.id, o.chat_id, o.method, o.payload, o.attempts, o.trace_context
+            FROM outbox o
+            WHERE o.state = 'pending' AND o.not_before <= now() AND o.chat_id <> ALL($1)
+              AND NOT EXISTS (
+                  SELECT 1 FROM outbox earlier
+                  WHERE earlier.chat_id = o.chat_id AND earlier.state = 'pending'
+                    AND (earlier.priority, earlier.id) < (o.priority, o.id))
+            ORDER BY o.priority, o.id
             LIMIT $2
             """);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = busyChats });
@@ -346,6 +383,9 @@ public sealed partial class OutboxSender(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the outcome of outbox row {Id} failed ({Error}); retrying")]
     private static partial void LogSettleRetry(ILogger logger, long id, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Counted {Calls} group calls of the previous leader's last minute against Telegram's group limit")]
+    private static partial void LogSeeded(ILogger logger, int calls);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
     private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);

@@ -47,15 +47,32 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
 
         if (!chats.TryGetValue(chatId, out var window))
         {
-            // Negative ids are groups, supergroups and channels; positive ones private chats.
-            window = chatId < 0
-                ? new Window(options.GroupPerMinute, TimeSpan.FromMinutes(1) + Margin(options))
-                : new Window(options.PrivateChatPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
+            window = NewWindow(chatId);
             chats[chatId] = window;
         }
 
         return new SendTicket(chatId, global.Start(), window.Start());
     }
+
+    /// <summary>Counts a call made elsewhere (by the previous leader) that completed at <paramref name="completedAt"/> against its chat's window.</summary>
+    public void Seed(long chatId, DateTimeOffset completedAt)
+    {
+        if (!chats.TryGetValue(chatId, out var window))
+        {
+            window = NewWindow(chatId);
+            chats[chatId] = window;
+        }
+
+        window.Start().CompletedAt = completedAt;
+    }
+
+    /// <summary>How long a group's call counts against its limit.</summary>
+    public static TimeSpan GroupWindow(SenderOptions options) => TimeSpan.FromMinutes(1) + Margin(options);
+
+    // Negative ids are groups, supergroups and channels; positive ones private chats.
+    private Window NewWindow(long chatId) => chatId < 0
+        ? new Window(options.GroupPerMinute, GroupWindow(options))
+        : new Window(options.PrivateChatPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
 
     /// <summary>Records when a call ended (answered, failed or timed out): from then on its window can run out.</summary>
     public static void Complete(SendTicket ticket, DateTimeOffset completedAt)

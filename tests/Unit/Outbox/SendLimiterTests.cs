@@ -26,6 +26,29 @@ public sealed class SendLimiterTests
     }
 
     [Fact]
+    public void A_groups_calls_made_by_the_previous_leader_count_until_their_minute_is_over()
+    {
+        const long group = -100123;
+        // The previous leader sent 15 a while ago and 5 just now: this leader may send none until the oldest leaves.
+        for (var i = 0; i < 15; i++)
+        {
+            limiter.Seed(group, time.GetUtcNow() - TimeSpan.FromSeconds(40));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            limiter.Seed(group, time.GetUtcNow());
+        }
+
+        Assert.Null(limiter.TryAcquire(group));
+        Assert.NotNull(limiter.TryAcquire(-100999));
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Null(limiter.TryAcquire(group));
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.NotNull(limiter.TryAcquire(group));
+    }
+
+    [Fact]
     public void A_call_still_in_flight_holds_its_place_however_long_it_takes()
     {
         Assert.NotNull(limiter.TryAcquire(42));
