@@ -1,5 +1,6 @@
 using Bot.Coordination;
 using Bot.Outbox;
+using Bot.Processing;
 using Bot.Telemetry;
 using Npgsql;
 using Telegram.Bot.Requests;
@@ -65,11 +66,12 @@ public sealed partial class JoinDeadlineSweeper(
         }
 
         var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null, traceContext: null);
+        var state = new ConversationState(connection, transaction);
         foreach (var request in due)
         {
             var reason = request.Unreachable ? "unreachable" : "timeout";
             await JoinDecisions.DecideAsync(connection, transaction, outbox, request.Id, approve: false, reason, cancellationToken);
-            var check = await JoinDecisions.TakeCheckAsync(connection, transaction, request.UserChatId, request.UserId, request.Id, cancellationToken);
+            var check = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
             if (!request.Unreachable && check is not null)
             {
                 var text = texts.Format(check.Language, "JoinGate.timeout", ("chat", check.Chat));

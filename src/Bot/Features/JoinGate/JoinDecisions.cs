@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bot.Outbox;
+using Bot.Processing;
 using Npgsql;
 using Telegram.Bot.Requests;
 
@@ -116,16 +117,12 @@ public static class JoinDecisions
             ? outbox.EnqueueAsync(new ApproveChatJoinRequestRequest { ChatId = chatId, UserId = userId }, userChatId, cancellationToken: cancellationToken)
             : outbox.EnqueueAsync(new DeclineChatJoinRequestRequest { ChatId = chatId, UserId = userId }, userChatId, cancellationToken: cancellationToken);
 
-    /// <summary>Takes the pending check of a request (whatever its expiry: the request's own deadline is what counts).</summary>
-    public static async Task<PendingCheck?> TakeCheckAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long userChatId, long userId, long requestId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "DELETE FROM conversation_state WHERE chat_id = $1 AND user_id = $2 AND key = $3 RETURNING value", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userChatId });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StateKey(requestId) });
-        return Deserialize(await command.ExecuteScalarAsync(cancellationToken) as string);
-    }
+    /// <summary>
+    /// Takes the pending check of a request from the conversation state. It is kept a day past the request's
+    /// deadline, so the answer and the deadline sweep find it; the request's own deadline is what decides.
+    /// </summary>
+    public static async Task<PendingCheck?> TakeCheckAsync(ConversationState state, long userChatId, long userId, long requestId, CancellationToken cancellationToken) =>
+        Deserialize(await state.TakeAsync(userChatId, userId, StateKey(requestId), cancellationToken));
 }
 
 /// <summary>A join request and what was decided, for the admin API's audit list.</summary>

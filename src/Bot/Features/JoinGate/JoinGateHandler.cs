@@ -60,9 +60,8 @@ public sealed partial class JoinGateHandler(
         {
             if (member && await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, open, approve: true, "member", context.CancellationToken))
             {
-                await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, request.UserChatId, userId, open, context.CancellationToken);
-                metrics.JoinDecided(approved: true, "member");
-                LogDecided(logger, open, chatId, userId, JoinDecisions.Approved, "member");
+                await JoinDecisions.TakeCheckAsync(context.State, request.UserChatId, userId, open, context.CancellationToken);
+                Decided(open, chatId, userId, approved: true, "member");
             }
             else
             {
@@ -85,8 +84,7 @@ public sealed partial class JoinGateHandler(
         if (member)
         {
             await JoinDecisions.QueueCallAsync(context.Outbox, chatId, userId, request.UserChatId, approve: true, context.CancellationToken);
-            metrics.JoinDecided(approved: true, "member");
-            LogDecided(logger, requestId, chatId, userId, JoinDecisions.Approved, "member");
+            Decided(requestId, chatId, userId, approved: true, "member");
             return;
         }
 
@@ -146,11 +144,10 @@ public sealed partial class JoinGateHandler(
             return;
         }
 
-        var check = await JoinDecisions.TakeCheckAsync(context.Connection, context.Transaction, userChatId, userId, requestId, context.CancellationToken);
+        var check = await JoinDecisions.TakeCheckAsync(context.State, userChatId, userId, requestId, context.CancellationToken);
         var (approve, reason) = late || check is null ? (false, "timeout") : (chosen == check.Answer, chosen == check.Answer ? "correct_answer" : "wrong_answer");
         await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, requestId, approve, reason, context.CancellationToken);
-        metrics.JoinDecided(approve, reason);
-        LogDecided(logger, requestId, null, userId, approve ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
+        Decided(requestId, null, userId, approve, reason);
 
         var key = reason switch { "correct_answer" => "JoinGate.approved", "wrong_answer" => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
         var result = texts.Format(check?.Language ?? language, key, ("chat", check?.Chat ?? ""));
@@ -185,6 +182,12 @@ public sealed partial class JoinGateHandler(
             LogMembershipUnknown(logger, mainChat, userId, exception.ErrorCode, exception.Message);
             return false;
         }
+    }
+
+    private void Decided(long requestId, long? chatId, long userId, bool approved, string reason)
+    {
+        metrics.JoinDecided(approved, reason);
+        LogDecided(logger, requestId, chatId, userId, approved ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: {State} ({Reason})")]
