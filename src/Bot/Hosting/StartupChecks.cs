@@ -1,4 +1,5 @@
 using Bot.Migrations;
+using Bot.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -40,8 +41,9 @@ public static partial class StartupChecks
     }
 
     /// <summary>
-    /// Refuses to serve on a schema older than this release needs. An unreachable database is not fatal:
-    /// the process starts unready and readiness keeps checking, so a database restart does not crash-loop pods.
+    /// Refuses to serve on a schema older than this release needs. A database that is unreachable, starting up
+    /// or shutting down is not fatal: the process starts unready and readiness keeps checking, so a database
+    /// restart does not crash-loop pods.
     /// </summary>
     public static async Task EnsureSchemaAsync(this WebApplication app)
     {
@@ -52,7 +54,7 @@ public static partial class StartupChecks
         {
             version = await Migrator.ReadVersionAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromSeconds(5), CancellationToken.None);
         }
-        catch (Exception exception) when (exception is NpgsqlException and not PostgresException or OperationCanceledException or TimeoutException)
+        catch (Exception exception) when (Database.IsUnavailable(exception))
         {
             LogDatabaseUnreachable(logger, exception.Message);
             return;

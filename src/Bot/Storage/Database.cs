@@ -19,6 +19,20 @@ public static class Database
         return builder.Build();
     }
 
+    /// <summary>
+    /// True when <paramref name="exception"/> says the database cannot be reached or is not accepting work yet:
+    /// no connection, a timeout, or PostgreSQL's own "starting up", "shutting down", "in recovery" and
+    /// "too many connections" answers (SQLSTATE class 08, 57P01–57P03, 53300). Such a state passes by itself.
+    /// Anything else (a bad password, a missing table) is a fault that waiting does not mend.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: var state } =>
+            state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03" or "53300",
+        NpgsqlException or TimeoutException or OperationCanceledException => true,
+        _ => false,
+    };
+
     public static string BuildConnectionString(DatabaseOptions options)
     {
         NpgsqlConnectionStringBuilder csb;

@@ -82,4 +82,47 @@ public sealed class StartupTests(SharedPostgres postgres)
             secrets.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_database_that_is_down_or_starting_up_at_start_up_leaves_the_process_unready_not_crashed()
+    {
+        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
+        var direct = settings["Database__ConnectionString"]!;
+        await using var gate = new DatabaseGate(new Npgsql.NpgsqlConnectionStringBuilder(direct).Port);
+        settings["Database__ConnectionString"] = gate.Through(direct);
+
+        // As PostgreSQL recovering after a restart: every log-in is refused with "starting up", then its port is
+        // closed for a while (a second restart), then it serves.
+        gate.Mode = DatabaseGate.State.StartingUp;
+        await using var bot = BotProcess.Start(settings);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (gate.StartingUpAnswers < 3 && clock.Elapsed < TimeSpan.FromSeconds(20) && !bot.HasExited)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(gate.StartingUpAnswers >= 3, "the bot did not keep trying the database while it was starting up");
+        await AssertUpButUnreadyAsync(bot, http);
+        Assert.Contains("Database unreachable at start-up (57P03", bot.Output, StringComparison.Ordinal);
+
+        gate.Mode = DatabaseGate.State.Closed;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await AssertUpButUnreadyAsync(bot, http);
+
+        gate.Mode = DatabaseGate.State.Open;
+        await bot.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        using var response = await http.SendAsync(Updates.Post(bot.WebhookUri, Updates.Message(1, 1)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, await PostgresCluster.ScalarAsync(direct, "SELECT count(*) FROM inbox"));
+    }
+
+    private static async Task AssertUpButUnreadyAsync(BotProcess bot, HttpClient http)
+    {
+        Assert.False(bot.HasExited, "the bot exited:\n" + bot.Output);
+        using var ready = await http.GetAsync(new Uri(bot.InternalUri, "readyz"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        using var live = await http.GetAsync(new Uri(bot.InternalUri, "healthz"));
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
 }
