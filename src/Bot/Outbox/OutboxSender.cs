@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Bot.Coordination;
 using Bot.Hosting;
 using Bot.Processing;
@@ -42,6 +43,8 @@ public sealed partial class OutboxSender(
         // One wake-up for new rows and finished calls alike: waiting on two at once would leave a stale waiter
         // that swallows the next wake-up.
         var completed = signals.Outbox;
+        var sent = new SentRecorder(dataSource, time, logger);
+        var recording = sent.RunAsync(leadership);
         try
         {
             // The previous leader's last calls (this replica's own, after leadership was lost and regained) may
@@ -100,7 +103,7 @@ public sealed partial class OutboxSender(
                     foreach (var (row, ticket) in batch)
                     {
                         inFlight[row.ChatId] = marked.Contains(row.Id)
-                            ? SendAsync(row, ticket, outcomes, completed, leadership)
+                            ? SendAsync(row, ticket, outcomes, completed, sent, leadership)
                             : Abandon(ticket, outcomes, completed);
                     }
 
@@ -121,10 +124,13 @@ public sealed partial class OutboxSender(
         {
             // Calls under way finish and are settled; whatever is not settled is sent again by the next leader.
             await Task.WhenAll(inFlight.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            sent.Complete();
+            await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
-    private async Task SendAsync(OutboxRow row, SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed, CancellationToken leadership)
+    private async Task SendAsync(
+        OutboxRow row, SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed, SentRecorder sent, CancellationToken leadership)
     {
         var reported = false;
         using var activity = BotActivities.StartSend(row.Id, row.Method, row.ChatId, row.Attempts + 1, row.TraceContext);
@@ -148,7 +154,10 @@ public sealed partial class OutboxSender(
             // The call has reached Telegram, if it ever will, by now: its window can start to run out.
             outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), settlement.PausesSending ? settlement.RetryAfter : null));
             reported = true;
-            await SettleWithRetryAsync(row, settlement, leadership);
+            // The chat's next message waits for this record (its row stays 'sending' until then), so order holds.
+            await (settlement.Kind == SettlementKind.Sent
+                ? sent.RecordAsync(row.Id, settlement.Result)
+                : SettleWithRetryAsync(row, settlement, leadership));
         }
         catch (OperationCanceledException) when (leadership.IsCancellationRequested)
         {
@@ -389,6 +398,83 @@ public sealed partial class OutboxSender(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
     private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
+
+    /// <summary>
+    /// Records successful calls in groups, one statement and one commit per group: calls that finish while a group
+    /// is being written form the next one, so under load a commit records many sends, and alone a send is recorded
+    /// at once. Each caller waits until its own record is durable. A database blip is retried as long as this
+    /// replica leads; the next leader resends whatever was not recorded (at least once, as for a call in flight).
+    /// </summary>
+    private sealed class SentRecorder(NpgsqlDataSource dataSource, TimeProvider time, ILogger logger)
+    {
+        private const int MaxGroup = 512;
+
+        private readonly Channel<(long Id, string? Result, TaskCompletionSource Done)> queue =
+            Channel.CreateUnbounded<(long, string?, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
+        public Task RecordAsync(long id, string? result)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!queue.Writer.TryWrite((id, result, done)))
+            {
+                done.SetException(new InvalidOperationException("the sender has stopped"));
+            }
+
+            return done.Task;
+        }
+
+        /// <summary>No more records come (every call has finished); <see cref="RunAsync"/> ends once they are written.</summary>
+        public void Complete() => queue.Writer.TryComplete();
+
+        public async Task RunAsync(CancellationToken leadership)
+        {
+            var group = new List<(long Id, string? Result, TaskCompletionSource Done)>(MaxGroup);
+            while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+            {
+                while (group.Count < MaxGroup && queue.Reader.TryRead(out var item))
+                {
+                    group.Add(item);
+                }
+
+                try
+                {
+                    await WriteWithRetryAsync(group, leadership);
+                    group.ForEach(g => g.Done.TrySetResult());
+                }
+                catch (Exception exception)
+                {
+                    group.ForEach(g => g.Done.TrySetException(exception));
+                }
+
+                group.Clear();
+            }
+        }
+
+        private async Task WriteWithRetryAsync(List<(long Id, string? Result, TaskCompletionSource Done)> group, CancellationToken leadership)
+        {
+            for (var delay = 100; ; delay = Math.Min(delay * 2, 5000))
+            {
+                try
+                {
+                    await using var command = dataSource.CreateCommand(
+                        """
+                        UPDATE outbox AS o SET state = 'sent', sent_at = now(), result = r.result, last_error = NULL
+                        FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
+                        WHERE o.id = r.id
+                        """);
+                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = group.Select(g => g.Id).ToArray() });
+                    command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = group.Select(g => g.Result).ToArray() });
+                    await command.ExecuteNonQueryAsync(CancellationToken.None);
+                    return;
+                }
+                catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
+                {
+                    LogSettleRetry(logger, group[0].Id, exception.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(delay), time, leadership);
+                }
+            }
+        }
+    }
 
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
 

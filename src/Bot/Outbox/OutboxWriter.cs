@@ -9,27 +9,89 @@ public enum OutboxPriority : short
     Bulk = 1,
 }
 
-/// <summary>Queues outgoing calls inside the caller's transaction, so they exist only if its state change commits.</summary>
+/// <summary>
+/// Queues outgoing calls inside the caller's transaction, so they exist only if its state change commits.
+/// <see cref="Queue"/> holds rows back and writes them with the transaction's closing statements
+/// (<see cref="TakeBuffered"/>), so a handler's replies cost no round trip of their own; <see cref="EnqueueAsync"/>
+/// writes at once for a caller that needs the row's id. Either way rows keep the order they were queued in.
+/// </summary>
 public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, long? sourceUpdateId, string? traceContext)
 {
+    private const string InsertMany =
+        """
+        INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context)
+        SELECT r.chat_id, r.method, r.payload, r.priority, $5, $6
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::smallint[]) WITH ORDINALITY AS r(chat_id, method, payload, priority, n)
+        ORDER BY r.n
+        """;
+
+    private readonly List<(long ChatId, string Method, string Payload, short Priority)> buffered = [];
+
     public int Queued { get; private set; }
 
-    /// <summary>Queues the call; returns its outbox row id (whose result column will hold Telegram's answer).</summary>
+    /// <summary>Queues the call; it is written by the statement <see cref="TakeBuffered"/> hands to the committer.</summary>
+    public void Queue<TResponse>(IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive)
+    {
+        var (method, payload) = OutboxCodec.Encode(request);
+        buffered.Add((chatId, method, payload, (short)priority));
+        Queued++;
+    }
+
+    /// <summary>Queues the call now; returns its outbox row id (whose result column will hold Telegram's answer).</summary>
     public async Task<long> EnqueueAsync<TResponse>(
         IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive, CancellationToken cancellationToken = default)
     {
         var (method, payload) = OutboxCodec.Encode(request);
-        await using var command = new NpgsqlCommand(
-            "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)priority });
-        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
-        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        // Rows queued earlier go first, in the same round trip, so that ids follow the order of queueing.
+        if (TakeBuffered() is { } earlier)
+        {
+            batch.BatchCommands.Add(earlier);
+        }
+
+        var insert = new NpgsqlBatchCommand(
+            "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
+        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
+        insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)priority });
+        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
+        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        batch.BatchCommands.Add(insert);
+        var id = (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
         Queued++;
         return id;
+    }
+
+    /// <summary>
+    /// The statement that writes the rows held back by <see cref="Queue"/> (null when there are none), for the
+    /// caller to run in its transaction, typically in one batch with its completion; the buffer is emptied.
+    /// </summary>
+    public NpgsqlBatchCommand? TakeBuffered()
+    {
+        if (buffered.Count == 0)
+        {
+            return null;
+        }
+
+        var insert = new NpgsqlBatchCommand(InsertMany);
+        insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = buffered.Select(r => r.ChatId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Method).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Payload).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = buffered.Select(r => r.Priority).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
+        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        buffered.Clear();
+        return insert;
+    }
+
+    /// <summary>Writes the held-back rows now (for callers that commit themselves).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (TakeBuffered() is { } insert)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { insert } };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 }

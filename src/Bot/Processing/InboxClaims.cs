@@ -54,17 +54,27 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
     /// <summary>
     /// Marks the update done inside the handler's transaction, only while this worker still holds it: a worker
     /// whose lease ran out and was taken over finds no row and must roll back, so nothing is applied twice.
+    /// <paramref name="before"/> (the handler's held-back outbox rows) goes first in the same round trip.
     /// </summary>
-    public static async Task<bool> CompleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedUpdate update, string owner, CancellationToken cancellationToken)
+    public static async Task<bool> CompleteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedUpdate update, string owner, NpgsqlBatchCommand? before, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (before is not null)
+        {
+            batch.BatchCommands.Add(before);
+        }
+
+        var complete = new NpgsqlBatchCommand(
             """
             UPDATE inbox SET state = 'done', processed_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL
             WHERE update_id = $1 AND lease_owner = $2 AND state = 'processing'
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            """);
+        complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
+        complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        batch.BatchCommands.Add(complete);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return complete.RecordsAffected == 1;
     }
 
     /// <summary>Releases a failed update for a later retry, or dead-letters it after the last attempt.</summary>

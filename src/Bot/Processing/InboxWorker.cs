@@ -125,7 +125,7 @@ public sealed partial class InboxWorker(
             var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
             var context = new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
             await router.RouteAsync(context);
-            if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, cancellationToken))
+            if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, outbox.TakeBuffered(), cancellationToken))
             {
                 // Our lease ran out and another worker took the update: its result counts, ours is dropped.
                 await transaction.RollbackAsync(CancellationToken.None);

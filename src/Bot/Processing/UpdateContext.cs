@@ -35,6 +35,9 @@ public sealed class UpdateContext(
 
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
 
+    /// <summary>Values read once and shared by the handlers of this update (keys are the features' own).</summary>
+    public Dictionary<string, object?> Items { get; } = [];
+
     private ConversationState? state;
 }
 

@@ -27,7 +27,7 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
         var language = await UserDirectory.LanguageAsync(context, from);
         if (!admin.CurrentValue.IsAdmin(from.Id))
         {
-            await context.ReplyAsync(message, texts.Get(language, "Broadcasts.admins_only"));
+            context.Reply(message, texts.Get(language, "Broadcasts.admins_only"));
             return true;
         }
 
@@ -35,33 +35,33 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
         {
             case "stats":
                 var stats = await BroadcastStore.StatsAsync(context.Connection, context.Transaction, context.CancellationToken);
-                await context.ReplyAsync(message, texts.Format(language, "Broadcasts.stats",
+                context.Reply(message, texts.Format(language, "Broadcasts.stats",
                     ("subscribers", stats.Subscribers), ("active", stats.Active), ("stopped", stats.Stopped), ("blocked", stats.Blocked),
                     ("broadcasts", stats.Broadcasts), ("running", stats.BroadcastsRunning),
                     ("approved", stats.JoinApproved), ("declined", stats.JoinDeclined), ("pending", stats.JoinPending)));
                 return true;
             case "cancel":
                 var cancelled = await BroadcastStore.CancelAsync(context.Connection, context.Transaction, null, context.CancellationToken);
-                await context.ReplyAsync(message, cancelled is { } id
+                context.Reply(message, cancelled is { } id
                     ? texts.Format(language, "Broadcasts.cancelled", ("id", id))
                     : texts.Get(language, "Broadcasts.nothing_to_cancel"));
                 return true;
             default:
                 if (!flags.IsEnabled(Feature.Broadcasts, from.Id))
                 {
-                    await context.ReplyAsync(message, texts.Get(language, "Broadcasts.disabled"));
+                    context.Reply(message, texts.Get(language, "Broadcasts.disabled"));
                     return true;
                 }
 
                 if (message.ReplyToMessage is not { } original)
                 {
-                    await context.ReplyAsync(message, texts.Get(language, "Broadcasts.reply_needed"));
+                    context.Reply(message, texts.Get(language, "Broadcasts.reply_needed"));
                     return true;
                 }
 
                 var broadcast = await BroadcastStore.CreateAsync(
                     context.Connection, context.Transaction, message.Chat.Id, original.MessageId, from.Id, message.Chat.Id, language, context.CancellationToken);
-                var status = await context.ReplyAsync(message, BroadcastStatus.Starting(texts, language, broadcast));
+                var status = await context.ReplyNowAsync(message, BroadcastStatus.Starting(texts, language, broadcast));
                 await BroadcastStore.SetStatusOutboxAsync(context.Connection, context.Transaction, broadcast, status, context.CancellationToken);
                 return true;
         }

@@ -32,13 +32,15 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
 
         var options = community.CurrentValue;
         await using var command = context.Command(
-            """
+            $"""
             INSERT INTO flood_windows AS f (user_id, window_start, updates) VALUES ($1, $2, 1)
             ON CONFLICT (user_id) DO UPDATE SET
                 window_start = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN $2 ELSE f.window_start END,
                 updates      = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN 1 ELSE f.updates + 1 END,
                 warned       = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN false ELSE f.warned END
-            RETURNING updates, warned, extract(epoch FROM window_start + make_interval(secs => $3) - $2)::int
+            RETURNING updates, warned, extract(epoch FROM window_start + make_interval(secs => $3) - $2)::int,
+                -- Every handler after this one answers in the user's language: read it in this round trip.
+                {UserDirectory.ChosenLanguageColumn}
             """);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = context.Claim.ReceivedAt });
@@ -49,6 +51,7 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
         {
             await reader.ReadAsync(context.CancellationToken);
             (updates, warned, remaining) = (reader.GetInt32(0), reader.GetBoolean(1), reader.GetInt32(2));
+            UserDirectory.Remember(context, user.Id, reader.IsDBNull(3) ? null : reader.GetString(3));
         }
 
         if (updates <= options.FloodMaxUpdates)
@@ -67,11 +70,11 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
             var warning = texts.Format(await UserDirectory.LanguageAsync(context, user), "FloodControl.warning", ("seconds", Math.Max(1, remaining)));
             if (query is not null)
             {
-                await context.AnswerAsync(query, warning, alert: true);
+                context.Answer(query, warning, alert: true);
             }
             else
             {
-                await context.ReplyAsync(message!, warning);
+                context.Reply(message!, warning);
             }
         }
 

@@ -47,7 +47,7 @@ public sealed class HelpHandler(Texts texts, IOptionsMonitor<AdminOptions> admin
             text += "\n\n" + texts.Get(language, "Help.help_admin");
         }
 
-        await context.ReplyAsync(message, text);
+        context.Reply(message, text);
         return true;
     }
 }

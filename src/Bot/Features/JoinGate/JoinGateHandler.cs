@@ -100,7 +100,7 @@ public sealed partial class JoinGateHandler(
             .Chunk(2).Select(row => row.ToArray()).ToArray());
         var text = texts.Format(language, "JoinGate.question",
             ("chat", title), ("a", challenge.A), ("b", challenge.B), ("minutes", Math.Max(1, (int)Math.Round(checkTime.TotalMinutes))));
-        await context.SendAsync(request.UserChatId, text, buttons);
+        context.Send(request.UserChatId, text, buttons);
         LogChallenged(logger, requestId, chatId, userId);
     }
 
@@ -110,7 +110,7 @@ public sealed partial class JoinGateHandler(
         if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var requestId)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chosen))
         {
-            await context.AnswerAsync(query);
+            context.Answer(query);
             return;
         }
 
@@ -124,7 +124,7 @@ public sealed partial class JoinGateHandler(
         {
             if (!await reader.ReadAsync(context.CancellationToken))
             {
-                await context.AnswerAsync(query);
+                context.Answer(query);
                 return;
             }
 
@@ -134,13 +134,13 @@ public sealed partial class JoinGateHandler(
         var language = await UserDirectory.LanguageAsync(context, query.From);
         if (userId != query.From.Id)
         {
-            await context.AnswerAsync(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
+            context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
             return;
         }
 
         if (state != "pending")
         {
-            await context.AnswerAsync(query, texts.Get(language, "JoinGate.already_decided"));
+            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
         }
 
@@ -151,7 +151,7 @@ public sealed partial class JoinGateHandler(
 
         var key = reason switch { "correct_answer" => "JoinGate.approved", "wrong_answer" => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
         var result = texts.Format(check?.Language ?? language, key, ("chat", check?.Chat ?? ""));
-        await context.AnswerAsync(query);
+        context.Answer(query);
         if (query.Message is { } question)
         {
             // The check's message becomes its outcome, without the buttons.
@@ -161,7 +161,7 @@ public sealed partial class JoinGateHandler(
         }
         else
         {
-            await context.SendAsync(userChatId, result);
+            context.Send(userChatId, result);
         }
     }
 

@@ -35,14 +35,14 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
                 var language = data[LanguageCallback.Length..];
                 if (!Texts.Languages.Contains(language))
                 {
-                    await context.AnswerAsync(query);
+                    context.Answer(query);
                     return true;
                 }
 
-                await SetLanguageAsync(context, user, language);
+                await UserDirectory.SetLanguageAsync(context, user, language);
                 var confirmation = texts.Get(language, "Subscriptions.lang_set");
-                await context.AnswerAsync(query, confirmation);
-                await context.SendAsync(user.Id, confirmation);
+                context.Answer(query, confirmation);
+                context.Send(user.Id, confirmation);
                 return true;
             default:
                 return false;
@@ -83,7 +83,7 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
         }
 
         var language = Texts.Resolve(chosen, from.LanguageCode);
-        await context.ReplyAsync(message, texts.Get(language, previous == "active" ? "Subscriptions.already_subscribed" : "Subscriptions.subscribed"));
+        context.Reply(message, texts.Get(language, previous == "active" ? "Subscriptions.already_subscribed" : "Subscriptions.subscribed"));
         return true;
     }
 
@@ -94,7 +94,7 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Id });
         var stopped = await command.ExecuteScalarAsync(context.CancellationToken) is not null;
         var language = await UserDirectory.LanguageAsync(context, from);
-        await context.ReplyAsync(message, texts.Get(language, stopped ? "Subscriptions.stopped" : "Subscriptions.not_subscribed"));
+        context.Reply(message, texts.Get(language, stopped ? "Subscriptions.stopped" : "Subscriptions.not_subscribed"));
         return true;
     }
 
@@ -108,32 +108,19 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
                 InlineKeyboardButton.WithCallbackData("English", LanguageCallback + Texts.English),
                 InlineKeyboardButton.WithCallbackData("Русский", LanguageCallback + Texts.Russian),
             ]]);
-            await context.ReplyAsync(message, texts.Get(current, "Subscriptions.lang_choose"), buttons);
+            context.Reply(message, texts.Get(current, "Subscriptions.lang_choose"), buttons);
             return true;
         }
 
         if (!Texts.Languages.Contains(requested))
         {
-            await context.ReplyAsync(message, texts.Get(await UserDirectory.LanguageAsync(context, from), "Subscriptions.lang_unknown"));
+            context.Reply(message, texts.Get(await UserDirectory.LanguageAsync(context, from), "Subscriptions.lang_unknown"));
             return true;
         }
 
-        await SetLanguageAsync(context, from, requested);
-        await context.ReplyAsync(message, texts.Get(requested, "Subscriptions.lang_set"));
+        await UserDirectory.SetLanguageAsync(context, from, requested);
+        context.Reply(message, texts.Get(requested, "Subscriptions.lang_set"));
         return true;
-    }
-
-    private static async Task SetLanguageAsync(UpdateContext context, User user, string language)
-    {
-        await using var command = context.Command(
-            """
-            INSERT INTO users (user_id, language_code, language) VALUES ($1, $2, $3)
-            ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, language_code = excluded.language_code
-            """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = user.LanguageCode });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = language });
-        await command.ExecuteNonQueryAsync(context.CancellationToken);
     }
 
     /// <summary>A deep-link payload is at most 64 characters of A–Z, a–z, 0–9, _ and -; anything else is not kept.</summary>
