@@ -25,6 +25,9 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         ORDER BY r.n
         """;
 
+    private const string InsertOne =
+        "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6)";
+
     private readonly List<(long ChatId, string Method, string Payload, short Priority)> buffered = [];
 
     public int Queued { get; private set; }
@@ -49,15 +52,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
             batch.BatchCommands.Add(earlier);
         }
 
-        var insert = new NpgsqlBatchCommand(
-            "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
-        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-        insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)priority });
-        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
-        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(Insert(chatId, method, payload, (short)priority, returning: true));
         var id = (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
         Queued++;
         return id;
@@ -74,24 +69,36 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
             return null;
         }
 
-        var insert = new NpgsqlBatchCommand(InsertMany);
-        insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = buffered.Select(r => r.ChatId).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Method).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Payload).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = buffered.Select(r => r.Priority).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        NpgsqlBatchCommand insert;
+        if (buffered.Count == 1)
+        {
+            // The usual case, one reply: a plain insert plans and runs in half the time of the unnest.
+            insert = Insert(buffered[0].ChatId, buffered[0].Method, buffered[0].Payload, buffered[0].Priority, returning: false);
+        }
+        else
+        {
+            insert = new NpgsqlBatchCommand(InsertMany);
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = buffered.Select(r => r.ChatId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Method).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Payload).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = buffered.Select(r => r.Priority).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
+            insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        }
+
         buffered.Clear();
         return insert;
     }
 
-    /// <summary>Writes the held-back rows now (for callers that commit themselves).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    private NpgsqlBatchCommand Insert(long chatId, string method, string payload, short priority, bool returning)
     {
-        if (TakeBuffered() is { } insert)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { insert } };
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var insert = new NpgsqlBatchCommand(returning ? InsertOne + " RETURNING id" : InsertOne);
+        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
+        insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
+        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
+        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        return insert;
     }
 }
