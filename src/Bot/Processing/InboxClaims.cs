@@ -77,6 +77,33 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         return complete.RecordsAffected == 1;
     }
 
+    /// <summary>
+    /// <see cref="CompleteAsync"/> for a group handled in one transaction: <paramref name="before"/> (the handlers'
+    /// outbox rows) and one completion for every update, in one round trip. Returns how many were still this
+    /// worker's; fewer than the group means a lease was lost and the transaction must be rolled back.
+    /// </summary>
+    public static async Task<int> CompleteAllAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ClaimedUpdate> updates, string owner,
+        IEnumerable<NpgsqlBatchCommand> before, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in before)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        var complete = new NpgsqlBatchCommand(
+            """
+            UPDATE inbox SET state = 'done', processed_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL
+            WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
+            """);
+        complete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.UpdateId).ToArray() });
+        complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        batch.BatchCommands.Add(complete);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return complete.RecordsAffected;
+    }
+
     /// <summary>Releases a failed update for a later retry, or dead-letters it after the last attempt.</summary>
     public async Task<bool> FailAsync(ClaimedUpdate update, string owner, string error, int maxAttempts, TimeSpan retryAfter, CancellationToken cancellationToken)
     {

@@ -69,18 +69,27 @@ public sealed partial class InboxWorker(
                 }
 
                 // One slot is already held; take the rest without waiting (they were free a moment ago).
-                for (var i = 0; i < claimed.Count; i++)
+                var taken = 1;
+                while (taken < claimed.Count && slots.Wait(0, CancellationToken.None))
                 {
-                    if (i > 0 && !slots.Wait(0, CancellationToken.None))
+                    taken++;
+                }
+
+                if (taken < claimed.Count)
+                {
+                    await queue.ReleaseAsync(claimed.Skip(taken).Select(c => c.UpdateId), Owner, CancellationToken.None);
+                }
+
+                foreach (var group in Groups(claimed.Take(taken)))
+                {
+                    // Recorded before it starts, so that a quick finish cannot remove it before it is added.
+                    var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var work = RunAsync(group, slots, start.Task, handlers.Token);
+                    foreach (var claim in group)
                     {
-                        await queue.ReleaseAsync(claimed.Skip(i).Select(c => c.UpdateId), Owner, CancellationToken.None);
-                        break;
+                        running[claim.UpdateId] = work;
                     }
 
-                    // Recorded before it starts, so that a quick finish cannot remove it before it is added.
-                    var claim = claimed[i];
-                    var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    running[claim.UpdateId] = RunAsync(claim, slots, start.Task, handlers.Token);
                     start.SetResult();
                 }
             }
@@ -94,20 +103,130 @@ public sealed partial class InboxWorker(
         }
     }
 
-    private async Task RunAsync(ClaimedUpdate claim, SemaphoreSlim slots, Task start, CancellationToken cancellationToken)
+    /// <summary>
+    /// Splits a claim into groups handled in one transaction each, at most <see cref="ProcessingOptions.GroupSize"/>
+    /// updates to a group, spread evenly. A join request goes alone: its handler asks Telegram inline, and its
+    /// group-mates would wait for that call.
+    /// </summary>
+    private List<List<ClaimedUpdate>> Groups(IEnumerable<ClaimedUpdate> claims)
+    {
+        var groups = new List<List<ClaimedUpdate>>();
+        var together = new List<ClaimedUpdate>();
+        foreach (var claim in claims)
+        {
+            if (claim.Kind == "chat_join_request")
+            {
+                groups.Add([claim]);
+            }
+            else
+            {
+                together.Add(claim);
+            }
+        }
+
+        var count = (together.Count + options.GroupSize - 1) / options.GroupSize;
+        for (var g = 0; g < count; g++)
+        {
+            groups.Add(together.Where((_, i) => i % count == g).ToList());
+        }
+
+        return groups;
+    }
+
+    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, CancellationToken cancellationToken)
     {
         await start;
         try
         {
-            await ProcessAsync(claim, cancellationToken);
+            if (group.Count == 1 || !await ProcessTogetherAsync(group, cancellationToken))
+            {
+                foreach (var claim in group)
+                {
+                    await ProcessAsync(claim, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down past the grace period: nothing of the group was committed; its leases run out.
         }
         finally
         {
-            running.TryRemove(claim.UpdateId, out _);
-            slots.Release();
-            // The chat's next update may be claimable now.
+            foreach (var claim in group)
+            {
+                running.TryRemove(claim.UpdateId, out _);
+            }
+
+            slots.Release(group.Count);
+            // The chats' next updates may be claimable now.
             signals.Inbox.Set();
         }
+    }
+
+    /// <summary>
+    /// Handles a group of updates (all of different chats) in one transaction: each handler in turn, then every
+    /// reply and every completion in one round trip, then one commit. Returns false, with nothing applied, when any
+    /// handler fails or a lease was lost: the caller then handles each update alone, where a failure is retried or
+    /// dead-lettered for that update only. (What a handler did outside the database in the attempt, such as a
+    /// getChatMember call or a counted decision, happens again then.)
+    /// </summary>
+    private async Task<bool> ProcessTogetherAsync(List<ClaimedUpdate> group, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var writes = new List<NpgsqlBatchCommand>();
+        var queued = 0;
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var claim in group)
+            {
+                // The span covers this update's handler; the group's commit follows the last one ("grouped").
+                using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
+                activity?.SetTag("bot.outcome", "grouped");
+                activity?.SetTag("bot.group_size", group.Count);
+                var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
+                    ?? throw new JsonException("the stored update is null");
+                var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
+                await router.RouteAsync(new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken));
+                if (outbox.TakeBuffered() is { } rows)
+                {
+                    writes.Add(rows);
+                }
+
+                queued += outbox.Queued;
+            }
+
+            if (await InboxClaims.CompleteAllAsync(connection, transaction, group, Owner, writes, cancellationToken) != group.Count)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                return false;
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
+        {
+            LogGroupFallback(logger, group.Count, exception.GetType().Name);
+            return false;
+        }
+
+        if (queued > 0)
+        {
+            nudge.Nudge();
+        }
+
+        var elapsed = time.GetElapsedTime(started);
+        foreach (var claim in group)
+        {
+            metrics.UpdateProcessed(claim.Kind, "done", elapsed);
+        }
+
+        return true;
     }
 
     private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
@@ -200,6 +319,9 @@ public sealed partial class InboxWorker(
             await queue.ReleaseAsync(running.Keys, Owner, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A group of {Count} updates is handled one by one after {ErrorType}")]
+    private static partial void LogGroupFallback(ILogger logger, int count, string errorType);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Processing:Enabled is false: this replica stores updates but handles none")]
     private static partial void LogDisabled(ILogger logger);

@@ -66,4 +66,30 @@ public sealed class PollingAndWebhookTests(SharedPostgres postgres)
         await group.Telegram.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
         Assert.Single(group.Telegram.Deliveries(99));
     }
+
+    [Fact]
+    public async Task Updates_share_a_commit_and_one_that_fails_sends_its_group_mates_through_alone_once_each()
+    {
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster);
+        // A backlog before the bot starts: its first claim takes 16 updates of 16 chats, handled in groups of 8.
+        var good = Enumerable.Range(1, 31).Select(i => (Id: 100L + i, Chat: 1000L + i)).ToList();
+        var values = string.Join(", ", good.Select(g => $"({g.Id}, {g.Chat}, 'message', '{Updates.Message(g.Id, g.Chat, "/help")}')"));
+        await group.ScalarAsync(
+            $"INSERT INTO inbox (update_id, chat_id, kind, payload) VALUES (100, 999, 'message', 'not json at all'), {values} RETURNING 1");
+        await group.StartAsync();
+
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state IN ('done', 'dead')", 32, TimeSpan.FromSeconds(60));
+        await group.Telegram.WaitForDeliveriesAsync(31, TimeSpan.FromSeconds(60));
+
+        // Each good update answered once, the bad one dead-lettered alone.
+        Assert.All(good, g => Assert.Single(group.Telegram.Deliveries(g.Chat)));
+        Assert.Equal(31, await group.ScalarAsync("SELECT count(*) FROM outbox"));
+        Assert.Equal(31, await group.ScalarAsync("SELECT count(DISTINCT source_update_id) FROM outbox"));
+        Assert.Equal(1, await group.ScalarAsync("SELECT count(*) FROM inbox WHERE state = 'dead' AND update_id = 100"));
+        // Updates that shared a transaction share its start time (processed_at is now()): groups happened.
+        Assert.True(await group.ScalarAsync("SELECT count(*) FROM (SELECT processed_at FROM inbox GROUP BY processed_at HAVING count(*) > 1) g") > 0);
+        // The bad update's group-mates were handled again one by one: none of them shares the bad one's time.
+        Assert.Equal(0, await group.ScalarAsync(
+            "SELECT count(*) FROM inbox a JOIN inbox b ON a.processed_at = b.processed_at AND a.update_id <> b.update_id WHERE a.update_id = 100"));
+    }
 }
