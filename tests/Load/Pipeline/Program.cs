@@ -39,10 +39,10 @@ async Task Latency()
     // caches and the fake's own JIT. A warm-up run at the same rate goes first and is reported apart.
     await Task.Delay(TimeSpan.FromSeconds(3));
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 });
-    var warm = await Offer(fake, http, webhook, firstId: 1_000_000L, count: rate * warmupSeconds);
+    var warm = await Offer(fake, http, webhook, firstId: 10_000_000L, count: rate * warmupSeconds);
     Console.WriteLine(FormattableString.Invariant(
         $"warm-up: {warm.Total} updates at {warm.Offered:F0}/s, not counted; reply p50 {P(warm.EndToEnd, 50):F1} ms, p99 {P(warm.EndToEnd, 99):F1} ms"));
-    var run = await Offer(fake, http, webhook, firstId: 2_000_000L, count: rate * seconds);
+    var run = await Offer(fake, http, webhook, firstId: 20_000_000L, count: rate * seconds);
     Console.WriteLine(FormattableString.Invariant($"latency: {run.Total} updates at {run.Offered:F0}/s offered; {run.Acks.Count} acknowledged"));
     Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(run.Acks, 50),7:F1} ms   p99 {P(run.Acks, 99),7:F1} ms"));
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(run.EndToEnd, 50),7:F1} ms   p99 {P(run.EndToEnd, 99),7:F1} ms   max {run.EndToEnd.Max(),7:F1} ms"));
@@ -99,12 +99,12 @@ static async Task Stages()
         SELECT 'inbox: received -> handler' AS stage,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000,
                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000
-        FROM inbox WHERE processed_at IS NOT NULL AND update_id BETWEEN 2000000 AND 2999999
+        FROM inbox WHERE processed_at IS NOT NULL AND update_id BETWEEN 20000000 AND 29999999
         UNION ALL
         SELECT 'handler -> send settled',
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000,
                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000
-        FROM outbox WHERE sent_at IS NOT NULL AND source_update_id BETWEEN 2000000 AND 2999999
+        FROM outbox WHERE sent_at IS NOT NULL AND source_update_id BETWEEN 20000000 AND 29999999
         """, connection);
     await using var reader = await command.ExecuteReaderAsync();
     while (await reader.ReadAsync())
@@ -120,6 +120,7 @@ async Task Sending()
     using var http = new HttpClient();
     // A backlog larger than 60 s of sending: 400 chats, 6 replies each.
     const int chats = 400, perChat = 6;
+    // Update ids below the latency part's (10,000,000 and up): a reused id would be a duplicate, stored once.
     await Task.WhenAll(Enumerable.Range(1, chats).Select(async chat =>
     {
         for (var n = 1; n <= perChat; n++)
