@@ -231,19 +231,25 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private async Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, CancellationToken leadership)
+    private Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, CancellationToken leadership) =>
+        RetryWhileLeadingAsync(() => SettleAsync(row, settlement), row.Id, time, logger, leadership);
+
+    /// <summary>
+    /// Writes a call's outcome, retrying through a database blip for as long as this replica leads: the call
+    /// happened, and an outcome not recorded means the call is repeated (by the next leader, at the latest).
+    /// </summary>
+    private static async Task RetryWhileLeadingAsync(Func<Task> write, long rowId, TimeProvider time, ILogger logger, CancellationToken leadership)
     {
-        // The call happened; its outcome must be recorded even through a database blip, or it would be repeated.
         for (var delay = 100; ; delay = Math.Min(delay * 2, 5000))
         {
             try
             {
-                await SettleAsync(row, settlement);
+                await write();
                 return;
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
             {
-                LogSettleRetry(logger, row.Id, exception.Message);
+                LogSettleRetry(logger, rowId, exception.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(delay), time, leadership);
             }
         }
@@ -450,30 +456,19 @@ public sealed partial class OutboxSender(
             }
         }
 
-        private async Task WriteWithRetryAsync(List<(long Id, string? Result, TaskCompletionSource Done)> group, CancellationToken leadership)
-        {
-            for (var delay = 100; ; delay = Math.Min(delay * 2, 5000))
+        private Task WriteWithRetryAsync(List<(long Id, string? Result, TaskCompletionSource Done)> group, CancellationToken leadership) =>
+            RetryWhileLeadingAsync(async () =>
             {
-                try
-                {
-                    await using var command = dataSource.CreateCommand(
-                        """
-                        UPDATE outbox AS o SET state = 'sent', sent_at = now(), result = r.result, last_error = NULL
-                        FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
-                        WHERE o.id = r.id
-                        """);
-                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = group.Select(g => g.Id).ToArray() });
-                    command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = group.Select(g => g.Result).ToArray() });
-                    await command.ExecuteNonQueryAsync(CancellationToken.None);
-                    return;
-                }
-                catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
-                {
-                    LogSettleRetry(logger, group[0].Id, exception.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(delay), time, leadership);
-                }
-            }
-        }
+                await using var command = dataSource.CreateCommand(
+                    """
+                    UPDATE outbox AS o SET state = 'sent', sent_at = now(), result = r.result, last_error = NULL
+                    FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
+                    WHERE o.id = r.id
+                    """);
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = group.Select(g => g.Id).ToArray() });
+                command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = group.Select(g => g.Result).ToArray() });
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+            }, group[0].Id, time, logger, leadership);
     }
 
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);

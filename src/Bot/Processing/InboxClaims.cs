@@ -57,25 +57,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
     /// <paramref name="before"/> (the handler's held-back outbox rows) goes first in the same round trip.
     /// </summary>
     public static async Task<bool> CompleteAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedUpdate update, string owner, NpgsqlBatchCommand? before, CancellationToken cancellationToken)
-    {
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (before is not null)
-        {
-            batch.BatchCommands.Add(before);
-        }
-
-        var complete = new NpgsqlBatchCommand(
-            """
-            UPDATE inbox SET state = 'done', processed_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL
-            WHERE update_id = $1 AND lease_owner = $2 AND state = 'processing'
-            """);
-        complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
-        complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
-        batch.BatchCommands.Add(complete);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        return complete.RecordsAffected == 1;
-    }
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedUpdate update, string owner, NpgsqlBatchCommand? before, CancellationToken cancellationToken) =>
+        await CompleteAllAsync(connection, transaction, [update], owner, before is null ? [] : [before], cancellationToken) == 1;
 
     /// <summary>
     /// <see cref="CompleteAsync"/> for a group handled in one transaction: <paramref name="before"/> (the handlers'

@@ -185,10 +185,7 @@ public sealed partial class InboxWorker(
                 using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
                 activity?.SetTag("bot.outcome", "grouped");
                 activity?.SetTag("bot.group_size", group.Count);
-                var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
-                    ?? throw new JsonException("the stored update is null");
-                var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
-                await router.RouteAsync(new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken));
+                var outbox = await HandleAsync(claim, connection, transaction, cancellationToken);
                 if (outbox.TakeBuffered() is { } rows)
                 {
                     writes.Add(rows);
@@ -229,6 +226,20 @@ public sealed partial class InboxWorker(
         return true;
     }
 
+    /// <summary>
+    /// Runs the handlers for one claimed update in <paramref name="transaction"/>; returns its outbox writer, whose
+    /// held-back rows the caller writes with the completion.
+    /// </summary>
+    private async Task<OutboxWriter> HandleAsync(ClaimedUpdate claim, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
+            ?? throw new JsonException("the stored update is null");
+        // Outbox rows carry the handler span's context, so each send continues this trace under it.
+        var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
+        await router.RouteAsync(new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken));
+        return outbox;
+    }
+
     private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
     {
         using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
@@ -236,14 +247,9 @@ public sealed partial class InboxWorker(
         var outcome = "done";
         try
         {
-            var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
-                ?? throw new JsonException("the stored update is null");
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            // Outbox rows carry the handler span's context, so each send continues this trace under it.
-            var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
-            var context = new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
-            await router.RouteAsync(context);
+            var outbox = await HandleAsync(claim, connection, transaction, cancellationToken);
             if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, outbox.TakeBuffered(), cancellationToken))
             {
                 // Our lease ran out and another worker took the update: its result counts, ours is dropped.
