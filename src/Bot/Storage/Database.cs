@@ -92,27 +92,25 @@ public static class Database
         new(BuildConnectionString(options)) { Pooling = false, KeepAlive = keepAliveSeconds };
 
     /// <summary>
-    /// Runs one statement in a transaction that does not wait for its WAL flush, and reads its rows. Only for
-    /// writes whose loss in a database crash is harmless (claims, send marks: see their callers).
+    /// Runs one statement in a transaction that does not wait for its WAL flush, and reads its rows, in one round
+    /// trip: the batch is its own implicit transaction, and <c>set_config(..., true)</c> lasts until its end (a SET
+    /// LOCAL there would work too, but logs a warning each time). Only for writes whose loss in a database crash is
+    /// harmless (claims, send marks: see their callers).
     /// </summary>
     public static async Task<List<T>> ReadWithoutFlushAsync<T>(
         this NpgsqlDataSource dataSource, NpgsqlBatchCommand statement, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"));
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
         batch.BatchCommands.Add(statement);
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
+            rows.Add(read(reader));
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return rows;
     }
 
