@@ -69,49 +69,43 @@ public sealed partial class OutboxSender(
                 }
 
                 var wake = Poll;
-                if (inFlight.Count < options.MaxInFlight && time.GetUtcNow() - lastFetch >= MinFetchInterval)
+                var capacity = Math.Min(options.MaxInFlight - inFlight.Count, limiter.Capacity());
+                if (capacity > 0 && time.GetUtcNow() - lastFetch >= MinFetchInterval)
                 {
                     lastFetch = time.GetUtcNow();
-                    var due = await FetchHeadsAsync(inFlight.Keys.ToArray(), leadership);
-                    var batch = new List<(OutboxRow Row, SendTicket Ticket)>();
-                    foreach (var row in due)
+                    // Chats with a call in flight or a full window are left out and the round is cut to what the
+                    // overall limit allows, so what is taken can (almost always) be sent at once.
+                    var waiting = limiter.Waiting(out var earliestFree);
+                    wake = Earliest(wake, earliestFree);
+                    waiting.AddRange(inFlight.Keys);
+                    var taken = await TakeHeadsAsync(waiting.ToArray(), capacity, leadership);
+                    var released = new List<long>();
+                    foreach (var row in taken)
                     {
-                        if (inFlight.Count >= options.MaxInFlight)
+                        if (limiter.TryAcquire(row.ChatId) is { } ticket)
                         {
-                            break;
+                            inFlight[row.ChatId] = SendAsync(row, ticket, outcomes, completed, sent, leadership);
                         }
-
-                        if (limiter.TryAcquire(row.ChatId) is not { } ticket)
+                        else
                         {
-                            // MaxValue: it waits on a call in flight, whose completion wakes this loop.
-                            var next = limiter.NextAllowed(row.ChatId);
-                            if (next != DateTimeOffset.MaxValue)
-                            {
-                                var wait = next - time.GetUtcNow();
-                                wake = wait < wake ? wait : wake;
-                            }
-
-                            continue;
+                            released.Add(row.Id);
+                            wake = Earliest(wake, limiter.NextAllowed(row.ChatId));
                         }
-
-                        batch.Add((row, ticket));
-                        inFlight[row.ChatId] = Task.CompletedTask;
                     }
 
-                    // One statement marks the round's rows as being sent, before any of their calls starts.
-                    var marked = await MarkSendingAsync(batch.Select(b => b.Row.Id).ToArray(), leadership);
-                    foreach (var (row, ticket) in batch)
+                    if (released.Count > 0)
                     {
-                        inFlight[row.ChatId] = marked.Contains(row.Id)
-                            ? SendAsync(row, ticket, outcomes, completed, sent, leadership)
-                            : Abandon(ticket, outcomes, completed);
+                        await ReleaseAsync(released.ToArray(), leadership);
                     }
-
-                    limiter.Trim();
+                }
+                else if (capacity > 0)
+                {
+                    wake = MinFetchInterval - (time.GetUtcNow() - lastFetch);
                 }
                 else if (inFlight.Count < options.MaxInFlight)
                 {
-                    wake = MinFetchInterval - (time.GetUtcNow() - lastFetch);
+                    // The overall limit is full: it frees when a completed call leaves its window.
+                    wake = Earliest(wake, limiter.NextAllowedOverall());
                 }
 
                 await completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership);
@@ -127,6 +121,18 @@ public sealed partial class OutboxSender(
             sent.Complete();
             await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>How long to wait at most: <paramref name="wake"/>, or less if <paramref name="moment"/> (when known) comes sooner.</summary>
+    private TimeSpan Earliest(TimeSpan wake, DateTimeOffset moment)
+    {
+        if (moment == DateTimeOffset.MaxValue)
+        {
+            return wake;
+        }
+
+        var wait = moment - time.GetUtcNow();
+        return wait < wake ? wait : wake;
     }
 
     private async Task SendAsync(
@@ -329,59 +335,49 @@ public sealed partial class OutboxSender(
     }
 
     /// <summary>
-    /// Each chat's oldest unfinished message, if it is due, interactive first, chats with a call in flight left out.
-    /// Walks the due messages in send order (outbox_due) and keeps those with no earlier pending message in their
-    /// chat (one probe of outbox_chat_heads each), so the cost follows what is picked, not the size of the backlog.
+    /// Takes up to <paramref name="limit"/> messages to send now, marking them as being sent in the same statement:
+    /// each chat's oldest unfinished message, if it is due, interactive first, chats in <paramref name="skipChats"/>
+    /// (a call in flight or a full window) left out. Walks the due messages in send order (outbox_due) and keeps those
+    /// with no earlier pending message in their chat (one probe of outbox_chat_heads each), so the cost follows what is
+    /// taken, not the size of the backlog. Committed without waiting for the WAL flush: a mark lost in a database crash
+    /// only means the row is sent again, the same at-least-once window as a call in flight. A row another sender
+    /// marked meanwhile is not taken (state is checked again on the row itself).
     /// </summary>
-    private async Task<List<OutboxRow>> FetchHeadsAsync(long[] busyChats, CancellationToken cancellationToken)
+    private async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        var take = new NpgsqlBatchCommand(
             """
-            SELECT o.id, o.chat_id, o.method, o.payload, o.attempts, o.trace_context
-            FROM outbox o
-            WHERE o.state = 'pending' AND o.not_before <= now() AND o.chat_id <> ALL($1)
-              AND NOT EXISTS (
-                  SELECT 1 FROM outbox earlier
-                  WHERE earlier.chat_id = o.chat_id AND earlier.state = 'pending'
-                    AND (earlier.priority, earlier.id) < (o.priority, o.id))
-            ORDER BY o.priority, o.id
-            LIMIT $2
+            WITH heads AS (
+                SELECT o.id
+                FROM outbox o
+                WHERE o.state = 'pending' AND o.not_before <= now() AND o.chat_id <> ALL($1)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox earlier
+                      WHERE earlier.chat_id = o.chat_id AND earlier.state = 'pending'
+                        AND (earlier.priority, earlier.id) < (o.priority, o.id))
+                ORDER BY o.priority, o.id
+                LIMIT $2
+            )
+            UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1
+            FROM heads
+            WHERE o.id = heads.id AND o.state = 'pending'
+            RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
             """);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = busyChats });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.MaxInFlight * 8 });
-        var rows = new List<OutboxRow>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new OutboxRow(
-                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
-        }
-
-        return rows;
+        take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
+        take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
+        // RETURNING keeps no order: interactive first, then the order they were queued in.
+        rows.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Row.Id.CompareTo(b.Row.Id));
+        return rows.ConvertAll(r => r.Row);
     }
 
-    /// <summary>
-    /// Marks rows as being sent. Committed without waiting for the WAL flush: a mark lost in a database crash
-    /// only means the row is sent again, the same at-least-once window as a call in flight.
-    /// </summary>
-    private async Task<HashSet<long>> MarkSendingAsync(long[] ids, CancellationToken cancellationToken)
+    /// <summary>Puts back taken rows the limiter would not let go now (rare: the round is sized to the limits).</summary>
+    private async Task ReleaseAsync(long[] ids, CancellationToken cancellationToken)
     {
-        if (ids.Length == 0)
-        {
-            return [];
-        }
-
-        var update = new NpgsqlBatchCommand("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ANY($1) AND state = 'pending' RETURNING id");
-        update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        return (await dataSource.ReadWithoutFlushAsync(update, reader => reader.GetInt64(0), cancellationToken)).ToHashSet();
-    }
-
-    /// <summary>A row another sender took meanwhile: give its place in the limits back.</summary>
-    private Task Abandon(SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed)
-    {
-        outcomes.Enqueue(new SendOutcome(ticket, time.GetUtcNow(), null));
-        completed.Set();
-        return Task.CompletedTask;
+        var release = new NpgsqlBatchCommand("UPDATE outbox SET state = 'pending', attempts = attempts - 1 WHERE id = ANY($1) AND state = 'sending'");
+        release.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+        await dataSource.ReadWithoutFlushAsync(release, _ => 0, cancellationToken);
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)

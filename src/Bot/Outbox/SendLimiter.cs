@@ -88,19 +88,65 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
         pausedUntil = Max(pausedUntil, until);
     }
 
-    /// <summary>Forgets chats with nothing left in their window, so memory follows the active chats only.</summary>
-    public void Trim()
+    /// <summary>How many calls may start now before the overall limit (or a 429's pause) stops them.</summary>
+    public int Capacity()
     {
         var now = time.GetUtcNow();
-        foreach (var chat in chats.Where(c => c.Value.IsIdle(now)).Select(c => c.Key).ToList())
+        return pausedUntil > now ? 0 : global.Free(now);
+    }
+
+    /// <summary>
+    /// When the overall limit (or a 429's pause) next lets a call start: <see cref="DateTimeOffset.MaxValue"/> when
+    /// that depends on a call still in flight.
+    /// </summary>
+    public DateTimeOffset NextAllowedOverall() => Max(pausedUntil, global.NextFree(time.GetUtcNow()));
+
+    /// <summary>
+    /// The chats that may not be sent to now (a full window or a 429's pause), so the sender need not read their
+    /// messages, and the earliest moment one of them frees, where known (<see cref="DateTimeOffset.MaxValue"/>: only
+    /// completions free them). Forgets the chats with nothing left in their window on the way, so memory follows the
+    /// active chats only.
+    /// </summary>
+    public List<long> Waiting(out DateTimeOffset earliestFree)
+    {
+        var now = time.GetUtcNow();
+        var waiting = new List<long>();
+        var idle = new List<long>();
+        earliestFree = DateTimeOffset.MaxValue;
+        foreach (var (chat, window) in chats)
         {
-            chats.Remove(chat);
+            var free = window.NextFree(now);
+            if (pausedChats.TryGetValue(chat, out var paused) && paused > now)
+            {
+                free = Max(free, paused);
+            }
+
+            if (free > now)
+            {
+                waiting.Add(chat);
+                earliestFree = free < earliestFree ? free : earliestFree;
+            }
+            else if (window.IsEmpty)
+            {
+                idle.Add(chat);
+            }
         }
 
-        foreach (var chat in pausedChats.Where(p => p.Value < now).Select(p => p.Key).ToList())
+        idle.ForEach(chat => chats.Remove(chat));
+        foreach (var (chat, paused) in pausedChats)
         {
-            pausedChats.Remove(chat);
+            if (paused <= now)
+            {
+                pausedChats.Remove(chat);
+            }
+            else if (!chats.ContainsKey(chat))
+            {
+                waiting.Add(chat);
+                earliestFree = paused < earliestFree ? paused : earliestFree;
+            }
         }
+
+        return waiting;
     }
 
     private static TimeSpan Margin(SenderOptions options) => TimeSpan.FromMilliseconds(options.SafetyMarginMilliseconds);
@@ -116,6 +162,8 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     {
         private readonly List<Slot> slots = [];
 
+        public bool IsEmpty => slots.Count == 0;
+
         public Slot Start()
         {
             var slot = new Slot();
@@ -123,21 +171,36 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             return slot;
         }
 
+        /// <summary>How many calls may start now.</summary>
+        public int Free(DateTimeOffset now)
+        {
+            Expire(now);
+            return Math.Max(0, limit - slots.Count);
+        }
+
         public DateTimeOffset NextFree(DateTimeOffset now)
         {
-            slots.RemoveAll(s => s.CompletedAt is { } done && done + length <= now);
-            if (slots.Count < limit)
+            if (Free(now) > 0)
             {
                 return DateTimeOffset.MinValue;
             }
 
             // The earliest moment enough completed calls leave the window; unknown while in-flight calls decide it.
-            var completed = slots.Where(s => s.CompletedAt is not null).Select(s => s.CompletedAt!.Value + length).Order().ToList();
+            var completed = new List<DateTimeOffset>(slots.Count);
+            foreach (var slot in slots)
+            {
+                if (slot.CompletedAt is { } done)
+                {
+                    completed.Add(done + length);
+                }
+            }
+
+            completed.Sort();
             var mustLeave = slots.Count - limit + 1;
             return completed.Count >= mustLeave ? completed[mustLeave - 1] : DateTimeOffset.MaxValue;
         }
 
-        public bool IsIdle(DateTimeOffset now) => NextFree(now) == DateTimeOffset.MinValue && slots.Count == 0;
+        private void Expire(DateTimeOffset now) => slots.RemoveAll(s => s.CompletedAt is { } done && done + length <= now);
     }
 }
 

@@ -139,6 +139,70 @@ public sealed class SendLimiterTests
         Assert.NotNull(limiter.TryAcquire(1));
     }
 
+    [Fact]
+    public void Capacity_is_what_the_overall_limit_has_left_and_none_while_paused()
+    {
+        Assert.Equal(30, limiter.Capacity());
+        var tickets = Enumerable.Range(1, 12).Select(chat => limiter.TryAcquire(chat)!).ToList();
+        Assert.Equal(18, limiter.Capacity());
+
+        time.Advance(Latency);
+        tickets.ForEach(t => SendLimiter.Complete(t, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMilliseconds(1005));
+        Assert.Equal(30, limiter.Capacity());
+
+        limiter.Pause(5, TimeSpan.FromSeconds(2));
+        Assert.Equal(0, limiter.Capacity());
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(2), limiter.NextAllowedOverall());
+    }
+
+    [Fact]
+    public void The_overall_limit_frees_when_its_oldest_completed_call_leaves_the_window_and_not_before_a_call_completes()
+    {
+        var tickets = Enumerable.Range(1, 30).Select(chat => limiter.TryAcquire(chat)!).ToList();
+        Assert.Equal(DateTimeOffset.MaxValue, limiter.NextAllowedOverall());
+
+        time.Advance(Latency);
+        SendLimiter.Complete(tickets[7], time.GetUtcNow());
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMilliseconds(1005), limiter.NextAllowedOverall());
+    }
+
+    [Fact]
+    public void Waiting_names_the_chats_that_may_not_be_sent_to_now_and_when_the_first_frees()
+    {
+        Assert.NotNull(limiter.TryAcquire(1)); // still in flight
+        var done = limiter.TryAcquire(2)!;
+        time.Advance(Latency);
+        SendLimiter.Complete(done, time.GetUtcNow());
+        var group = -100;
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.Seed(group, time.GetUtcNow() - TimeSpan.FromSeconds(30));
+        }
+
+        limiter.Pause(3, TimeSpan.FromMilliseconds(300));
+
+        var waiting = limiter.Waiting(out var earliest);
+
+        Assert.Equal([-100, 1, 2, 3], waiting.Order());
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMilliseconds(300), earliest);
+        Assert.DoesNotContain(4L, waiting);
+    }
+
+    [Fact]
+    public void Waiting_forgets_chats_whose_windows_are_empty_and_pauses_that_are_over()
+    {
+        var ticket = limiter.TryAcquire(1)!;
+        SendLimiter.Complete(ticket, time.GetUtcNow());
+        limiter.Pause(2, TimeSpan.FromMilliseconds(100));
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Empty(limiter.Waiting(out var earliest));
+        Assert.Equal(DateTimeOffset.MaxValue, earliest);
+        Assert.NotNull(limiter.TryAcquire(1));
+        Assert.NotNull(limiter.TryAcquire(2));
+    }
+
     internal sealed class ManualTime : TimeProvider
     {
         private DateTimeOffset now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
