@@ -32,6 +32,9 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
 
     public int Queued { get; private set; }
 
+    /// <summary>The trace context the rows carry (the handler span's), so each send continues the update's trace.</summary>
+    public string? TraceContext { get; set; } = traceContext;
+
     /// <summary>Queues the call; it is written by the statement <see cref="TakeBuffered"/> hands to the committer.</summary>
     public void Queue<TResponse>(IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive)
     {
@@ -83,7 +86,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Payload).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = buffered.Select(r => r.Priority).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-            insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+            insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = TraceContext });
         }
 
         buffered.Clear();
@@ -98,7 +101,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
         insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
         insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = traceContext });
+        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = TraceContext });
         return insert;
     }
 }

@@ -179,13 +179,17 @@ public sealed partial class InboxWorker(
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            foreach (var claim in group)
+            var contexts = group.Select(claim => CreateContext(claim, connection, transaction, cancellationToken)).ToList();
+            // Statements every update needs (flood control's count) are made once for the group.
+            await router.PrepareAsync(contexts);
+            foreach (var context in contexts)
             {
+                var claim = context.Claim;
                 // The span covers this update's handler; the group's commit follows the last one ("grouped").
                 using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
                 activity?.SetTag("bot.outcome", "grouped");
                 activity?.SetTag("bot.group_size", group.Count);
-                var outbox = await HandleAsync(claim, connection, transaction, cancellationToken);
+                var outbox = await HandleAsync(context);
                 if (outbox.TakeBuffered() is { } rows)
                 {
                     writes.Add(rows);
@@ -226,18 +230,24 @@ public sealed partial class InboxWorker(
         return true;
     }
 
-    /// <summary>
-    /// Runs the handlers for one claimed update in <paramref name="transaction"/>; returns its outbox writer, whose
-    /// held-back rows the caller writes with the completion.
-    /// </summary>
-    private async Task<OutboxWriter> HandleAsync(ClaimedUpdate claim, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    private UpdateContext CreateContext(ClaimedUpdate claim, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
             ?? throw new JsonException("the stored update is null");
+        var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, traceContext: null);
+        return new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the handlers for one update, inside its handler span; returns its outbox writer, whose held-back rows the
+    /// caller writes with the completion.
+    /// </summary>
+    private async Task<OutboxWriter> HandleAsync(UpdateContext context)
+    {
         // Outbox rows carry the handler span's context, so each send continues this trace under it.
-        var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, BotActivities.CurrentTraceParent(claim.TraceContext));
-        await router.RouteAsync(new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken));
-        return outbox;
+        context.Outbox.TraceContext = BotActivities.CurrentTraceParent(context.Claim.TraceContext);
+        await router.RouteAsync(context);
+        return context.Outbox;
     }
 
     private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
@@ -249,7 +259,7 @@ public sealed partial class InboxWorker(
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var outbox = await HandleAsync(claim, connection, transaction, cancellationToken);
+            var outbox = await HandleAsync(CreateContext(claim, connection, transaction, cancellationToken));
             if (!await InboxClaims.CompleteAsync(connection, transaction, claim, Owner, outbox.TakeBuffered(), cancellationToken))
             {
                 // Our lease ran out and another worker took the update: its result counts, ours is dropped.

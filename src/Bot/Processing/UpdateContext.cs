@@ -47,10 +47,33 @@ public interface IUpdateHandler
     ValueTask<bool> HandleAsync(UpdateContext context);
 }
 
+/// <summary>
+/// A handler whose per-update statement can be made once for a group of updates handled in one transaction: the
+/// worker calls <see cref="PrepareAsync"/> with the whole group before any handler runs, and the handler leaves what
+/// it read in each update's <see cref="UpdateContext.Items"/> for its <see cref="IUpdateHandler.HandleAsync"/>.
+/// An update it left out is handled as it would be alone.
+/// </summary>
+public interface IGroupPreparer
+{
+    ValueTask PrepareAsync(IReadOnlyList<UpdateContext> group);
+}
+
 /// <summary>Offers the update to each handler in registration order; the first that takes it wins.</summary>
 public sealed class UpdateRouter(IEnumerable<IUpdateHandler> handlers)
 {
     private readonly IUpdateHandler[] handlers = handlers.ToArray();
+
+    /// <summary>Lets each <see cref="IGroupPreparer"/> handler read what it needs for a group in one statement.</summary>
+    public async ValueTask PrepareAsync(IReadOnlyList<UpdateContext> group)
+    {
+        foreach (var handler in handlers)
+        {
+            if (handler is IGroupPreparer preparer)
+            {
+                await preparer.PrepareAsync(group);
+            }
+        }
+    }
 
     public async ValueTask<bool> RouteAsync(UpdateContext context)
     {

@@ -75,6 +75,56 @@ public sealed class SubscriptionTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task Flood_control_counts_a_group_of_updates_in_one_statement_and_a_user_twice_in_one_group_in_order()
+    {
+        const int limit = 3;
+        const long chat = -100777;
+        var users = Enumerable.Range(1, 6).Select(i => 600L + i).ToList();
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?>
+        {
+            ["FeatureFlags__FloodControl"] = "true",
+            ["Bot__FloodMaxUpdates"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Bot__FloodWindowSeconds"] = "300",
+        });
+        // A backlog before the bot starts: each user writes five private messages and one /help in a shared group
+        // chat. The first claim takes every chat's head (the six private chats and the group's first /help, from
+        // the first user), so the first transaction holds that user twice.
+        var rows = new List<string>();
+        var id = 1000L;
+        foreach (var user in users)
+        {
+            for (var n = 0; n < 5; n++)
+            {
+                rows.Add($"({++id}, {user}, 'message', '{Updates.UserMessage(id, user, "hello")}')");
+            }
+        }
+
+        foreach (var user in users)
+        {
+            var inGroup = $$$"""{"update_id":{{{++id}}},"message":{"message_id":{{{id}}},"date":1700000000,"chat":{"id":{{{chat}}},"type":"supergroup","title":"G"},"from":{"id":{{{user}}},"is_bot":false,"first_name":"T","language_code":"en"},"text":"/help"}}""";
+            rows.Add($"({id}, {chat}, 'message', '{inGroup}')");
+        }
+
+        await group.ScalarAsync($"INSERT INTO inbox (update_id, chat_id, kind, payload) VALUES {string.Join(", ", rows)} RETURNING 1");
+        await group.StartAsync();
+
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state = 'done'", rows.Count, Wait);
+        // Each user: six updates counted, three answered, one warning, two dropped, whatever the order of their chats.
+        Assert.Equal(users.Count, await group.ScalarAsync($"SELECT count(*) FROM flood_windows WHERE updates = 6 AND warned"));
+        foreach (var user in users)
+        {
+            Assert.Equal(limit + 1, await group.ScalarAsync(
+                $"SELECT count(*) FROM outbox o JOIN inbox i ON i.update_id = o.source_update_id WHERE (i.payload::jsonb #>> '{{message,from,id}}')::bigint = {user}"));
+        }
+
+        var replies = await group.Telegram.WaitForDeliveriesAsync(users.Count * (limit + 1), Wait);
+        Assert.Equal(users.Count, replies.Count(r => r.Text!.StartsWith(BotTexts.Prefix("en", "FloodControl.warning"), StringComparison.Ordinal)));
+        // The same user's private message and group /help shared a transaction, and so one counting statement.
+        Assert.True(await group.ScalarAsync(
+            $"SELECT count(*) FROM inbox g JOIN inbox p ON p.processed_at = g.processed_at AND p.chat_id = (g.payload::jsonb #>> '{{message,from,id}}')::bigint WHERE g.chat_id = {chat}") > 0);
+    }
+
+    [Fact]
     public async Task A_flag_flipped_in_the_mounted_config_file_changes_behaviour_without_a_restart()
     {
         var config = Directory.CreateTempSubdirectory("bot-config-");

@@ -15,51 +15,68 @@ namespace Bot.Features.FloodControl;
 /// The window is counted on the user's row in the handler's transaction, so it is exact across replicas, and
 /// on the time each update was received, so a backlog handled late does not look like a flood. Admins are exempt.
 /// </summary>
-public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
+public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, IOptionsMonitor<AdminOptions> admin)
+    : IUpdateHandler, IGroupPreparer
 {
+    private const string CountKey = "FloodControl.count";
+
+    /// <summary>
+    /// Counts the group's updates in one statement (the first update of each user; a user's later updates in the
+    /// group are counted by their own handler run, after it, so the order is kept).
+    /// </summary>
+    public async ValueTask PrepareAsync(IReadOnlyList<UpdateContext> group)
+    {
+        var firsts = new List<(UpdateContext Context, User User)>();
+        var users = new HashSet<long>();
+        foreach (var context in group)
+        {
+            if (Subject(context) is { } subject && users.Add(subject.User.Id))
+            {
+                firsts.Add((context, subject.User));
+            }
+        }
+
+        if (firsts.Count < 2)
+        {
+            return;
+        }
+
+        var counts = await CountAsync(firsts[0].Context, firsts.Select(f => (f.User.Id, f.Context.Claim.ReceivedAt)).ToList());
+        foreach (var (context, user) in firsts)
+        {
+            var count = counts[user.Id];
+            context.Items[CountKey] = count;
+            UserDirectory.Remember(context, user.Id, count.Language);
+        }
+    }
+
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
-        var (user, message, query) = context.Update switch
-        {
-            { Type: UpdateType.Message, Message: { From: { } from } m } when m.Chat.Type == ChatType.Private || ChatCommand.TryParse(m.Text, null, out _) => (from, m, null),
-            { Type: UpdateType.CallbackQuery, CallbackQuery: { } q } => (q.From, null, q),
-            _ => ((User?)null, (Message?)null, (CallbackQuery?)null),
-        };
-        if (user is null || user.IsBot || !flags.IsEnabled(Feature.FloodControl, user.Id) || admin.CurrentValue.IsAdmin(user.Id))
+        if (Subject(context) is not { } subject)
         {
             return false;
+        }
+
+        var (user, message, query) = subject;
+
+        Count count;
+        if (context.Items.Remove(CountKey, out var prepared))
+        {
+            count = (Count)prepared!;
+        }
+        else
+        {
+            count = (await CountAsync(context, [(user.Id, context.Claim.ReceivedAt)]))[user.Id];
+            UserDirectory.Remember(context, user.Id, count.Language);
         }
 
         var options = community.CurrentValue;
-        await using var command = context.Command(
-            $"""
-            INSERT INTO flood_windows AS f (user_id, window_start, updates) VALUES ($1, $2, 1)
-            ON CONFLICT (user_id) DO UPDATE SET
-                window_start = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN $2 ELSE f.window_start END,
-                updates      = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN 1 ELSE f.updates + 1 END,
-                warned       = CASE WHEN f.window_start <= $2 - make_interval(secs => $3) THEN false ELSE f.warned END
-            RETURNING updates, warned, extract(epoch FROM window_start + make_interval(secs => $3) - $2)::int,
-                -- Every handler after this one answers in the user's language: read it in this round trip.
-                {UserDirectory.ChosenLanguageColumn}
-            """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = context.Claim.ReceivedAt });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.FloodWindowSeconds });
-        int updates, remaining;
-        bool warned;
-        await using (var reader = await command.ExecuteReaderAsync(context.CancellationToken))
-        {
-            await reader.ReadAsync(context.CancellationToken);
-            (updates, warned, remaining) = (reader.GetInt32(0), reader.GetBoolean(1), reader.GetInt32(2));
-            UserDirectory.Remember(context, user.Id, reader.IsDBNull(3) ? null : reader.GetString(3));
-        }
-
-        if (updates <= options.FloodMaxUpdates)
+        if (count.Updates <= options.FloodMaxUpdates)
         {
             return false;
         }
 
-        if (!warned)
+        if (!count.Warned)
         {
             await using (var mark = context.Command("UPDATE flood_windows SET warned = true WHERE user_id = $1"))
             {
@@ -67,6 +84,7 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
                 await mark.ExecuteNonQueryAsync(context.CancellationToken);
             }
 
+            var remaining = (int)Math.Round((count.WindowStart + TimeSpan.FromSeconds(options.FloodWindowSeconds) - context.Claim.ReceivedAt).TotalSeconds, MidpointRounding.AwayFromZero);
             var warning = texts.Format(await UserDirectory.LanguageAsync(context, user), "FloodControl.warning", ("seconds", Math.Max(1, remaining)));
             if (query is not null)
             {
@@ -80,4 +98,49 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
 
         return true;
     }
+
+    /// <summary>The user an update counts against, if flood control applies to it (with the message or button press to answer).</summary>
+    private (User User, Message? Message, CallbackQuery? Query)? Subject(UpdateContext context)
+    {
+        var (user, message, query) = context.Update switch
+        {
+            { Type: UpdateType.Message, Message: { From: { } from } m } when m.Chat.Type == ChatType.Private || ChatCommand.TryParse(m.Text, null, out _) => (from, m, null),
+            { Type: UpdateType.CallbackQuery, CallbackQuery: { } q } => (q.From, null, q),
+            _ => ((User?)null, (Message?)null, (CallbackQuery?)null),
+        };
+        return user is null || user.IsBot || !flags.IsEnabled(Feature.FloodControl, user.Id) || admin.CurrentValue.IsAdmin(user.Id)
+            ? null
+            : (user, message, query);
+    }
+
+    /// <summary>
+    /// Counts one update against each user's window (keyed by the time the update was received), in the handlers'
+    /// transaction, and reads the user's language on the way: every handler after this one answers in it. Users must be distinct.
+    /// </summary>
+    private async Task<Dictionary<long, Count>> CountAsync(UpdateContext context, List<(long User, DateTimeOffset ReceivedAt)> updates)
+    {
+        await using var command = context.Command(
+            $"""
+            INSERT INTO flood_windows AS f (user_id, window_start, updates)
+            SELECT u.user_id, u.received_at, 1 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(user_id, received_at)
+            ON CONFLICT (user_id) DO UPDATE SET
+                window_start = CASE WHEN f.window_start <= excluded.window_start - make_interval(secs => $3) THEN excluded.window_start ELSE f.window_start END,
+                updates      = CASE WHEN f.window_start <= excluded.window_start - make_interval(secs => $3) THEN 1 ELSE f.updates + 1 END,
+                warned       = CASE WHEN f.window_start <= excluded.window_start - make_interval(secs => $3) THEN false ELSE f.warned END
+            RETURNING f.user_id, f.updates, f.warned, f.window_start, {UserDirectory.ChosenLanguageOf("f.user_id")}
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.User).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = updates.Select(u => u.ReceivedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = community.CurrentValue.FloodWindowSeconds });
+        var counts = new Dictionary<long, Count>(updates.Count);
+        await using var reader = await command.ExecuteReaderAsync(context.CancellationToken);
+        while (await reader.ReadAsync(context.CancellationToken))
+        {
+            counts[reader.GetInt64(0)] = new Count(reader.GetInt32(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+        }
+
+        return counts;
+    }
+
+    private sealed record Count(int Updates, bool Warned, DateTimeOffset WindowStart, string? Language);
 }

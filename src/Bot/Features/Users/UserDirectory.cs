@@ -13,6 +13,9 @@ public static class UserDirectory
     /// <summary>A scalar sub-select that reads the user's /lang choice (user id as <c>$1</c>), for a statement to return it too.</summary>
     public const string ChosenLanguageColumn = "(SELECT language FROM users WHERE user_id = $1)";
 
+    /// <summary><see cref="ChosenLanguageColumn"/> for the user id in the column <paramref name="userIdColumn"/> of a statement's row.</summary>
+    public static string ChosenLanguageOf(string userIdColumn) => $"(SELECT language FROM users WHERE users.user_id = {userIdColumn})";
+
     /// <summary>The user's /lang choice, else the language Telegram reports for them.</summary>
     public static async Task<string> LanguageAsync(UpdateContext context, User user)
     {
