@@ -1,3 +1,4 @@
+using Bot.Coordination;
 using Bot.Processing;
 using Npgsql;
 
@@ -6,9 +7,12 @@ namespace Bot.Outbox;
 /// <summary>
 /// Tells the sender that rows were queued: at once when it runs in this process, and through one NOTIFY
 /// at most every few milliseconds for a leader elsewhere. The NOTIFY goes in a transaction of its own
-/// that writes nothing, so it costs no WAL flush and never holds a handler's commit.
+/// that writes nothing, so it costs no WAL flush and never holds a handler's commit. While this replica leads,
+/// no NOTIFY is sent: it would only come back to this replica's own listener and wake its sender a second time.
+/// (Should leadership move just then, the new leader's sender reads every pending row when it starts.)
 /// </summary>
-public sealed partial class OutboxNudge(NpgsqlDataSource dataSource, WorkSignals signals, TimeProvider time, ILogger<OutboxNudge> logger)
+public sealed partial class OutboxNudge(
+    NpgsqlDataSource dataSource, WorkSignals signals, LeadershipState leadership, TimeProvider time, ILogger<OutboxNudge> logger)
 {
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
     private int scheduled;
@@ -16,7 +20,7 @@ public sealed partial class OutboxNudge(NpgsqlDataSource dataSource, WorkSignals
     public void Nudge()
     {
         signals.Outbox.Set();
-        if (Interlocked.Exchange(ref scheduled, 1) == 0)
+        if (!leadership.IsLeader && Interlocked.Exchange(ref scheduled, 1) == 0)
         {
             _ = NotifySoonAsync();
         }

@@ -41,6 +41,17 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Waits until this replica says it leads (up to 20 s).</summary>
+    public async Task WaitForLeadershipAsync()
+    {
+        for (var i = 0; i < 200 && !Output.Contains("This replica leads", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("This replica leads", Output, StringComparison.Ordinal);
+    }
+
     public int ExitCode => process.ExitCode;
 
     /// <summary>Settings for a bot that serves on loopback against <paramref name="connectionString"/>.</summary>

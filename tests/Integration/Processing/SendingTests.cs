@@ -1,11 +1,66 @@
 using Bot.Tests.Integration.Infrastructure;
 using FakeTelegram;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
 
 namespace Bot.Tests.Integration.Processing;
 
 /// <summary>The sender against a fake Bot API that enforces Telegram's real limits and injects faults.</summary>
 public sealed class SendingTests(SharedPostgres postgres)
 {
+    [Fact]
+    public async Task A_reply_queued_elsewhere_sends_a_notify_to_the_leader_and_one_queued_on_the_leader_wakes_its_sender_in_process()
+    {
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?> { ["Coordination__RetrySeconds"] = "0.2" });
+        // The test holds the leader lock (the bot's key for the default lease name), so the bot starts as a follower.
+        var key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("bot.leader:bot-leader")));
+        await using var holder = new NpgsqlConnection(group.ConnectionString);
+        await holder.OpenAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({key})", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        await using var listener = new NpgsqlConnection(group.ConnectionString);
+        await listener.OpenAsync();
+        var notified = 0;
+        listener.Notification += (_, e) => Interlocked.Increment(ref notified);
+        await using (var listen = new NpgsqlCommand("LISTEN bot_outbox", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var bot = await group.StartAsync();
+
+        // Queued by a follower: the leader, wherever it is, hears of it.
+        await BotGroup.PostAsync(bot, Updates.Message(1, 71, "/help"));
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE update_id = 1 AND state = 'done'", 1, TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 20 && Volatile.Read(ref notified) == 0; i++)
+        {
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(250));
+        }
+
+        Assert.True(Volatile.Read(ref notified) > 0);
+        Assert.Empty(group.Telegram.Deliveries(71));
+
+        // The lock is given up: the bot leads and sends what was queued.
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({key})", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        await bot.WaitForLeadershipAsync();
+        await group.Telegram.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
+
+        // Queued on the leader: its sender is woken in the process; a NOTIFY would only come back to itself.
+        Interlocked.Exchange(ref notified, 0);
+        await BotGroup.PostAsync(bot, Updates.Message(2, 72, "/help"));
+        await group.Telegram.WaitForDeliveriesAsync(2, TimeSpan.FromSeconds(30));
+        await listener.WaitAsync(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(0, Volatile.Read(ref notified));
+    }
+
     [Fact]
     public async Task A_burst_of_2000_replies_to_200_chats_never_trips_telegrams_limits()
     {
