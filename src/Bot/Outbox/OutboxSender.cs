@@ -365,8 +365,14 @@ public sealed partial class OutboxSender(
             """);
         take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
         take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        // Index scans only: rows leave the partial indexes' predicates as they are sent, and until a vacuum their
+        // entries stay behind. An index scan marks such entries dead and skips them from then on; a bitmap scan
+        // cannot, and visits every one each time. With the planner's estimate of a few pending rows (right, but blind to
+        // the dead entries) it chose bitmap scans and a sort, and a take grew to 16,000 buffer reads and 760 ms
+        // within 20 s at 500 sends/s (auto_explain in tests/Load/pipeline.sh's cluster).
         var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken,
+            "bitmapscan", "sort");
         // RETURNING keeps no order: interactive first, then the order they were queued in.
         rows.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Row.Id.CompareTo(b.Row.Id));
         return rows.ConvertAll(r => r.Row);

@@ -95,14 +95,22 @@ public static class Database
     /// Runs one statement in a transaction that does not wait for its WAL flush, and reads its rows, in one round
     /// trip: the batch is its own implicit transaction, and <c>set_config(..., true)</c> lasts until its end (a SET
     /// LOCAL there would work too, but logs a warning each time). Only for writes whose loss in a database crash is
-    /// harmless (claims, send marks: see their callers).
+    /// harmless (claims, send marks: see their callers). <paramref name="planOff"/> names planner methods to leave out
+    /// for this statement (<c>enable_*</c> settings, for example "bitmapscan"), set the same way.
     /// </summary>
     public static async Task<List<T>> ReadWithoutFlushAsync<T>(
-        this NpgsqlDataSource dataSource, NpgsqlBatchCommand statement, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+        this NpgsqlDataSource dataSource, NpgsqlBatchCommand statement, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
+        params string[] planOff)
     {
         var rows = new List<T>();
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
+        var settings = new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)" + string.Concat(planOff.Select((_, i) => $", set_config(${i + 1}, 'off', true)")));
+        foreach (var method in planOff)
+        {
+            settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "enable_" + method });
+        }
+
+        batch.BatchCommands.Add(settings);
         batch.BatchCommands.Add(statement);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
