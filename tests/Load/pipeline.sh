@@ -10,6 +10,8 @@ send_seconds=${3:-60}
 warmup_seconds=${4:-3}
 bot=${BOT_BINARY:-artifacts/publish/Bot}
 [[ -n "${BOT_BINARY:-}" || -x artifacts/publish/Bot ]] || scripts/publish.sh artifacts/publish >/dev/null
+# The bot as shipped: its built-in settings (feature flags on, flood control counted on every message) sit next to it.
+[[ -f "$(dirname "$bot")/appsettings.json" ]] || { echo "pipeline.sh: no appsettings.json next to $bot" >&2; exit 1; }
 dotnet build tests/Load/Pipeline -c Release -v quiet -nologo >/dev/null
 
 work=$(mktemp -d /tmp/bot-pipeline.XXXXXX)
