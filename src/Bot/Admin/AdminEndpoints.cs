@@ -102,7 +102,7 @@ public static class AdminEndpoints
         var id = await BroadcastStore.CreateAsync(connection, transaction, request.FromChatId, request.MessageId, null, request.StatusChatId, Texts.English, cancellationToken);
         if (request.StatusChatId is { } statusChat)
         {
-            var outbox = new OutboxWriter(connection, transaction, null, null);
+            var outbox = new OutboxWriter(connection, transaction, null);
             var status = await outbox.EnqueueAsync(new SendMessageRequest { ChatId = statusChat, Text = BroadcastStatus.Starting(texts, Texts.English, id) },
                 statusChat, cancellationToken: cancellationToken);
             await BroadcastStore.SetStatusOutboxAsync(connection, transaction, id, status, cancellationToken);

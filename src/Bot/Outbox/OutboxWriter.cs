@@ -15,7 +15,7 @@ public enum OutboxPriority : short
 /// (<see cref="TakeBuffered"/>), so a handler's replies cost no round trip of their own; <see cref="EnqueueAsync"/>
 /// writes at once for a caller that needs the row's id. Either way rows keep the order they were queued in.
 /// </summary>
-public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, long? sourceUpdateId, string? traceContext)
+public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, long? sourceUpdateId)
 {
     private const string InsertMany =
         """
@@ -33,7 +33,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
     public int Queued { get; private set; }
 
     /// <summary>The trace context the rows carry (the handler span's), so each send continues the update's trace.</summary>
-    public string? TraceContext { get; set; } = traceContext;
+    public string? TraceContext { get; set; }
 
     /// <summary>Queues the call; it is written by the statement <see cref="TakeBuffered"/> hands to the committer.</summary>
     public void Queue<TResponse>(IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive)

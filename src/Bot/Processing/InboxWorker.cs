@@ -234,7 +234,7 @@ public sealed partial class InboxWorker(
     {
         var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
             ?? throw new JsonException("the stored update is null");
-        var outbox = new OutboxWriter(connection, transaction, claim.UpdateId, traceContext: null);
+        var outbox = new OutboxWriter(connection, transaction, claim.UpdateId);
         return new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
     }
 

@@ -233,7 +233,7 @@ public sealed partial class BroadcastRunner(
             return;
         }
 
-        var outbox = new OutboxWriter(connection, transaction, null, null);
+        var outbox = new OutboxWriter(connection, transaction, null);
         var edit = await outbox.EnqueueAsync(new EditMessageTextRequest { ChatId = chatId, MessageId = messageId, Text = text }, chatId, cancellationToken: cancellationToken);
         await using (var save = new NpgsqlCommand("UPDATE broadcasts SET status_text = $2, status_message_id = $3 WHERE id = $1", connection, transaction))
         {

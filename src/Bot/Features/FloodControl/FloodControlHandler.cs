@@ -41,12 +41,10 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
             return;
         }
 
-        var counts = await CountAsync(firsts[0].Context, firsts.Select(f => (f.User.Id, f.Context.Claim.ReceivedAt)).ToList());
+        var counts = await CountAsync(firsts);
         foreach (var (context, user) in firsts)
         {
-            var count = counts[user.Id];
-            context.Items[CountKey] = count;
-            UserDirectory.Remember(context, user.Id, count.Language);
+            context.Items[CountKey] = counts[user.Id];
         }
     }
 
@@ -66,8 +64,7 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
         }
         else
         {
-            count = (await CountAsync(context, [(user.Id, context.Claim.ReceivedAt)]))[user.Id];
-            UserDirectory.Remember(context, user.Id, count.Language);
+            count = (await CountAsync([(context, user)]))[user.Id];
         }
 
         var options = community.CurrentValue;
@@ -115,11 +112,13 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
 
     /// <summary>
     /// Counts one update against each user's window (keyed by the time the update was received), in the handlers'
-    /// transaction, and reads the user's language on the way: every handler after this one answers in it. Users must be distinct.
+    /// transaction, and reads the user's language on the way for every handler after this one (kept in each update's
+    /// context). Users must be distinct.
     /// </summary>
-    private async Task<Dictionary<long, Count>> CountAsync(UpdateContext context, List<(long User, DateTimeOffset ReceivedAt)> updates)
+    private async Task<Dictionary<long, Count>> CountAsync(List<(UpdateContext Context, User User)> updates)
     {
-        await using var command = context.Command(
+        var first = updates[0].Context;
+        await using var command = first.Command(
             $"""
             INSERT INTO flood_windows AS f (user_id, window_start, updates)
             SELECT u.user_id, u.received_at, 1 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(user_id, received_at)
@@ -129,14 +128,21 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
                 warned       = CASE WHEN f.window_start <= excluded.window_start - make_interval(secs => $3) THEN false ELSE f.warned END
             RETURNING f.user_id, f.updates, f.warned, f.window_start, {UserDirectory.ChosenLanguageOf("f.user_id")}
             """);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.User).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = updates.Select(u => u.ReceivedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.User.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = updates.Select(u => u.Context.Claim.ReceivedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = community.CurrentValue.FloodWindowSeconds });
         var counts = new Dictionary<long, Count>(updates.Count);
-        await using var reader = await command.ExecuteReaderAsync(context.CancellationToken);
-        while (await reader.ReadAsync(context.CancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(first.CancellationToken))
         {
-            counts[reader.GetInt64(0)] = new Count(reader.GetInt32(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+            while (await reader.ReadAsync(first.CancellationToken))
+            {
+                counts[reader.GetInt64(0)] = new Count(reader.GetInt32(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+            }
+        }
+
+        foreach (var (context, user) in updates)
+        {
+            UserDirectory.Remember(context, user.Id, counts[user.Id].Language);
         }
 
         return counts;

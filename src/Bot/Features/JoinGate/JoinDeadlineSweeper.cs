@@ -65,7 +65,7 @@ public sealed partial class JoinDeadlineSweeper(
             }
         }
 
-        var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null, traceContext: null);
+        var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null);
         var state = new ConversationState(connection, transaction);
         foreach (var request in due)
         {

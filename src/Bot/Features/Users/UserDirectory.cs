@@ -10,10 +10,10 @@ namespace Bot.Features.Users;
 /// </summary>
 public static class UserDirectory
 {
-    /// <summary>A scalar sub-select that reads the user's /lang choice (user id as <c>$1</c>), for a statement to return it too.</summary>
-    public const string ChosenLanguageColumn = "(SELECT language FROM users WHERE user_id = $1)";
-
-    /// <summary><see cref="ChosenLanguageColumn"/> for the user id in the column <paramref name="userIdColumn"/> of a statement's row.</summary>
+    /// <summary>
+    /// A scalar sub-select that reads the /lang choice of the user whose id is <paramref name="userIdColumn"/> (a
+    /// column of the statement's row, or a parameter), for a statement to return it too.
+    /// </summary>
     public static string ChosenLanguageOf(string userIdColumn) => $"(SELECT language FROM users WHERE users.user_id = {userIdColumn})";
 
     /// <summary>The user's /lang choice, else the language Telegram reports for them.</summary>
@@ -21,7 +21,7 @@ public static class UserDirectory
     {
         if (!context.Items.TryGetValue(Key(user.Id), out var chosen))
         {
-            await using var command = context.Command("SELECT " + ChosenLanguageColumn);
+            await using var command = context.Command("SELECT " + ChosenLanguageOf("$1"));
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
             chosen = await command.ExecuteScalarAsync(context.CancellationToken) as string;
             Remember(context, user.Id, (string?)chosen);
