@@ -15,10 +15,14 @@ namespace Bot.Outbox;
 /// </summary>
 public sealed class SendLimiter(SenderOptions options, TimeProvider time)
 {
+    // How often Waiting looks for idle chats to forget: memory only, so not on every round.
+    private static readonly TimeSpan ForgetInterval = TimeSpan.FromSeconds(1);
+
     private readonly Window global = new(options.GlobalPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
     private readonly Dictionary<long, Window> chats = new();
     private readonly Dictionary<long, DateTimeOffset> pausedChats = new();
     private DateTimeOffset pausedUntil;
+    private DateTimeOffset nextForget;
 
     /// <summary>
     /// When <paramref name="chatId"/> may next be sent to, as far as known now; <see cref="DateTimeOffset.MaxValue"/>
@@ -63,7 +67,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             chats[chatId] = window;
         }
 
-        window.Start().CompletedAt = completedAt;
+        window.Start().Complete(completedAt);
     }
 
     /// <summary>How long a group's call counts against its limit.</summary>
@@ -77,8 +81,8 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// <summary>Records when a call ended (answered, failed or timed out): from then on its window can run out.</summary>
     public static void Complete(SendTicket ticket, DateTimeOffset completedAt)
     {
-        ticket.Global.CompletedAt = completedAt;
-        ticket.Chat.CompletedAt = completedAt;
+        ticket.Global.Complete(completedAt);
+        ticket.Chat.Complete(completedAt);
     }
 
     public void Pause(long chatId, TimeSpan retryAfter)
@@ -105,17 +109,24 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// The chats that may not be sent to now (a full window or a 429's pause), so the sender need not read their
     /// messages, and the earliest moment one of them frees, where known (<see cref="DateTimeOffset.MaxValue"/>: only
     /// completions free them). Forgets the chats with nothing left in their window on the way, so memory follows the
-    /// active chats only.
+    /// active chats only (looked for at most once a second).
     /// </summary>
     public List<long> Waiting(out DateTimeOffset earliestFree)
     {
         var now = time.GetUtcNow();
         var waiting = new List<long>();
         var idle = new List<long>();
+        var forget = now >= nextForget;
+        if (forget)
+        {
+            nextForget = now + ForgetInterval;
+        }
+
         earliestFree = DateTimeOffset.MaxValue;
         foreach (var (chat, window) in chats)
         {
-            var free = window.NextFree(now);
+            // A window holding fewer calls than its limit, expired ones still counted, has room: no closer look needed.
+            var free = window.MayBeFull ? window.NextFree(now) : DateTimeOffset.MinValue;
             if (pausedChats.TryGetValue(chat, out var paused) && paused > now)
             {
                 free = Max(free, paused);
@@ -126,7 +137,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
                 waiting.Add(chat);
                 earliestFree = free < earliestFree ? free : earliestFree;
             }
-            else if (window.IsEmpty)
+            else if (forget && window.IsEmptyAt(now))
             {
                 idle.Add(chat);
             }
@@ -153,29 +164,54 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    internal sealed class Slot
+    /// <summary>One call's place in one window: counted while in flight, then until one window after it completed.</summary>
+    internal sealed class Slot(Window window)
     {
-        public DateTimeOffset? CompletedAt { get; set; }
+        private bool completed;
+
+        public void Complete(DateTimeOffset completedAt)
+        {
+            if (!completed)
+            {
+                completed = true;
+                window.Completed(completedAt);
+            }
+        }
     }
 
-    private sealed class Window(int limit, TimeSpan length)
+    /// <summary>
+    /// The calls in flight (a count) and, in order, when each completed call leaves the window. Completions arrive in
+    /// about time order, so keeping them sorted is an append, and expiring them is a look at the front: the cost of a
+    /// question is constant, not the number of calls in the window (a thousand at a paid broadcast's 1,000/s).
+    /// </summary>
+    internal sealed class Window(int limit, TimeSpan length)
     {
-        private readonly List<Slot> slots = [];
+        private readonly List<DateTimeOffset> leaving = [];
+        private int head;
+        private int inFlight;
 
-        public bool IsEmpty => slots.Count == 0;
+        private int Count => inFlight + leaving.Count - head;
+
+        /// <summary>True when the window may be at its limit (calls whose time is over are still counted here).</summary>
+        public bool MayBeFull => Count >= limit;
+
+        public bool IsEmptyAt(DateTimeOffset now)
+        {
+            Expire(now);
+            return Count == 0;
+        }
 
         public Slot Start()
         {
-            var slot = new Slot();
-            slots.Add(slot);
-            return slot;
+            inFlight++;
+            return new Slot(this);
         }
 
         /// <summary>How many calls may start now.</summary>
         public int Free(DateTimeOffset now)
         {
             Expire(now);
-            return Math.Max(0, limit - slots.Count);
+            return Math.Max(0, limit - Count);
         }
 
         public DateTimeOffset NextFree(DateTimeOffset now)
@@ -186,21 +222,41 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             }
 
             // The earliest moment enough completed calls leave the window; unknown while in-flight calls decide it.
-            var completed = new List<DateTimeOffset>(slots.Count);
-            foreach (var slot in slots)
-            {
-                if (slot.CompletedAt is { } done)
-                {
-                    completed.Add(done + length);
-                }
-            }
-
-            completed.Sort();
-            var mustLeave = slots.Count - limit + 1;
-            return completed.Count >= mustLeave ? completed[mustLeave - 1] : DateTimeOffset.MaxValue;
+            var mustLeave = Count - limit + 1;
+            return leaving.Count - head >= mustLeave ? leaving[head + mustLeave - 1] : DateTimeOffset.MaxValue;
         }
 
-        private void Expire(DateTimeOffset now) => slots.RemoveAll(s => s.CompletedAt is { } done && done + length <= now);
+        public void Completed(DateTimeOffset completedAt)
+        {
+            inFlight--;
+            var leaves = completedAt + length;
+            var at = leaving.Count;
+            while (at > head && leaving[at - 1] > leaves)
+            {
+                at--;
+            }
+
+            leaving.Insert(at, leaves);
+        }
+
+        private void Expire(DateTimeOffset now)
+        {
+            while (head < leaving.Count && leaving[head] <= now)
+            {
+                head++;
+            }
+
+            if (head == leaving.Count)
+            {
+                leaving.Clear();
+                head = 0;
+            }
+            else if (head >= 64 && head * 2 >= leaving.Count)
+            {
+                leaving.RemoveRange(0, head);
+                head = 0;
+            }
+        }
     }
 }
 

@@ -168,6 +168,63 @@ public sealed class SendLimiterTests
     }
 
     [Fact]
+    public void Calls_completed_out_of_order_each_leave_the_window_one_window_after_their_own_completion()
+    {
+        var tickets = Enumerable.Range(1, 30).Select(chat => limiter.TryAcquire(chat)!).ToList();
+        var start = time.GetUtcNow();
+        // Completions reported out of time order: the 200 ms one after the 300 ms one.
+        SendLimiter.Complete(tickets[0], start + TimeSpan.FromMilliseconds(300));
+        SendLimiter.Complete(tickets[1], start + TimeSpan.FromMilliseconds(200));
+        SendLimiter.Complete(tickets[2], start + TimeSpan.FromMilliseconds(100));
+        SendLimiter.Complete(tickets[2], start + TimeSpan.FromMilliseconds(5)); // a second report of one call changes nothing
+
+        Assert.Equal(start + TimeSpan.FromMilliseconds(1105), limiter.NextAllowedOverall());
+        time.Advance(TimeSpan.FromMilliseconds(1205));
+        Assert.Equal(2, limiter.Capacity());
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(3, limiter.Capacity());
+    }
+
+    [Fact]
+    public void A_thousand_a_second_keeps_every_window_at_its_limit_over_a_minute_of_calls()
+    {
+        var fast = new SendLimiter(new SenderOptions { GlobalPerSecond = 1000, PrivateChatPerSecond = 1, GroupPerMinute = 20, SafetyMarginMilliseconds = 0 }, time);
+        var starts = new List<DateTimeOffset>();
+        var inFlight = new Queue<SendTicket>();
+        for (var tick = 0; tick < 60_000; tick++)
+        {
+            // Every millisecond: calls started 2 ms ago complete, then as many start as the limiter allows (up to 3).
+            while (inFlight.Count > 0 && inFlight.Count >= 4)
+            {
+                SendLimiter.Complete(inFlight.Dequeue(), time.GetUtcNow());
+            }
+
+            for (var n = 0; n < 3 && fast.Capacity() > 0; n++)
+            {
+                inFlight.Enqueue(fast.TryAcquire(tick * 3L + n + 1)!);
+                starts.Add(time.GetUtcNow());
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        // No second holds more than 1,000 starts, and the limit is used: close to 1,000 a second overall.
+        var most = 0;
+        for (int first = 0, last = 0; last < starts.Count; last++)
+        {
+            while (starts[last] - starts[first] >= TimeSpan.FromSeconds(1))
+            {
+                first++;
+            }
+
+            most = Math.Max(most, last - first + 1);
+        }
+
+        Assert.Equal(1000, most);
+        Assert.InRange(starts.Count, 55_000, 60_000);
+    }
+
+    [Fact]
     public void Waiting_names_the_chats_that_may_not_be_sent_to_now_and_when_the_first_frees()
     {
         Assert.NotNull(limiter.TryAcquire(1)); // still in flight
