@@ -47,10 +47,11 @@ async Task Latency()
     Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(run.Acks, 50),7:F1} ms   p99 {P(run.Acks, 99),7:F1} ms"));
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(run.EndToEnd, 50),7:F1} ms   p99 {P(run.EndToEnd, 99),7:F1} ms   max {run.EndToEnd.Max(),7:F1} ms"));
     await Stages();
+    await Tail(run.Replies);
 }
 
 // Posts COUNT updates at RATE per second, one per chat, and waits for every reply at the fake.
-async Task<(int Total, double Offered, List<double> Acks, List<double> EndToEnd)> Offer(
+async Task<(int Total, double Offered, List<double> Acks, List<double> EndToEnd, Dictionary<long, (DateTimeOffset Posted, DateTimeOffset Replied)> Replies)> Offer(
     FakeTelegramServer fake, HttpClient http, Uri webhook, long firstId, int count)
 {
     var posted = new ConcurrentDictionary<long, DateTimeOffset>();
@@ -83,9 +84,12 @@ async Task<(int Total, double Offered, List<double> Acks, List<double> EndToEnd)
     await Task.WhenAll(posts);
     var offered = count / clock.Elapsed.TotalSeconds;
     await fake.WaitForDeliveriesAsync((int)delivered + count, TimeSpan.FromSeconds(120));
-    var endToEnd = fake.Calls("sendMessage").Where(c => c.Delivered && posted.ContainsKey(c.Body["reply_parameters"]!["message_id"]!.GetValue<long>()))
-        .Select(c => (c.ReceivedAt - posted[c.Body["reply_parameters"]!["message_id"]!.GetValue<long>()]).TotalMilliseconds).ToList();
-    return (count, offered, acks.ToList(), endToEnd);
+    var replies = fake.Calls("sendMessage")
+        .Select(c => (Call: c, Id: c.Body["reply_parameters"]!["message_id"]!.GetValue<long>()))
+        .Where(c => c.Call.Delivered && posted.ContainsKey(c.Id))
+        .ToDictionary(c => c.Id, c => (Posted: posted[c.Id], Replied: c.Call.ReceivedAt));
+    var endToEnd = replies.Values.Select(r => (r.Replied - r.Posted).TotalMilliseconds).ToList();
+    return (count, offered, acks.ToList(), endToEnd, replies);
 }
 
 // Where the time goes, from the measured run's rows' own timestamps (now() is a transaction's start): received to
@@ -111,6 +115,30 @@ static async Task Stages()
     {
         Console.WriteLine(FormattableString.Invariant($"  {reader.GetString(0),-26} p50 {reader.GetDouble(1),7:F1} ms   p99 {reader.GetDouble(2),7:F1} ms"));
     }
+}
+
+// Where the slowest 1% of replies spent their time, on average: posted -> stored (the ingest's transaction start),
+// stored -> the handler's transaction start, the handler's start -> the reply at the fake.
+static async Task Tail(Dictionary<long, (DateTimeOffset Posted, DateTimeOffset Replied)> replies)
+{
+    var slowest = replies.OrderByDescending(r => r.Value.Replied - r.Value.Posted).Take(Math.Max(1, replies.Count / 100)).ToList();
+    await using var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand("SELECT update_id, received_at, processed_at FROM inbox WHERE update_id = ANY($1)", connection);
+    command.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = slowest.Select(s => s.Key).ToArray() });
+    var stored = new Dictionary<long, (DateTime Received, DateTime Processed)>();
+    await using (var reader = await command.ExecuteReaderAsync())
+    {
+        while (await reader.ReadAsync())
+        {
+            stored[reader.GetInt64(0)] = (reader.GetDateTime(1), reader.GetDateTime(2));
+        }
+    }
+
+    double Mean(Func<(DateTimeOffset Posted, DateTimeOffset Replied), (DateTime Received, DateTime Processed), TimeSpan> part) =>
+        slowest.Where(s => stored.ContainsKey(s.Key)).Average(s => part(s.Value, stored[s.Key]).TotalMilliseconds);
+    Console.WriteLine(FormattableString.Invariant(
+        $"  slowest 1% ({slowest.Count}), mean: posted -> stored {Mean((r, d) => d.Received - r.Posted.UtcDateTime),6:F1} ms, stored -> handler {Mean((_, d) => d.Processed - d.Received),6:F1} ms, handler -> reply {Mean((r, d) => r.Replied.UtcDateTime - d.Processed),6:F1} ms"));
 }
 
 async Task Sending()
