@@ -113,7 +113,9 @@ async function startBot(bot) {
   bot.process = start(bot.name, botBinary, [], botEnv(bot));
   await waitHttp(`http://127.0.0.1:${bot.internal}/readyz`);
 }
+// A replica not started yet has no log and does not lead (the first may take its lock a moment after it is ready).
 const leader = () => bots.find((b) => {
+  if (!b.process) return false;
   const text = fs.readFileSync(`${work}/${b.name}.log`, 'utf8');
   const lead = text.lastIndexOf('This replica leads');
   // The log is appended across restarts: the newest incarnation's lines come after its last start.
