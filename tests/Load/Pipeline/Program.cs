@@ -46,8 +46,10 @@ async Task Latency()
     Console.WriteLine(FormattableString.Invariant($"latency: {run.Total} updates at {run.Offered:F0}/s offered; {run.Acks.Count} acknowledged"));
     Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(run.Acks, 50),7:F1} ms   p99 {P(run.Acks, 99),7:F1} ms"));
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(run.EndToEnd, 50),7:F1} ms   p99 {P(run.EndToEnd, 99),7:F1} ms   max {run.EndToEnd.Max(),7:F1} ms"));
-    await Stages();
-    await Tail(run.Replies);
+    await using var database = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
+    await database.OpenAsync();
+    await Stages(database);
+    await Tail(database, run.Replies);
 }
 
 // Posts COUNT updates at RATE per second, one per chat, and waits for every reply at the fake.
@@ -94,10 +96,8 @@ async Task<(int Total, double Offered, List<double> Acks, List<double> EndToEnd,
 
 // Where the time goes, from the measured run's rows' own timestamps (now() is a transaction's start): received to
 // the handler's start, then the handler's start to the settled send.
-static async Task Stages()
+static async Task Stages(Npgsql.NpgsqlConnection connection)
 {
-    await using var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
-    await connection.OpenAsync();
     await using var command = new Npgsql.NpgsqlCommand(
         """
         SELECT 'inbox: received -> handler' AS stage,
@@ -119,11 +119,9 @@ static async Task Stages()
 
 // Where the slowest 1% of replies spent their time, on average: posted -> stored (the ingest's transaction start),
 // stored -> the handler's transaction start, the handler's start -> the reply at the fake.
-static async Task Tail(Dictionary<long, (DateTimeOffset Posted, DateTimeOffset Replied)> replies)
+static async Task Tail(Npgsql.NpgsqlConnection connection, Dictionary<long, (DateTimeOffset Posted, DateTimeOffset Replied)> replies)
 {
     var slowest = replies.OrderByDescending(r => r.Value.Replied - r.Value.Posted).Take(Math.Max(1, replies.Count / 100)).ToList();
-    await using var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
-    await connection.OpenAsync();
     await using var command = new Npgsql.NpgsqlCommand("SELECT update_id, received_at, processed_at FROM inbox WHERE update_id = ANY($1)", connection);
     command.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = slowest.Select(s => s.Key).ToArray() });
     var stored = new Dictionary<long, (DateTime Received, DateTime Processed)>();
