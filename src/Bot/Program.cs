@@ -32,10 +32,14 @@ static async Task<int> ServeAsync(string[] args)
     await using var app = builder.Build();
     app.ValidateOptions();
 
-    app.UsePortGate();
-    app.MapHealth();
-    app.MapWebhook();
-    app.MapAdminApi();
+    app.UseRouting();
+    app.UseAdminApi();
+
+    // Every route belongs to exactly one surface; the port a request arrived on decides which it may reach.
+    app.MapSurface(Surface.Public).MapWebhook();
+    var internalPort = app.MapSurface(Surface.Internal);
+    internalPort.MapHealth();
+    internalPort.MapAdminApi();
 
     await app.StartCheckedAsync();
     await app.WaitForShutdownAsync();

@@ -1,4 +1,3 @@
-using Bot.Admin;
 using Bot.Coordination;
 using Bot.Features.Broadcasts;
 using Bot.Features.Flags;
@@ -19,9 +18,6 @@ public static class FeatureExtensions
         builder.Services.AddOptions<CommunityOptions>().BindConfiguration(CommunityOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, CommunityOptionsAttributesValidator>();
         builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, CommunityOptionsValidator>();
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsAttributesValidator>();
-        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<CommunityOptions>, FeatureFlagsValidator>();
         builder.Services.AddSingleton<FeatureFlags>();
         builder.Services.AddSingleton<Texts>();

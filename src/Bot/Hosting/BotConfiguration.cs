@@ -33,13 +33,20 @@ public static class BotConfiguration
 
         if (Directory.Exists(secretsDirectory))
         {
+            // Reloaded on change, for secrets that rotate without a restart (the admin tokens); the others are
+            // read once at start. Polling, for the same reason as the ConfigMap.
+            var provider = new PhysicalFileProvider(Path.GetFullPath(secretsDirectory))
+            {
+                UsePollingFileWatcher = true,
+                UseActivePolling = true,
+            };
             configuration.AddKeyPerFile(options =>
             {
-                options.FileProvider = new PhysicalFileProvider(Path.GetFullPath(secretsDirectory));
+                options.FileProvider = provider;
                 options.Optional = true;
                 // Kubernetes projects ..data and ..timestamp entries beside the keys.
                 options.IgnoreCondition = name => name.StartsWith("..", StringComparison.Ordinal);
-                options.ReloadOnChange = false;
+                options.ReloadOnChange = true;
             });
         }
 

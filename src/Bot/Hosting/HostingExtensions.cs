@@ -1,5 +1,6 @@
 using System.Net;
-using Bot.Ingest;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Hosting;
@@ -18,6 +19,8 @@ public static class HostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DrainState>();
         builder.Services.AddHostedService<ShutdownDrain>();
+        // Which port serves a route is the route's own metadata (Surfaces.cs), applied inside route matching.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, SurfaceMatcherPolicy>());
 
         var hosting = builder.Configuration.GetSection(HostingOptions.Section).Get<HostingOptions>() ?? new HostingOptions();
         var shutdown = builder.Configuration.GetSection(ShutdownOptions.Section).Get<ShutdownOptions>() ?? new ShutdownOptions();
@@ -46,32 +49,16 @@ public static class HostingExtensions
 
         if (address == "*")
         {
-            kestrel.ListenAnyIP(port);
+            kestrel.ListenAnyIP(port, Http1Only);
         }
         else if (IPAddress.TryParse(address, out var ip))
         {
-            kestrel.Listen(ip, port);
+            kestrel.Listen(ip, port, Http1Only);
         }
     }
 
-    /// <summary>
-    /// Keeps the two surfaces apart by the port a request arrived on (not its Host header, which a client
-    /// chooses): the public port serves the webhook and nothing else; the internal port never serves it.
-    /// </summary>
-    public static WebApplication UsePortGate(this WebApplication app)
-    {
-        var publicPort = app.Services.GetRequiredService<IOptions<HostingOptions>>().Value.PublicPort;
-        app.Use((context, next) =>
-        {
-            var isWebhook = context.Request.Path.Equals(IngestOptions.WebhookPath, StringComparison.Ordinal);
-            if ((context.Connection.LocalPort == publicPort) != isWebhook)
-            {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }
-
-            return next(context);
-        });
-        return app;
-    }
+    // Telegram, the probes and the admin tools speak HTTP/1.1; nothing else (HTTP/2 prior knowledge included)
+    // is parsed on either port.
+    private static void Http1Only(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) =>
+        listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
 }

@@ -24,6 +24,7 @@ public sealed class BotMetrics
     private readonly Counter<long> broadcastMessages;
     private readonly UpDownCounter<long> broadcastsActive;
     private readonly Counter<long> joinDecisions;
+    private readonly Counter<long> adminRequests;
 
     public BotMetrics(IMeterFactory meterFactory, LeadershipState leadership, QueueSnapshot queues)
     {
@@ -40,6 +41,7 @@ public sealed class BotMetrics
         messagesFailed = meter.CreateCounter<long>("bot.messages.failed", "{message}", "Outbox rows given up, by method and reason (dead, unreachable).");
         broadcastMessages = meter.CreateCounter<long>("bot.broadcast.messages", "{message}", "Broadcast deliveries by outcome (sent, failed, blocked).");
         joinDecisions = meter.CreateCounter<long>("bot.join.decisions", "{request}", "Join requests decided, by outcome (approved, declined) and reason (member, correct_answer, wrong_answer, timeout, unreachable).");
+        adminRequests = meter.CreateCounter<long>("bot.admin.requests", "{request}", "Admin API calls by route, status and the caller's scope (none when unauthenticated).");
         broadcastsActive = meter.CreateUpDownCounter<long>("bot.broadcasts.active", "{broadcast}", "Broadcasts being sent by this replica.");
 
         // Read on the leader from PostgreSQL by QueueSampler; other replicas report nothing, so a sum over
@@ -95,6 +97,10 @@ public sealed class BotMetrics
 
     public void JoinDecided(bool approved, string reason) =>
         joinDecisions.Add(1, new("outcome", approved ? "approved" : "declined"), new("reason", reason));
+
+    /// <summary>One admin API call: its route pattern (never the raw path), status code and scope (read, write or none).</summary>
+    public void AdminRequest(string route, int status, string scope) =>
+        adminRequests.Add(1, new("http.route", route), new("http.response.status_code", status), new("scope", scope));
 
     private static Func<IEnumerable<Measurement<long>>> ObserveOutbox(QueueSnapshot queues) => () =>
         queues.Current is { } s

@@ -12,7 +12,7 @@ public enum BroadcastState
 /// <summary>A broadcast as the admin sees it. Counts are as of the runner's last count (every few seconds).</summary>
 public sealed record BroadcastView(
     long Id, string State, long FromChatId, int MessageId, long? RequestedBy, int Recipients, bool Expanded,
-    int Sent, int Failed, int Blocked, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
+    int Sent, int Failed, int Blocked, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, string? RequestedVia);
 
 /// <summary>Counts for /stats and the admin API.</summary>
 public sealed record BotStats(
@@ -25,22 +25,24 @@ public sealed record BotStats(
 public static class BroadcastStore
 {
     private const string Columns =
-        "id, state, from_chat_id, message_id, requested_by, recipients, expanded, sent, failed, blocked, created_at, finished_at";
+        "id, state, from_chat_id, message_id, requested_by, recipients, expanded, sent, failed, blocked, created_at, finished_at, requested_via";
 
+    /// <summary>Creates a running broadcast; <paramref name="requestedVia"/> names an admin API caller (its token's name, never its value).</summary>
     public static async Task<long> CreateAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, long fromChatId, int messageId, long? requestedBy, long? statusChatId,
-        string? language, CancellationToken cancellationToken)
+        string? language, CancellationToken cancellationToken, string? requestedVia = null)
     {
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO broadcasts (from_chat_id, message_id, requested_by, status_chat_id, language)
-            VALUES ($1, $2, $3, $4, $5) RETURNING id
+            INSERT INTO broadcasts (from_chat_id, message_id, requested_by, status_chat_id, language, requested_via)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromChatId });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = messageId });
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = requestedBy });
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = statusChatId });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = language });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = requestedVia });
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -70,6 +72,13 @@ public static class BroadcastStore
             SELECT id FROM cancelled
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = id });
+        return await command.ExecuteScalarAsync(cancellationToken) as long?;
+    }
+
+    /// <summary>The newest running broadcast's id, or null when none runs.</summary>
+    public static async Task<long?> RunningAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT max(id) FROM broadcasts WHERE state = 'running'", connection, transaction);
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
@@ -130,5 +139,6 @@ public static class BroadcastStore
     private static BroadcastView Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetInt64(4),
         reader.GetInt32(5), reader.GetBoolean(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetInt32(9),
-        reader.GetFieldValue<DateTimeOffset>(10), reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11));
+        reader.GetFieldValue<DateTimeOffset>(10), reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+        reader.IsDBNull(12) ? null : reader.GetString(12));
 }

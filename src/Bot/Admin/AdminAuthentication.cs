@@ -1,0 +1,153 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Admin;
+
+/// <summary>The admin API's authentication scheme, its claims and its two policies.</summary>
+public static class AdminAuth
+{
+    public const string Scheme = "AdminBearer";
+    public const string ScopeClaim = "bot.admin.scope";
+    public const string TokenClaim = "bot.admin.token";
+
+    /// <summary>Reads: stats, broadcasts, the join audit. Either scope.</summary>
+    public const string ReadPolicy = "AdminRead";
+
+    /// <summary>Writes: start and cancel broadcasts. The write scope only.</summary>
+    public const string WritePolicy = "AdminWrite";
+
+    public static string Name(AdminScope scope) => scope == AdminScope.Write ? "write" : "read";
+}
+
+/// <summary>
+/// Failed authentications per client address: at most Admin:FailedAuthenticationsPerMinute in any sliding minute
+/// (six ten-second segments). It is consulted before a token is compared, so an address that spent its budget
+/// learns nothing more, not even whether its next guess was right; callers at other addresses are untouched.
+/// IPv6 clients are counted per /64, the smallest block a host is usually given. Idle addresses are forgotten.
+/// </summary>
+public sealed class AdminAuthThrottle : IDisposable
+{
+    private const int Segments = 6;
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private readonly PartitionedRateLimiter<string> failures;
+
+    public AdminAuthThrottle(IOptions<AdminOptions> options)
+    {
+        var limit = new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.FailedAuthenticationsPerMinute,
+            Window = Window,
+            SegmentsPerWindow = Segments,
+            QueueLimit = 0,
+        };
+        failures = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetSlidingWindowLimiter(client, _ => limit));
+    }
+
+    /// <summary>Whether <paramref name="client"/> has no failures left; if so, when at the latest one frees (a segment's length).</summary>
+    public bool IsLockedOut(string client, out TimeSpan retryAfter)
+    {
+        using var probe = failures.AttemptAcquire(client, 0);
+        retryAfter = Window / Segments;
+        return !probe.IsAcquired;
+    }
+
+    public void CountFailure(string client)
+    {
+        // The permit is the failure itself: it is never given back.
+        using var _ = failures.AttemptAcquire(client, 1);
+    }
+
+    public static string ClientKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+
+    public void Dispose() => failures.Dispose();
+}
+
+/// <summary>
+/// <c>Authorization: Bearer &lt;token&gt;</c> against the configured admin tokens. A match authenticates the caller
+/// with the token's scope and name (never its value); anything else counts against the caller's address, and an
+/// address out of failures is answered 429 with Retry-After before its token is looked at.
+/// </summary>
+public sealed class AdminTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminTokens tokens, AdminAuthThrottle throttle)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private TimeSpan? throttledFor;
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var client = AdminAuthThrottle.ClientKey(Context.Connection.RemoteIpAddress);
+        if (throttle.IsLockedOut(client, out var retryAfter))
+        {
+            throttledFor = retryAfter;
+            return Task.FromResult(AuthenticateResult.Fail("too many failed authentications from this address"));
+        }
+
+        var presented = Presented(Request.Headers.Authorization.ToString());
+        if (presented is not null && tokens.Match(presented) is { } token)
+        {
+            var identity = new ClaimsIdentity(
+                [new Claim(AdminAuth.ScopeClaim, AdminAuth.Name(token.Scope)), new Claim(AdminAuth.TokenClaim, token.Name)], AdminAuth.Scheme);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AdminAuth.Scheme)));
+        }
+
+        throttle.CountFailure(client);
+        return Task.FromResult(presented is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("invalid admin token"));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (throttledFor is { } after)
+        {
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem("too many failed authentications from this address; retry later",
+                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(Context);
+        }
+
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return TypedResults.Problem("a valid bearer token (Admin__Token or Admin__ReadToken) is required",
+            statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        TypedResults.Problem("this token has the read scope; the request needs the write scope (Admin__Token)",
+            statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
+
+    /// <summary>The credentials of a Bearer header (the scheme name is case-insensitive, RFC 9110), or null.</summary>
+    private static string? Presented(string header)
+    {
+        const string Prefix = "Bearer ";
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var value = header[Prefix.Length..].Trim();
+        return value.Length == 0 ? null : value;
+    }
+}
