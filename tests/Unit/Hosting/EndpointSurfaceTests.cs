@@ -1,0 +1,68 @@
+using Bot.Admin;
+using Bot.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+
+namespace Bot.Tests.Unit.Hosting;
+
+/// <summary>
+/// Every route of the composed service, as routing sees it: each belongs to exactly one surface (port); the
+/// public one serves the webhook alone; every admin route carries the admin policies, the rate limit, the body
+/// limit and the audit marker, whatever its path looks like. A route added without them fails here.
+/// </summary>
+public sealed class EndpointSurfaceTests
+{
+    private static readonly string[] Anonymous = ["/healthz", "/readyz", "/openapi/{documentName}.json"];
+
+    [Fact]
+    public async Task Every_route_names_one_surface_and_every_admin_route_its_policies()
+    {
+        var endpoints = await EndpointsAsync();
+        Assert.NotEmpty(endpoints);
+        Assert.All(endpoints, e => Assert.Single(e.Metadata.GetOrderedMetadata<SurfaceMetadata>()));
+
+        var webhook = Assert.Single(endpoints, e => SurfaceOf(e) == Bot.Hosting.Surface.Public);
+        Assert.Equal("/telegram/webhook", webhook.RoutePattern.RawText);
+        Assert.Empty(webhook.Metadata.GetOrderedMetadata<IAuthorizeData>());
+
+        var admin = endpoints.Where(e => e.RoutePattern.RawText!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.Equal(6, admin.Count);
+        foreach (var endpoint in admin)
+        {
+            var name = endpoint.DisplayName;
+            Assert.Equal(Bot.Hosting.Surface.Internal, SurfaceOf(endpoint));
+            Assert.NotNull(endpoint.Metadata.GetMetadata<AdminApiMetadata>());
+            Assert.NotNull(endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>());
+            Assert.Equal(AdminEndpoints.MaxBodyBytes, endpoint.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize);
+            Assert.Empty(endpoint.Metadata.GetOrderedMetadata<IAllowAnonymous>());
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToHashSet();
+            Assert.Contains(AdminAuth.ReadPolicy, policies);
+            var writes = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Any(m => m != "GET");
+            Assert.True(writes == policies.Contains(AdminAuth.WritePolicy), $"{name}: the write policy belongs to exactly the routes that change something");
+        }
+
+        // Everything else on the internal port is the probes and the API's description, and nothing more.
+        var rest = endpoints.Except(admin).Except([webhook]).ToList();
+        Assert.Equal(Anonymous.Order(), rest.Select(e => e.RoutePattern.RawText!).Order());
+        Assert.All(rest, e => Assert.Equal(Bot.Hosting.Surface.Internal, SurfaceOf(e)));
+        Assert.All(rest, e => Assert.Empty(e.Metadata.GetOrderedMetadata<IAuthorizeData>()));
+    }
+
+    private static Bot.Hosting.Surface SurfaceOf(Endpoint endpoint) => endpoint.Metadata.GetRequiredMetadata<SurfaceMetadata>().Surface;
+
+    private static async Task<List<RouteEndpoint>> EndpointsAsync()
+    {
+        await using var app = Program.Build([
+            "--Database:ConnectionString=Host=127.0.0.1;Port=9;Database=bot;Username=bot",
+            "--Telegram:BotToken=123456789:unit-test-token-not-real",
+            "--Telegram:WebhookSecret=unit-test-webhook-secret",
+            "--Telegram:Mode=Webhook",
+            "--Secrets:Directory=/nonexistent",
+            "--Config:Directory=/nonexistent",
+        ]);
+        return [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).Cast<RouteEndpoint>()];
+    }
+}
