@@ -108,6 +108,11 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- default (printf "%s-leader" (include "bot.fullname" .)) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* "true" when the bot takes a Kubernetes Lease (Auto does in a cluster), empty with the PostgreSQL lock. */}}
+{{- define "bot.usesLease" -}}
+{{- if ne .Values.leaderElection.mode "Postgres" }}true{{ end }}
+{{- end }}
+
 {{- define "bot.webhookUrl" -}}
 {{- if .Values.telegram.webhookUrl }}
 {{- .Values.telegram.webhookUrl }}

@@ -177,14 +177,18 @@ test("polling mode renders no Ingress and no webhook registration", () => {
 });
 
 for (const variant of [...environments, "sentinel"]) {
-  test(`${variant}: RBAC grants only get/create/update on leases, in the release namespace`, () => {
+  test(`${variant}: RBAC grants only get/update on the bot's Lease and create on leases, in the release namespace`, () => {
     const docs = docsOf(variant);
     assert.equal(ofKind(docs, "ClusterRole").length + ofKind(docs, "ClusterRoleBinding").length, 0, "nothing cluster-wide");
     const roles = ofKind(docs, "Role");
     assert.equal(roles.length, 1);
-    assert.deepEqual(roles[0].rules.map((rule) => ({
-      apiGroups: rule.apiGroups, resources: rule.resources, verbs: [...rule.verbs].sort(), resourceNames: rule.resourceNames,
-    })), [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "get", "update"], resourceNames: undefined }]);
+    // get/update on the bot's own Lease only; create cannot be limited by name, so it is a rule of its own.
+    assert.deepEqual(roles[0].rules, [
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["bot-leader"], verbs: ["get", "update"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    ]);
+    const bot = ofKind(docs, "Deployment")[0].spec.template.spec.containers.find((container) => container.name === "bot");
+    assert.equal(envValue(bot, "Coordination__LeaseName"), "bot-leader", "the Role names the Lease the bot takes");
     const binding = ofKind(docs, "RoleBinding")[0];
     assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: roles[0].metadata.name });
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "bot", namespace: roles[0].metadata.namespace }]);
