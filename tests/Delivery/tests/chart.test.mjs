@@ -1,5 +1,5 @@
 // What the chart renders, environment by environment: security context, probes and shutdown, hooks,
-// RBAC, secrets, ingress, image references, network policy.
+// RBAC, secrets, ingress, image references. The network policies: networkpolicy.test.mjs.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -283,22 +283,6 @@ test("staging and prod: no environment file sets an image tag", async () => {
     assert.ok(!values.image?.tag, `values-${env}.yaml sets image.tag`);
   }
 });
-
-for (const env of environments) {
-  test(`${env}: NetworkPolicy: 8080 from the ingress controller, 9090 from monitoring; egress DNS, PostgreSQL, HTTPS`, () => {
-    const docs = docsOf(env);
-    const policy = named(docs, "NetworkPolicy", "bot");
-    assert.deepEqual(policy.spec.policyTypes.sort(), ["Egress", "Ingress"]);
-    const byPort = (port) => policy.spec.ingress.filter((rule) => rule.ports.some((p) => p.port === port));
-    assert.equal(byPort("http").length, 1);
-    assert.equal(byPort("http")[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "ingress-nginx");
-    assert.equal(byPort("internal")[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "monitoring");
-    const egressPorts = policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port));
-    for (const port of [53, 5432, 443]) assert.ok(egressPorts.includes(port), `egress port ${port}`);
-    const jobs = named(docs, "NetworkPolicy", "bot-jobs");
-    assert.deepEqual(jobs.spec.ingress ?? [], [], "hook and backup pods accept nothing");
-  });
-}
 
 test("prod: backups and the restore check run on a schedule, with the scripts from the chart", () => {
   const docs = docsOf("prod");
