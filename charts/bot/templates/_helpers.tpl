@@ -108,6 +108,11 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- default (printf "%s-leader" (include "bot.fullname" .)) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* "true" when the bot takes a Kubernetes Lease (Auto does in a cluster), empty with the PostgreSQL lock. */}}
+{{- define "bot.usesLease" -}}
+{{- if ne .Values.leaderElection.mode "Postgres" }}true{{ end }}
+{{- end }}
+
 {{- define "bot.webhookUrl" -}}
 {{- if .Values.telegram.webhookUrl }}
 {{- .Values.telegram.webhookUrl }}
@@ -187,6 +192,15 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- end }}
 {{- if and (has .Values.environment (list "Staging" "Production")) (not .Values.image.digest) }}
 {{- fail (printf "image.digest is required in %s: only an image pinned by digest is promoted" .Values.environment) }}
+{{- end }}
+{{- $np := .Values.networkPolicy }}
+{{- if $np.enabled }}
+{{- if not (or $np.database.cidrs $np.database.podSelector $np.database.namespaceSelector) }}
+{{- fail "networkPolicy.database: name the database with podSelector, namespaceSelector or cidrs (the chart does not open the database port to every address)" }}
+{{- end }}
+{{- if and (include "bot.usesLease" .) (not $np.kubernetesApi.cidrs) }}
+{{- fail "networkPolicy.kubernetesApi.cidrs is empty, so the bot could not reach the API server for its leader Lease: list the API server's endpoint addresses (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes) or set leaderElection.mode to Postgres" }}
+{{- end }}
 {{- end }}
 {{- $_ := include "bot.terminationGracePeriodSeconds" . }}
 {{- end }}
@@ -408,19 +422,20 @@ business with the bot token. include "bot.passwordVolume" (dict "context" $ "sec
         cidr: {{ . }}
     {{- end }}
   ports:
-{{- else }}
-- ports:
-{{- end }}
     - port: {{ .port }}
       protocol: TCP
 {{- end }}
-{{- define "bot.egressHttps" -}}
+{{- end }}
+{{/* The Bot API: Telegram's ranges on 443. No rule at all when the list is empty (an empty "to" allows any). */}}
+{{- define "bot.egressTelegram" -}}
+{{- with .telegram.cidrs }}
 - to:
-    {{- range .httpsCidrs }}
+    {{- range . }}
     - ipBlock:
         cidr: {{ . }}
     {{- end }}
   ports:
     - port: 443
       protocol: TCP
+{{- end }}
 {{- end }}
