@@ -107,7 +107,7 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     /// <summary>
     /// The secret values among the settings, in every form the bot must keep out of what it prints: the bot token
-    /// and its secret half (the part after the colon), the webhook secret, the admin token, the database password
+    /// and its secret half (the part after the colon), the webhook secret, the admin tokens, the database password
     /// (alone or in the connection string). Values shorter than 8 characters are not treated as secrets, as the bot
     /// does not either.
     /// </summary>
@@ -117,7 +117,7 @@ public sealed partial class BotProcess : IAsyncDisposable
         var candidates = new List<string?>
         {
             Get("Telegram__BotToken"), Get("Telegram__WebhookSecret"),
-            Get("Admin__Token"), Get("Database__Password"),
+            Get("Admin__Token"), Get("Admin__PreviousToken"), Get("Admin__ReadToken"), Get("Admin__PreviousReadToken"), Get("Database__Password"),
         };
         if (Get("Telegram__BotToken") is { } token && token.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
         {
