@@ -23,9 +23,10 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
 WORKDIR /src
 
 # Restore from the project files alone, so that the package layer is reused until they change.
-COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
-COPY src/Bot/Bot.csproj src/Bot/
-RUN dotnet restore src/Bot/Bot.csproj -r linux-x64
+# nuget.config: nuget.org only; packages.lock.json: exactly those packages, with their content hashes.
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/Bot/Bot.csproj src/Bot/packages.lock.json src/Bot/
+RUN dotnet restore src/Bot/Bot.csproj -r linux-x64 --locked-mode
 
 COPY src/ src/
 # The binary and the appsettings*.json beside it (the bot reads them from its own directory). Debug
