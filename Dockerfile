@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1
+# syntax=docker/dockerfile:1@sha256:ecfaec9ed6d810b56388c508f4121597bfbba70d41a6dfeee4d8cad5f295fc32
 # The bot as one Native AOT binary on Microsoft's chiseled runtime-deps base: no shell, no package manager,
 # runs as uid 65532 with a read-only root filesystem (the chart mounts /tmp).
 #
@@ -8,9 +8,12 @@
 #     --build-arg VERSION=0.1.0 \
 #     -t bot:local .
 #
-# The SDK image must carry the feature band that global.json asks for; pass SDK_IMAGE to pin another.
-ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
-ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
+# Both bases are pinned by digest (the tag is there for people): a rebuild of a tag changes nothing here until
+# the digest is bumped on purpose. The SDK must be the one global.json asks for (10.0.401), and its runtime
+# (10.0.12) is the ILCompiler version in src/Bot/packages.lock.json: a different SDK fails the locked restore.
+# Pass SDK_IMAGE / RUNTIME_IMAGE (again by digest) to build with others.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0.401@sha256:e70cdb7f80b0348f5cb85f19a8f670fca061f033d57eed12fa003d58b0e06317
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled@sha256:18d4848091a40d13dbfdd6a8340c1657dc3e2f2d7fa2f042e9d162e68669dbc9
 
 FROM ${SDK_IMAGE} AS build
 # Native AOT links with clang and needs zlib's headers.
@@ -23,9 +26,10 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
 WORKDIR /src
 
 # Restore from the project files alone, so that the package layer is reused until they change.
-COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
-COPY src/Bot/Bot.csproj src/Bot/
-RUN dotnet restore src/Bot/Bot.csproj -r linux-x64
+# nuget.config: nuget.org only; packages.lock.json: exactly those packages, with their content hashes.
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/Bot/Bot.csproj src/Bot/packages.lock.json src/Bot/
+RUN dotnet restore src/Bot/Bot.csproj -r linux-x64 --locked-mode
 
 COPY src/ src/
 # The binary and the appsettings*.json beside it (the bot reads them from its own directory). Debug
@@ -45,7 +49,8 @@ LABEL org.opencontainers.image.title="bot" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.base.name="mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled"
+      org.opencontainers.image.base.name="mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled" \
+      org.opencontainers.image.base.digest="sha256:18d4848091a40d13dbfdd6a8340c1657dc3e2f2d7fa2f042e9d162e68669dbc9"
 
 # The base sets ASPNETCORE_HTTP_PORTS=8080; the bot binds its two ports itself (Hosting__PublicPort,
 # Hosting__InternalPort), so the default is cleared rather than overridden with a warning at start.

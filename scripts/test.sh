@@ -46,8 +46,15 @@ run_suite() {
   count_trx "$name"
 }
 
+echo "test: restoring (locked mode: exactly the packages in the packages.lock.json files)"
+if ! dotnet restore Bot.sln --locked-mode -v quiet -nologo; then
+  echo "test: restore failed (a packages.lock.json out of date? run dotnet restore Bot.sln and commit them)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 echo "test: building"
-if ! dotnet build Bot.sln -c Release -v quiet -nologo; then
+if ! dotnet build Bot.sln -c Release --no-restore -v quiet -nologo; then
   echo "test: build failed" >&2
   echo "0 passed, 1 failed"
   exit 1

@@ -68,7 +68,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
-An image reference from {registry, repository, tag, digest}: by digest when one is given.
+An image reference from {registry, repository, tag, digest}: by digest when one is given, with the tag kept
+in front of it for people (repository:tag@digest; the runtime pulls the digest and ignores the tag).
 include "bot.imageRef" (dict "image" .Values.image "context" $)
 */}}
 {{- define "bot.imageRef" -}}
@@ -77,7 +78,9 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- if $image.registry }}
 {{- $name = printf "%s/%s" $image.registry $image.repository }}
 {{- end }}
-{{- if $image.digest }}
+{{- if and $image.digest $image.tag }}
+{{- printf "%s:%s@%s" $name ($image.tag | toString) $image.digest }}
+{{- else if $image.digest }}
 {{- printf "%s@%s" $name $image.digest }}
 {{- else if $image.tag }}
 {{- printf "%s:%s" $name ($image.tag | toString) }}

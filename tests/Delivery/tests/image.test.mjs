@@ -28,10 +28,24 @@ for (const instruction of instructions) {
 const [build, final] = stages;
 const all = (stage, keyword) => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 
-test("two stages: the .NET 10 SDK builds, the chiseled runtime-deps image runs", () => {
+test("two stages: the .NET 10 SDK builds, the chiseled runtime-deps image runs (each by digest: digests.test.mjs)", () => {
   assert.equal(stages.length, 2);
-  assert.match(expand(build.from), /^mcr\.microsoft\.com\/dotnet\/sdk:10\.0 AS build$/);
-  assert.match(expand(final.from), /^mcr\.microsoft\.com\/dotnet\/runtime-deps:10\.0-noble-chiseled AS final$/);
+  assert.match(expand(build.from), /^mcr\.microsoft\.com\/dotnet\/sdk:10\.0\.\d+@sha256:[0-9a-f]{64} AS build$/);
+  assert.match(expand(final.from), /^mcr\.microsoft\.com\/dotnet\/runtime-deps:10\.0-noble-chiseled@sha256:[0-9a-f]{64} AS final$/);
+});
+
+test("the SDK image carries the SDK that global.json asks for, and the final stage's base label names its digest", () => {
+  const sdk = JSON.parse(readFileSync(path.join(repoRoot, "global.json"), "utf8")).sdk.version;
+  assert.ok(expand(build.from).startsWith(`mcr.microsoft.com/dotnet/sdk:${sdk}@`), `sdk:${sdk}`);
+  const digest = /@(sha256:[0-9a-f]{64})/.exec(expand(final.from))[1];
+  assert.match(all(final, "LABEL").join(" "), new RegExp(`org\\.opencontainers\\.image\\.base\\.digest="${digest}"`));
+});
+
+test("the restore runs in locked mode from the lock file and nuget.config, both in the build context", () => {
+  const copies = all(build, "COPY").join("\n");
+  assert.match(copies, /\bnuget\.config\b/);
+  assert.match(copies, /src\/Bot\/packages\.lock\.json/);
+  assert.match(all(build, "RUN").join("\n"), /dotnet restore src\/Bot\/Bot\.csproj -r linux-x64 --locked-mode/);
 });
 
 test("the build stage installs clang and zlib1g-dev and publishes src/Bot with Native AOT for linux-x64 to /out", () => {

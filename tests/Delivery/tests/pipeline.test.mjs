@@ -1,6 +1,7 @@
 // The GitLab pipeline: gitlab-ci-local parses it (and validates it against GitLab's schema) without running
-// anything, the promotion chain dev → staging → production holds, and every deployment uses the digest
-// that build:image pushed, never a tag.
+// anything, the promotion chain dev → staging → production holds, every deployment uses the digest
+// that build:image pushed, never a tag, and only after that digest's signature verified; SBOMs and the
+// container scan cover the pushed digest; merge-request pipelines cannot write the caches.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -66,8 +67,8 @@ const scriptOf = (job) => [...(job.before_script ?? []), ...(job.script ?? [])].
 const needsOf = (job) => (job.needs ?? []).map((need) => (typeof need === "string" ? { job: need, artifacts: true } : need));
 const deployJobs = Object.entries(jobs).filter(([, job]) => job.environment && job.environment.action !== "access");
 
-test("stages run lint → test → build → deploy-dev → deploy-staging → deploy-production", () => {
-  assert.deepEqual(raw.stages, ["lint", "test", "build", "deploy-dev", "deploy-staging", "deploy-production"]);
+test("stages run lint → test → build → attest → verify → deploy-dev → deploy-staging → deploy-production", () => {
+  assert.deepEqual(raw.stages, ["lint", "test", "build", "attest", "verify", "deploy-dev", "deploy-staging", "deploy-production"]);
   for (const [name, job] of Object.entries(jobs)) assert.ok(raw.stages.includes(job.stage), `${name}: stage ${job.stage}`);
 });
 
@@ -156,6 +157,155 @@ test("each environment has a manual rollback job (helm rollback) in its own reso
   }
 });
 
+// --- supply chain: SBOMs, signature, verification, scan, caches ----------------------------------------------
+
+const digestRef = '"$IMAGE_REPOSITORY@$IMAGE_DIGEST"';
+const needsJob = (job, name) => needsOf(job).find((need) => need.job === name);
+const stageIndex = (name) => raw.stages.indexOf(jobs[name].stage);
+
+test("the binary's CycloneDX SBOM comes from the locked linux-x64 restore, with the tool pinned in dotnet-tools.json", () => {
+  const job = jobs["sbom:binary"];
+  assert.ok(job, "sbom:binary");
+  assert.equal(job.stage, "attest");
+  assert.ok(needsJob(job, "build:image"), "after the build");
+  const script = scriptOf(job);
+  assert.match(script, /^dotnet tool restore$/m);
+  assert.match(script, /dotnet restore src\/Bot -r linux-x64 -p:Configuration=Release --locked-mode/);
+  assert.match(script, /dotnet tool run dotnet-CycloneDX src\/Bot\/Bot\.csproj/);
+  assert.match(script, /--runtime linux-x64/);
+  const report = job.artifacts.reports.cyclonedx;
+  assert.match(report, /\.cdx\.json$/);
+  assert.match(script, new RegExp(`--output ${path.dirname(report)} --filename ${path.basename(report)}`.replace(/\./g, "\\.")));
+  assert.ok(job.artifacts.paths.includes(report), "kept as an artifact as well as a report");
+  const manifest = JSON.parse(readFileSync(path.join(repoRoot, "dotnet-tools.json"), "utf8"));
+  assert.match(manifest.tools.cyclonedx?.version ?? "", /^\d+\.\d+\.\d+$/, "CycloneDX tool pinned to one version");
+  assert.deepEqual(manifest.tools.cyclonedx.commands, ["dotnet-CycloneDX"]);
+});
+
+test("the image's CycloneDX SBOM is read from the pushed digest", () => {
+  const job = jobs["sbom:image"];
+  assert.ok(job, "sbom:image");
+  assert.equal(job.stage, "attest");
+  assert.ok(needsJob(job, "build:image")?.artifacts !== false, "needs build:image's digest");
+  const script = scriptOf(job);
+  assert.match(script, /syft scan "registry:\$IMAGE_REPOSITORY@\$IMAGE_DIGEST"/);
+  const report = job.artifacts.reports.cyclonedx;
+  assert.ok(script.includes(`cyclonedx-json@1.6=${report}`), "syft writes the report file");
+  assert.ok(job.artifacts.paths.includes(report));
+});
+
+test("cosign and syft are release binaries checked against pinned SHA-256 sums before they run", () => {
+  for (const [tool, hidden] of [["cosign", ".with-cosign"], ["syft", ".with-syft"]]) {
+    const upper = tool.toUpperCase();
+    assert.match(String(raw.variables[`${upper}_SHA256`]), /^[0-9a-f]{64}$/, `${upper}_SHA256`);
+    assert.match(String(raw.variables[`${upper}_VERSION`]), /^v?\d+\.\d+\.\d+$/, `${upper}_VERSION`);
+    const script = raw[hidden].before_script.join("\n");
+    const download = script.indexOf(`https://github.com/`);
+    const check = script.search(new RegExp(`echo "\\$\\{${upper}_SHA256\\}  \\S+" \\| sha256sum -c -`));
+    const install = script.search(/\binstall -m 0755\b|tar -xzf/);
+    assert.ok(download >= 0 && check > download && install > check, `${hidden}: download, check, then install`);
+  }
+});
+
+test("sign:image signs the pushed digest keyless (GitLab OIDC for sigstore) and attests the image SBOM, on the default branch", () => {
+  const job = jobs["sign:image"];
+  assert.ok(job, "sign:image");
+  assert.equal(job.stage, "attest");
+  assert.ok(needsJob(job, "build:image")?.artifacts !== false, "needs the digest");
+  assert.ok(needsJob(job, "sbom:image")?.artifacts !== false, "needs the image SBOM");
+  assert.deepEqual(job.id_tokens, { SIGSTORE_ID_TOKEN: { aud: "sigstore" } });
+  const script = scriptOf(job);
+  assert.match(script, new RegExp(`^cosign sign ${digestRef.replace(/\$/g, "\\$")}$`, "m"));
+  assert.match(script, /cosign attest --type cyclonedx --predicate artifacts\/sbom\/gl-sbom-bot-image\.cdx\.json "\$IMAGE_REPOSITORY@\$IMAGE_DIGEST"/);
+  assert.ok(job.artifacts === undefined || !JSON.stringify(job.artifacts).includes("cosign.key"), "no key material");
+  assert.deepEqual(job.rules, [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }]);
+});
+
+test("verify:image checks the signature and the attestation against this project's default-branch identity", () => {
+  const job = jobs["verify:image"];
+  assert.ok(job, "verify:image");
+  assert.equal(job.stage, "verify");
+  assert.ok(needsJob(job, "sign:image"), "after signing");
+  assert.ok(needsJob(job, "build:image")?.artifacts !== false, "the digest from build:image");
+  const script = scriptOf(job);
+  assert.match(script, /identity="\$\{CI_PROJECT_URL\}\/\/\$\{CI_CONFIG_PATH\}@refs\/heads\/\$\{CI_DEFAULT_BRANCH\}"/);
+  for (const command of ["cosign verify", "cosign verify-attestation --type cyclonedx"]) {
+    assert.ok(script.includes(command), command);
+  }
+  assert.equal(script.match(/--certificate-identity "\$identity" --certificate-oidc-issuer "\$CI_SERVER_URL" "\$ref"/g)?.length, 2);
+  assert.match(script, /ref="\$IMAGE_REPOSITORY@\$IMAGE_DIGEST"/);
+  assert.deepEqual(job.rules, [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }]);
+});
+
+test("order: build → SBOMs and signature → verify → every deploy job, and every deploy job needs verify:image", () => {
+  assert.ok(stageIndex("build:image") < stageIndex("sbom:binary"));
+  assert.ok(stageIndex("build:image") < stageIndex("sbom:image"));
+  assert.ok(stageIndex("sbom:image") <= stageIndex("sign:image"));
+  assert.ok(stageIndex("sign:image") < stageIndex("verify:image"));
+  assert.ok(deployJobs.length >= 3);
+  for (const [name, job] of deployJobs) {
+    assert.ok(needsJob(job, "verify:image"), `${name} needs verify:image`);
+    assert.ok(stageIndex("verify:image") < raw.stages.indexOf(job.stage), `${name} runs after the verify stage`);
+    assert.deepEqual(job.rules.map((rule) => rule.if), jobs["verify:image"].rules.map((rule) => rule.if), `${name} runs where verify:image runs`);
+  }
+});
+
+test("container scanning: GitLab's template, run on the pushed digest after the push", () => {
+  assert.ok([].concat(raw.include).some((entry) => entry.template === "Jobs/Container-Scanning.gitlab-ci.yml"));
+  const job = jobs.container_scanning;
+  assert.equal(job.stage, "attest");
+  assert.deepEqual(needsJob(job, "build:image"), { job: "build:image", artifacts: true });
+  assert.deepEqual(job.dependencies, ["build:image"], "the template's dependencies: [] would drop build.env");
+  assert.match(scriptOf(jobs["build:image"]), /echo "CS_IMAGE=\$IMAGE_REPOSITORY@\$IMAGE_DIGEST"\n[\s\S]*\} > build\.env/);
+  assert.equal(job.variables?.CS_IMAGE, undefined, "nothing else sets CS_IMAGE");
+  assert.equal(raw.variables.CS_IMAGE, undefined, "nothing else sets CS_IMAGE");
+});
+
+// The workflow rules' conditions, as GitLab evaluates them: $VAR (set and non-empty), == and != against a
+// string or another variable, && and ||.
+function evaluate(condition, variables) {
+  const value = (term) => {
+    const trimmed = term.trim();
+    if (trimmed.startsWith("$")) return variables[trimmed.slice(1)] ?? null;
+    return JSON.parse(trimmed.replace(/^'|'$/g, '"'));
+  };
+  return condition.split("||").some((any) =>
+    any.split("&&").every((all) => {
+      const comparison = /^(.*?)\s*(==|!=)\s*(.*)$/.exec(all.trim());
+      if (!comparison) return Boolean(value(all));
+      const equal = value(comparison[1]) === value(comparison[3]);
+      return comparison[2] === "==" ? equal : !equal;
+    }),
+  );
+}
+
+function cachePolicyFor(variables) {
+  const rule = raw.workflow.rules.find((candidate) => evaluate(candidate.if, variables));
+  assert.ok(rule && rule.when !== "never", `a pipeline runs for ${JSON.stringify(variables)}`);
+  return rule.variables?.CACHE_POLICY ?? raw.variables.CACHE_POLICY;
+}
+
+test("caches: merge-request, branch and tag pipelines only read; the default branch writes; keys split by ref protection", () => {
+  const main = { CI_DEFAULT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" };
+  assert.equal(cachePolicyFor({ ...main, CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_IID: "7" }), "pull");
+  assert.equal(cachePolicyFor({ ...main, CI_COMMIT_BRANCH: "main" }), "pull-push");
+  assert.equal(cachePolicyFor({ ...main, CI_COMMIT_BRANCH: "feature/x" }), "pull");
+  assert.equal(cachePolicyFor({ ...main, CI_COMMIT_TAG: "v1.0.0" }), "pull");
+  assert.equal(raw.variables.CACHE_POLICY, "pull", "read-only unless a rule says otherwise");
+  const writers = raw.workflow.rules.filter((rule) => rule.variables?.CACHE_POLICY && rule.variables.CACHE_POLICY !== "pull");
+  assert.deepEqual(writers.map((rule) => rule.if), ["$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"], "only the default branch writes");
+  const cached = Object.entries(jobs).filter(([, job]) => job.cache);
+  assert.ok(cached.length >= 2);
+  for (const [name, job] of cached) {
+    for (const cache of [].concat(job.cache)) {
+      assert.ok(["$CACHE_POLICY", "pull"].includes(cache.policy), `${name}: cache policy ${cache.policy}`);
+      assert.match(cache.key.prefix ?? "", /\$CI_COMMIT_REF_PROTECTED/, `${name}: key split by ref protection`);
+      assert.notEqual(cache.unprotect, true, `${name}: keeps GitLab's protected/unprotected split`);
+    }
+  }
+  assert.equal(raw.default?.cache, undefined, "no default cache outside these rules");
+});
+
 test("the delivery checks run in the lint stage", () => {
   assert.match(scriptOf(jobs["lint:delivery"]), /bash tests\/Delivery\/run\.sh/);
   assert.equal(jobs["lint:delivery"].stage, "lint");
@@ -164,6 +314,7 @@ test("the delivery checks run in the lint stage", () => {
 // --- gitlab-ci-local: GitLab's own parsing rules and schema, nothing executed ----------------------------
 
 const gitlabCiLocal = path.join(deliveryDir, "node_modules/gitlab-ci-local/src/index.js");
+const templateUrl = "gitlab.com/gitlab-org/gitlab/-/raw/HEAD/lib/gitlab/ci/templates/Jobs/Container-Scanning.gitlab-ci.yml";
 
 function listJobs(branch) {
   const dir = mkdtempSync(path.join(tmpdir(), "bot-gcl-"));
@@ -173,6 +324,10 @@ function listJobs(branch) {
       assert.equal(result.status, 0, `git ${args.join(" ")}: ${result.stderr}`);
     };
     copyFileSync(pipelineFile, path.join(dir, ".gitlab-ci.yml"));
+    // gitlab-ci-local would fetch the included template from gitlab.com; it reads its include cache first.
+    const template = path.join(dir, ".gitlab-ci-local/includes", templateUrl);
+    mkdirSync(path.dirname(template), { recursive: true });
+    copyFileSync(path.join(deliveryDir, "fixtures/container-scanning-template.yaml"), template);
     mkdirSync(path.join(dir, "home"));
     git("init", "-q", "-b", "main");
     git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-q", "--allow-empty", "-m", "base");
@@ -209,20 +364,33 @@ test("gitlab-ci-local --list parses the pipeline on the default branch and shows
   for (const name of ["lint:delivery", "test:dotnet", "build:image", "deploy:dev", "deploy:staging", "smoke:staging", "deploy:production"]) {
     assert.ok(byName[name], `${name} listed`);
   }
+  for (const name of ["sbom:binary", "sbom:image", "container_scanning", "sign:image", "verify:image"]) {
+    assert.ok(byName[name], `${name} listed`);
+    assert.ok(order.indexOf("build:image") < order.indexOf(name), `${name} after build:image`);
+  }
+  assert.ok(order.indexOf("sign:image") < order.indexOf("verify:image"));
+  assert.ok(order.indexOf("verify:image") < order.indexOf("deploy:dev"));
+  assert.equal(byName.container_scanning.stage, "attest", "the template's job moved after the push");
+  assert.deepEqual(byName.container_scanning.needs, ["build:image"]);
+  assert.deepEqual(byName["sbom:image"].needs, ["build:image"]);
+  assert.deepEqual(byName["sign:image"].needs, ["build:image", "sbom:image"]);
+  assert.deepEqual(byName["verify:image"].needs, ["build:image", "sign:image"]);
   assert.ok(order.indexOf("build:image") < order.indexOf("deploy:dev"));
   assert.ok(order.indexOf("deploy:dev") < order.indexOf("deploy:staging"));
   assert.ok(order.indexOf("deploy:staging") < order.indexOf("deploy:production"));
-  assert.deepEqual(byName["deploy:dev"].needs, ["build:image"]);
-  assert.deepEqual(byName["deploy:staging"].needs, ["build:image", "deploy:dev"]);
-  assert.deepEqual(byName["deploy:production"].needs, ["build:image", "smoke:staging"]);
+  assert.deepEqual(byName["deploy:dev"].needs, ["build:image", "verify:image"]);
+  assert.deepEqual(byName["deploy:staging"].needs, ["build:image", "verify:image", "deploy:dev"]);
+  assert.deepEqual(byName["deploy:production"].needs, ["build:image", "verify:image", "smoke:staging"]);
   assert.equal(byName["deploy:production"].when, "manual");
   assert.equal(byName["deploy:production"].allowFailure, "false", "production blocks the pipeline until someone decides");
   assert.equal(byName["deploy:staging"].when, "on_success");
   for (const environment of ["dev", "staging", "production"]) assert.equal(byName[`rollback:${environment}`]?.when, "manual");
 });
 
-test("gitlab-ci-local --list on a feature branch: tested and built, never deployed", () => {
+test("gitlab-ci-local --list on a feature branch: tested, built, SBOMs and scan, never signed or deployed", () => {
   const names = listJobs("feature/change").map((job) => job.name);
-  for (const name of ["lint:delivery", "test:dotnet", "build:image"]) assert.ok(names.includes(name), name);
-  assert.deepEqual(names.filter((name) => /^(deploy|rollback|smoke|test:staging)/.test(name)), []);
+  for (const name of ["lint:delivery", "test:dotnet", "build:image", "sbom:binary", "sbom:image", "container_scanning"]) {
+    assert.ok(names.includes(name), name);
+  }
+  assert.deepEqual(names.filter((name) => /^(deploy|rollback|smoke|test:staging|sign|verify)/.test(name)), []);
 });

@@ -61,3 +61,43 @@ test("providers are pinned, and the module installs the chart from this reposito
   assert.match(main, /kind\s*=\s*"Cluster"/);
   assert.match(main, /barmanObjectStore/);
 });
+
+// "~> 3.0" takes 3.x from 3.0 up; "~> 3.6.1" takes 3.6.x from 3.6.1 up.
+function satisfiesPessimistic(version, constraint) {
+  const bound = /^~>\s*(\d+(?:\.\d+)*)$/.exec(constraint.trim());
+  assert.ok(bound, `only "~> x.y" constraints are checked here, not ${constraint}`);
+  const want = bound[1].split(".").map(Number);
+  const have = version.split(".").map(Number);
+  const fixed = want.slice(0, Math.max(1, want.length - 1));
+  if (fixed.some((part, i) => have[i] !== part)) return false;
+  for (let i = fixed.length; i < want.length; i++) if (have[i] !== want[i]) return have[i] > want[i];
+  return true;
+}
+
+test("each environment commits a .terraform.lock.hcl that locks every required provider, the same in all three", () => {
+  const locked = {};
+  for (const env of ["dev", "staging", "prod"]) {
+    const versions = read(`environments/${env}/versions.tf`);
+    const lock = read(`environments/${env}/.terraform.lock.hcl`);
+    const blocks = Object.fromEntries(
+      [...lock.matchAll(/^provider "registry\.terraform\.io\/([^"]+)" \{\n([\s\S]*?)^\}/gm)].map(([, source, body]) => [source, body]),
+    );
+    const required = [...versions.matchAll(/source\s*=\s*"([^"]+)"\s*\n\s*version\s*=\s*"([^"]+)"/g)];
+    assert.ok(required.length >= 3, `${env}: required_providers`);
+    assert.deepEqual(Object.keys(blocks).sort(), required.map(([, source]) => source).sort(), `${env}: one lock entry per provider`);
+    for (const [, source, constraint] of required) {
+      const body = blocks[source];
+      const version = /version\s*=\s*"([^"]+)"/.exec(body)[1];
+      assert.equal(/constraints\s*=\s*"([^"]+)"/.exec(body)?.[1], constraint, `${env}: ${source} constraints as versions.tf has them`);
+      assert.ok(satisfiesPessimistic(version, constraint), `${env}: ${source} ${version} satisfies ${constraint}`);
+      const hashes = [...body.matchAll(/"((?:h1|zh):[^"]+)"/g)].map(([, hash]) => hash);
+      // zh: the SHA-256 of each platform's release zip, as the registry signs them; h1: a package's contents.
+      assert.ok(hashes.filter((hash) => /^zh:[0-9a-f]{64}$/.test(hash)).length >= 10, `${env}: ${source} zh: hashes for every platform`);
+      assert.ok(hashes.some((hash) => /^h1:[A-Za-z0-9+/]{43}=$/.test(hash)), `${env}: ${source} an h1: hash`);
+      assert.ok(hashes.every((hash) => /^(zh:[0-9a-f]{64}|h1:[A-Za-z0-9+/]{43}=)$/.test(hash)), `${env}: ${source} well-formed hashes`);
+    }
+    locked[env] = lock;
+  }
+  assert.equal(locked.staging, locked.dev, "staging locks what dev locks");
+  assert.equal(locked.prod, locked.dev, "prod locks what dev locks");
+});
