@@ -1,7 +1,8 @@
 // The hostile input corpus: raw HTTP/1.1 over loopback against a running bot (started by run.sh), one line
 // per case, then the invariants (process alive, /healthz 200, the inbox holds exactly the accepted updates,
-// byte for byte), ending with "N passed, N failed". Environment: PUBLIC_PORT, INTERNAL_PORT, WEBHOOK_SECRET,
-// PG_DIR (the cluster of scripts/pg.sh), BOT_PID, BOT_LOG (the bot's output).
+// byte for byte, no broadcast created), ending with "N passed, N failed". Environment: PUBLIC_PORT, INTERNAL_PORT,
+// WEBHOOK_SECRET, PG_DIR (the cluster of scripts/pg.sh), BOT_PID, BOT_LOG (the bot's output), ADMIN_TOKEN and
+// ADMIN_READ_TOKEN (the admin API's write and read tokens).
 import fs from 'node:fs';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -12,8 +13,10 @@ const secret = process.env.WEBHOOK_SECRET;
 const pgDir = process.env.PG_DIR;
 const botPid = Number(process.env.BOT_PID);
 const botLog = process.env.BOT_LOG;
-if (!port || !internalPort || !secret || !pgDir || !botPid || !botLog) {
-  console.log('corpus: PUBLIC_PORT, INTERNAL_PORT, WEBHOOK_SECRET, PG_DIR, BOT_PID and BOT_LOG are required');
+const adminToken = process.env.ADMIN_TOKEN;
+const readToken = process.env.ADMIN_READ_TOKEN;
+if (!port || !internalPort || !secret || !pgDir || !botPid || !botLog || !adminToken || !readToken) {
+  console.log('corpus: PUBLIC_PORT, INTERNAL_PORT, WEBHOOK_SECRET, PG_DIR, BOT_PID, BOT_LOG, ADMIN_TOKEN and ADMIN_READ_TOKEN are required');
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
@@ -324,6 +327,125 @@ await rejectCase('POST on another path', 404, (id) => message(id), { path: '/tel
   const { head } = request({ body: message(id), chunked: true });
   const r = await exchange(port, head, [Buffer.from('zz\r\n' + message(id) + '\r\n0\r\n\r\n')]);
   report('malformed chunk size', r.status === 400, `${describe(r)} (want 400)`);
+}
+
+// ---- the admin API and the two ports: every spelling of every path, every kind of token ----
+{
+  const raw = (targetPort, method, target, { token, body = '', headers = [] } = {}) => {
+    const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
+    if (token !== undefined) lines.push(`Authorization: Bearer ${token}`);
+    lines.push(...headers);
+    const payload = Buffer.from(body, 'utf8');
+    if (method === 'POST') lines.push('Content-Type: application/json', `Content-Length: ${payload.length}`);
+    return exchange(targetPort, Buffer.from(lines.join(CRLF) + CRLF + CRLF, 'latin1'), payload.length ? [payload] : []);
+  };
+  const spellings = (path) => {
+    const rest = path.slice('/admin'.length);
+    return [path, path.toUpperCase(), '/Admin' + rest, '/aDmIn' + rest.toUpperCase(), path + '/', '/' + path, '/admin/' + rest,
+      '/%61dmin' + rest, '/%41%44MIN' + rest, '/admin%2F' + rest.slice(1), '/admin/.' + rest, '/admin/x/..' + rest,
+      '/admin/%2e' + rest, path + '?token=' + adminToken, path + ';x=1', 'http://127.0.0.1' + path];
+  };
+  const routes = [['GET', '/admin/stats'], ['GET', '/admin/join-requests'], ['GET', '/admin/broadcasts'], ['GET', '/admin/broadcasts/1'],
+    ['POST', '/admin/broadcasts'], ['POST', '/admin/broadcasts/1/cancel']];
+  const create = JSON.stringify({ fromChatId: 1, messageId: 2 });
+  const tokens = [undefined, '', 'wrong-token-wrong-token', adminToken + 'x', adminToken.slice(0, -1), adminToken.toUpperCase()];
+  let tried = 0;
+  const bad = [];
+  for (const [method, path] of routes) {
+    for (const target of spellings(path)) {
+      for (const token of tokens) {
+        const r = await raw(internalPort, method, target, { token, body: method === 'POST' ? create : '' });
+        tried++;
+        if (![400, 401, 404].includes(r.status)) bad.push(`${method} ${target} ${token === undefined ? 'no token' : 'bad token'}: ${r.status}`);
+      }
+    }
+  }
+  report('admin routes x spellings x wrong tokens: 400/401/404 only', bad.length === 0, `${tried} requests; ${bad.slice(0, 3).join('; ')}`);
+
+  const writes = [];
+  for (const [method, path] of routes.filter(([m]) => m === 'POST')) {
+    for (const target of spellings(path)) {
+      const r = await raw(internalPort, method, target, { token: readToken, body: create });
+      if (![400, 403, 404].includes(r.status)) writes.push(`${target}: ${r.status}`);
+    }
+  }
+  report('writes with the read token, every spelling: 403 (or no route)', writes.length === 0, writes.slice(0, 3).join('; ') || 'all refused');
+
+  const exposed = [];
+  for (const [method, path] of routes) {
+    for (const target of [...spellings(path), '/openapi/v1.json', '/healthz', '/readyz', '/HEALTHZ']) {
+      const r = await raw(port, method, target, { token: adminToken, body: method === 'POST' ? create : '' });
+      if (![400, 404].includes(r.status)) exposed.push(`${method} ${target}: ${r.status}`);
+    }
+    const other = await raw(port, 'DELETE', path, { token: adminToken });
+    if (other.status !== 404) exposed.push(`DELETE ${path}: ${other.status}`);
+  }
+  report('admin, health and OpenAPI on the public port, right token: 404', exposed.length === 0, exposed.slice(0, 3).join('; ') || 'none served');
+
+  const served = [];
+  for (const target of ['/telegram/webhook', '/TELEGRAM/WEBHOOK', '/Telegram/Webhook', '/telegram/webhook/', '//telegram/webhook',
+    '/%74elegram/webhook', '/telegram%2Fwebhook', '/telegram/./webhook', '/x/../telegram/webhook', '/telegram/webhook?x=1']) {
+    const id = newId();
+    rejected.add(id);
+    const r = await raw(internalPort, 'POST', target, { body: message(id), headers: [`X-Telegram-Bot-Api-Secret-Token: ${secret}`] });
+    if (![400, 404].includes(r.status)) served.push(`${target}: ${r.status}`);
+  }
+  report('webhook on the internal port, every spelling, right secret: 404', served.length === 0, served.slice(0, 3).join('; ') || 'none served');
+
+  const good = await raw(internalPort, 'GET', '/ADMIN/Stats', { token: readToken });
+  report('the right token reaches the same route in capitals', good.status === 200, `${describe(good)} (want 200)`);
+  const created = psql('SELECT count(*) FROM broadcasts');
+  report('no broadcast created by any of it', created === '0', `${created} broadcasts`);
+}
+
+// ---- request smuggling and other framings on the public port ----
+{
+  // Content-Length and Transfer-Encoding together (CL.TE / TE.CL): one request is answered at most, and whatever
+  // the other framing would have carried is never handled as a request of its own.
+  const smuggled = newId();
+  rejected.add(smuggled);
+  const inner = message(smuggled);
+  const innerRequest = `POST /telegram/webhook HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}X-Telegram-Bot-Api-Secret-Token: ${secret}${CRLF}` +
+    `Content-Type: application/json${CRLF}Content-Length: ${Buffer.byteLength(inner)}${CRLF}${CRLF}${inner}`;
+  const outerId = newId();
+  const outer = message(outerId);
+  const clte = `POST /telegram/webhook HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}X-Telegram-Bot-Api-Secret-Token: ${secret}${CRLF}` +
+    `Content-Type: application/json${CRLF}Content-Length: ${Buffer.byteLength(outer)}${CRLF}Transfer-Encoding: chunked${CRLF}${CRLF}` +
+    `${Buffer.byteLength(outer).toString(16)}${CRLF}${outer}${CRLF}0${CRLF}${CRLF}${innerRequest}`;
+  const r1 = await exchange(port, Buffer.from(clte, 'latin1'), [], { timeoutMs: 8000 });
+  const answers1 = (r1.text.match(/HTTP\/1\.1 \d{3}/g) ?? []).length;
+  if (r1.status === 200) accepted.set(outerId, Buffer.from(outer, 'utf8')); else rejected.add(outerId);
+  report('CL.TE: Content-Length and chunked together', answers1 <= 1 && [200, 400].includes(r1.status ?? 400),
+    `${describe(r1)}, ${answers1} answer(s) on the connection (want one at most)`);
+
+  const tecl = `POST /telegram/webhook HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}X-Telegram-Bot-Api-Secret-Token: ${secret}${CRLF}` +
+    `Content-Type: application/json${CRLF}Transfer-Encoding: chunked${CRLF}Content-Length: 4${CRLF}${CRLF}` +
+    `${Buffer.byteLength(innerRequest).toString(16)}${CRLF}${innerRequest}${CRLF}0${CRLF}${CRLF}`;
+  const r2 = await exchange(port, Buffer.from(tecl, 'latin1'), [], { timeoutMs: 8000 });
+  const answers2 = (r2.text.match(/HTTP\/1\.1 \d{3}/g) ?? []).length;
+  report('TE.CL: a request hidden in the chunked body', answers2 <= 1 && r2.status !== 200,
+    `${describe(r2)}, ${answers2} answer(s) (want one refusal at most)`);
+
+  for (const te of ['chunked, identity', 'xchunked', 'chunked\t', 'identity']) {
+    const id = newId();
+    rejected.add(id);
+    const body = message(id);
+    const head = `POST /telegram/webhook HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}Connection: close${CRLF}X-Telegram-Bot-Api-Secret-Token: ${secret}${CRLF}` +
+      `Content-Type: application/json${CRLF}Transfer-Encoding: ${te}${CRLF}Content-Length: ${Buffer.byteLength(body)}${CRLF}${CRLF}${body}`;
+    const r = await exchange(port, Buffer.from(head, 'latin1'), [], { timeoutMs: 8000 });
+    report(`Transfer-Encoding: ${JSON.stringify(te)}`, r.status !== 200 && ((r.status ?? 400) >= 400 || r.cut), `${describe(r)} (want a refusal)`);
+  }
+
+  // HTTP/2 with prior knowledge (the connection preface, then a SETTINGS frame): HTTP/1.1 only, so no HTTP/2 answer.
+  const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+  const h2 = await exchange(port, preface, [], { timeoutMs: 8000 });
+  const spokeH2 = h2.text.length >= 9 && h2.text.charCodeAt(3) === 4 && !h2.text.startsWith('HTTP/');
+  report('HTTP/2 prior knowledge on the public port', !spokeH2 && (h2.status === 400 || h2.status === 505 || h2.cut),
+    `${describe(h2)} (want 400/505 or cut, never an HTTP/2 SETTINGS frame)`);
+  const upgradeId = newId();
+  const up = await send({ body: message(upgradeId), extra: ['Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA'] });
+  if (up.status === 200) accepted.set(upgradeId, Buffer.from(message(upgradeId), 'utf8')); else rejected.add(upgradeId);
+  report('Upgrade: h2c is not honoured', up.status !== 101, `${describe(up)} (want anything but 101)`);
 }
 
 // ---- slow clients: cut or 408, the process serving everyone else meanwhile ----

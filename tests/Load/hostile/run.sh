@@ -35,6 +35,10 @@ export Database__ConnectionString
 Database__ConnectionString=$(scripts/pg.sh start "$work/pg")
 export WEBHOOK_SECRET=hostile-corpus-webhook-secret-0123456789
 export Telegram__BotToken=123456789:hostile-corpus-token-not-real-xxxxxxx Telegram__WebhookSecret=$WEBHOOK_SECRET
+export ADMIN_TOKEN=hostile-corpus-admin-write-token-0123 ADMIN_READ_TOKEN=hostile-corpus-admin-read-token-01234
+export Admin__Token=$ADMIN_TOKEN Admin__ReadToken=$ADMIN_READ_TOKEN
+# The corpus fails authentication hundreds of times from one address on purpose; the throttle has its own tests.
+export Admin__FailedAuthenticationsPerMinute=10000
 export DOTNET_ENVIRONMENT=Production Hosting__BindAddress=127.0.0.1 Shutdown__DrainDelaySeconds=0
 export Secrets__Directory=/nonexistent Config__Directory=/nonexistent
 # Ingest only: what is stored is what the corpus checks; nothing is handled or sent.
