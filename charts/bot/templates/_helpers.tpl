@@ -174,6 +174,13 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- if not $s.adminToken }}
 {{- fail "secrets: set secrets.adminToken (or secrets.existingSecret)" }}
 {{- end }}
+{{- if and $s.adminPreviousReadToken (not $s.adminReadToken) }}
+{{- fail "secrets: secrets.adminPreviousReadToken needs secrets.adminReadToken (the bot refuses a previous token without a current one)" }}
+{{- end }}
+{{- $adminTokens := compact (list $s.adminToken $s.adminPreviousToken $s.adminReadToken $s.adminPreviousReadToken) }}
+{{- if ne (len $adminTokens) (len (uniq $adminTokens)) }}
+{{- fail "secrets: adminToken, adminPreviousToken, adminReadToken and adminPreviousReadToken must all differ (the bot refuses one value under two names)" }}
+{{- end }}
 {{- if and (not .Values.database.passwordSecret.name) (not $s.databasePassword) (not $s.databaseConnectionString) }}
 {{- fail "secrets: set secrets.databasePassword, secrets.databaseConnectionString or database.passwordSecret.name (or secrets.existingSecret)" }}
 {{- end }}
@@ -271,6 +278,10 @@ Environment shared by the bot and its hook Jobs. Settings that must be right bef
 {{/*
 The secrets directory: the app Secret (one file per key), plus the database password from another Secret
 when database.passwordSecret is set. Group-readable through fsGroup, nothing else.
+The app Secret is projected without `items`, so every key it holds becomes a file, the optional ones
+(Admin__PreviousToken, Admin__ReadToken, Admin__PreviousReadToken) included whenever they are present; and
+the volume is mounted as a directory, never with subPath, so that the kubelet carries a Secret update into
+the running pod's files (the bot re-reads the admin tokens; a rotation needs no restart).
 */}}
 {{- define "bot.secretsVolume" -}}
 - name: secrets

@@ -35,6 +35,27 @@ variable "admin_token" {
   sensitive   = true
 }
 
+variable "admin_previous_token" {
+  description = "The admin token's previous value during a rotation (docs/runbook.md); null: none."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "admin_read_token" {
+  description = "Admin API bearer token with the read scope; null: none."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "admin_previous_read_token" {
+  description = "The read token's previous value during a rotation; null: none."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
 variable "backup_object_store_credentials" {
   description = "Object store access keys for CloudNativePG base backups and WAL archiving."
   type = object({

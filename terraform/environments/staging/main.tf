@@ -22,6 +22,10 @@ module "bot" {
   telegram_webhook_secret = var.telegram_webhook_secret
   admin_token             = var.admin_token
 
+  admin_previous_token      = var.admin_previous_token
+  admin_read_token          = var.admin_read_token
+  admin_previous_read_token = var.admin_previous_read_token
+
   database = {
     mode         = "cloudnativepg"
     cluster_name = "bot-db"

@@ -81,6 +81,12 @@ resource "random_password" "admin_token" {
   }
 }
 
+locals {
+  admin_token = coalesce(var.admin_token, random_password.admin_token.result)
+  # The admin tokens that are set, for the check that no value appears under two names.
+  admin_tokens = compact([local.admin_token, var.admin_previous_token, var.admin_read_token, var.admin_previous_read_token])
+}
+
 resource "kubernetes_secret_v1" "app" {
   count = var.existing_secret_name == null ? 1 : 0
 
@@ -95,8 +101,12 @@ resource "kubernetes_secret_v1" "app" {
     {
       "Telegram__BotToken"      = var.telegram_bot_token
       "Telegram__WebhookSecret" = coalesce(var.telegram_webhook_secret, random_password.webhook_secret.result)
-      "Admin__Token"            = coalesce(var.admin_token, random_password.admin_token.result)
+      "Admin__Token"            = local.admin_token
     },
+    # The optional admin tokens, each a key only when given.
+    var.admin_previous_token == null ? {} : { "Admin__PreviousToken" = var.admin_previous_token },
+    var.admin_read_token == null ? {} : { "Admin__ReadToken" = var.admin_read_token },
+    var.admin_previous_read_token == null ? {} : { "Admin__PreviousReadToken" = var.admin_previous_read_token },
     # CloudNativePG's <cluster>-app Secret supplies Database__Password; an external server's full
     # connection string lives here.
     local.cnpg ? {} : { "Database__ConnectionString" = var.external_connection_string },
@@ -110,6 +120,14 @@ resource "kubernetes_secret_v1" "app" {
     precondition {
       condition     = local.cnpg || var.external_connection_string != null
       error_message = "external_connection_string is required when database.mode is external."
+    }
+    precondition {
+      condition     = var.admin_previous_read_token == null || var.admin_read_token != null
+      error_message = "admin_previous_read_token needs admin_read_token (the bot refuses a previous token without a current one)."
+    }
+    precondition {
+      condition     = length(local.admin_tokens) == length(distinct(local.admin_tokens))
+      error_message = "admin_token, admin_previous_token, admin_read_token and admin_previous_read_token must all differ (the bot refuses one value under two names)."
     }
   }
 }

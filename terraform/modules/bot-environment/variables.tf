@@ -67,7 +67,7 @@ variable "helm_timeout_seconds" {
 # --- secrets ----------------------------------------------------------------------------------------------
 
 variable "existing_secret_name" {
-  description = "Name of a Secret that already holds Telegram__BotToken, Telegram__WebhookSecret and Admin__Token (e.g. synced by an external secrets operator). Null: Terraform creates it from the variables below."
+  description = "Name of a Secret that already holds Telegram__BotToken, Telegram__WebhookSecret and Admin__Token, and optionally Admin__PreviousToken, Admin__ReadToken and Admin__PreviousReadToken (e.g. synced by an external secrets operator; the pods mount every key and see changes without a restart). Null: Terraform creates it from the variables below."
   type        = string
   default     = null
 }
@@ -107,6 +107,42 @@ variable "admin_token" {
   type        = string
   default     = null
   sensitive   = true
+}
+
+variable "admin_previous_token" {
+  description = "The admin token's previous value (Admin__PreviousToken), still accepted while the callers move to the new admin_token during a rotation. Null: no such key."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.admin_previous_token == null || try(length(var.admin_previous_token) >= 16 && trimspace(var.admin_previous_token) == var.admin_previous_token, false)
+    error_message = "admin_previous_token must be at least 16 characters, without surrounding white space."
+  }
+}
+
+variable "admin_read_token" {
+  description = "Bearer token of the admin API with the read scope only: stats, broadcasts, the join audit (Admin__ReadToken). Null: no such key."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.admin_read_token == null || try(length(var.admin_read_token) >= 16 && trimspace(var.admin_read_token) == var.admin_read_token, false)
+    error_message = "admin_read_token must be at least 16 characters, without surrounding white space."
+  }
+}
+
+variable "admin_previous_read_token" {
+  description = "The read token's previous value (Admin__PreviousReadToken), during a rotation; needs admin_read_token. Null: no such key."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.admin_previous_read_token == null || try(length(var.admin_previous_read_token) >= 16 && trimspace(var.admin_previous_read_token) == var.admin_previous_read_token, false)
+    error_message = "admin_previous_read_token must be at least 16 characters, without surrounding white space."
+  }
 }
 
 variable "secret_rotation" {

@@ -4,9 +4,10 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import yaml from "js-yaml";
 import {
-  annotations, containersOf, docsOf, envValue, environments, hookOf, named, ofKind, podSpecs, rendered,
-  repoRoot, sentinelDigest, telegramRanges,
+  annotations, chartDir, containersOf, deliveryDir, docsOf, envValue, environments, hookOf, named, ofKind, podSpecs,
+  rendered, repoRoot, runHelm, sentinelDigest, telegramRanges,
 } from "./lib.mjs";
 
 const allVariants = [...environments, "sentinel", "polling"];
@@ -162,12 +163,84 @@ test("sentinel: the chart's own Secret is a pre-install/pre-upgrade hook weighte
   assert.ok(secret, "chart-managed Secret");
   assert.deepEqual(hookOf(secret), ["pre-install", "pre-upgrade"]);
   assert.ok(Number(annotations(secret)["helm.sh/hook-weight"]) < Number(annotations(named(docs, "Job", "bot-migrate"))["helm.sh/hook-weight"]));
-  assert.deepEqual(Object.keys(secret.data).sort(),
-    ["Admin__Token", "Database__Password", "Telegram__BotToken", "Telegram__WebhookSecret"]);
+  assert.deepEqual(Object.keys(secret.data).sort(), [
+    "Admin__PreviousReadToken", "Admin__PreviousToken", "Admin__ReadToken", "Admin__Token",
+    "Database__Password", "Telegram__BotToken", "Telegram__WebhookSecret",
+  ]);
   for (const env of environments) {
     assert.equal(ofKind(docsOf(env), "Secret").length, 0, `${env} uses the Terraform-created Secret, renders none`);
   }
 });
+
+// The sentinel values with some optional admin tokens emptied again.
+function sentinelSecretWith(sets) {
+  const result = runHelm([
+    "template", "bot", chartDir, "--namespace", "bot-prod",
+    "-f", path.join(chartDir, "values-prod.yaml"), "-f", path.join(deliveryDir, "fixtures/sentinel-secrets.yaml"),
+    "--set", `image.digest=${sentinelDigest}`, "--show-only", "templates/secret.yaml",
+    ...sets.flatMap((set) => ["--set", set]),
+  ]);
+  assert.equal(result.status, 0, result.stderr);
+  return yaml.load(result.stdout);
+}
+
+const decoded = (secret) =>
+  Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]));
+
+test("sentinel: the optional admin tokens become keys of the chart's Secret only when set", () => {
+  const all = decoded(named(docsOf("sentinel"), "Secret", "bot"));
+  assert.equal(all.Admin__Token, "SENTINEL-admin-token-0123456789");
+  assert.equal(all.Admin__PreviousToken, "SENTINEL-admin-previous-token-0123456789");
+  assert.equal(all.Admin__ReadToken, "SENTINEL-admin-read-token-0123456789");
+  assert.equal(all.Admin__PreviousReadToken, "SENTINEL-admin-previous-read-token-0123456789");
+
+  const none = sentinelSecretWith(["secrets.adminPreviousToken=", "secrets.adminReadToken=", "secrets.adminPreviousReadToken="]);
+  assert.deepEqual(Object.keys(none.data).filter((key) => key.startsWith("Admin__")), ["Admin__Token"], "no empty optional keys");
+
+  const readOnly = sentinelSecretWith(["secrets.adminPreviousToken=", "secrets.adminPreviousReadToken="]);
+  assert.deepEqual(Object.keys(readOnly.data).filter((key) => key.startsWith("Admin__")).sort(), ["Admin__ReadToken", "Admin__Token"]);
+
+  const previousOnly = sentinelSecretWith(["secrets.adminReadToken=", "secrets.adminPreviousReadToken="]);
+  assert.deepEqual(Object.keys(previousOnly.data).filter((key) => key.startsWith("Admin__")).sort(), ["Admin__PreviousToken", "Admin__Token"]);
+});
+
+for (const variant of allVariants) {
+  test(`${variant}: the app Secret is mounted whole (no items) and as a directory (no subPath), so updates and new keys reach the pods`, () => {
+    const docs = docsOf(variant);
+    const appSecret = named(docs, "Deployment", "bot").spec.template.spec.volumes
+      .find((volume) => volume.name === "secrets").projected.sources[0].secret.name;
+    assert.equal(appSecret, variant === "sentinel" ? "bot" : "bot-secrets");
+    let mounted = 0;
+    for (const { where, spec } of podSpecs(docs)) {
+      const secretVolumes = new Set();
+      for (const volume of spec.volumes ?? []) {
+        const sources = volume.projected?.sources?.map((source) => source.secret).filter(Boolean) ?? [];
+        if (volume.secret) sources.push({ name: volume.secret.secretName, items: volume.secret.items });
+        if (sources.length) secretVolumes.add(volume.name);
+        for (const source of sources.filter((s) => s.name === appSecret)) {
+          // Only the postgres-client CronJobs pick the one key they need out of the app Secret.
+          if (source.items) {
+            assert.deepEqual(source.items.map((item) => item.key), ["Database__Password"], `${where}: ${volume.name} picks keys of the app Secret`);
+          } else {
+            mounted += 1;
+          }
+        }
+      }
+      for (const container of containersOf(spec)) {
+        for (const mount of container.volumeMounts ?? []) {
+          if (!secretVolumes.has(mount.name)) continue;
+          assert.equal(mount.subPath, undefined, `${where}/${container.name}: ${mount.name} mounted with subPath never updates`);
+          assert.equal(mount.subPathExpr, undefined, `${where}/${container.name}: ${mount.name} mounted with subPathExpr never updates`);
+        }
+      }
+    }
+    assert.ok(mounted >= 2, "the bot and its Jobs mount every key of the app Secret");
+    const bot = named(docs, "Deployment", "bot").spec.template.spec.containers.find((container) => container.name === "bot");
+    const mount = bot.volumeMounts.find((entry) => entry.mountPath === "/etc/bot/secrets");
+    assert.equal(mount.name, "secrets");
+    assert.equal(mount.subPath, undefined);
+  });
+}
 
 test("polling mode renders no Ingress and no webhook registration", () => {
   const docs = docsOf("polling");
@@ -205,6 +278,9 @@ test("sentinel: secret values appear in the Secret only, never in a ConfigMap, a
     "123456789:SENTINELbotTOKENxxxxxxxxxxxxxxxxxxxx",
     "SENTINEL_webhook_secret_0123456789",
     "SENTINEL-admin-token-0123456789",
+    "SENTINEL-admin-previous-token-0123456789",
+    "SENTINEL-admin-read-token-0123456789",
+    "SENTINEL-admin-previous-read-token-0123456789",
     "SENTINEL-database-password-0123456789",
   ];
   const encodings = sentinels.flatMap((value) => [value, Buffer.from(value).toString("base64")]);

@@ -21,6 +21,8 @@ const cases = [
   { name: "privilege escalation", args: [...prod, ...digest, "-f", invalid("privilege-escalation.yaml")], error: /allowPrivilegeEscalation/ },
   { name: "a misspelt feature flag setting", args: [...prod, ...digest, "-f", invalid("bad-feature-flag.yaml")], error: /featureFlags|RolloutPercent/ },
   { name: "a secret in appsettings.json", args: [...prod, ...digest, "-f", invalid("secret-in-config.yaml")], error: /config/ },
+  { name: "an admin read token shorter than 16 characters", args: [...prod, ...digest, "--set", "secrets.adminReadToken=too-short"], error: /adminReadToken/ },
+  { name: "an admin token with surrounding white space", args: [...prod, ...digest, "--set", "secrets.adminPreviousToken=previous-token-0123456789 "], error: /adminPreviousToken/ },
 ];
 
 test("control: the production values with a digest pass lint and template", () => {
@@ -58,4 +60,19 @@ test("the chart refuses webhook mode without a public URL", () => {
   const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "ingress.enabled=false"]);
   assert.notEqual(template.status, 0);
   assert.match(template.stderr, /webhook mode needs telegram.webhookUrl/);
+});
+
+// The chart's own Secret with every admin token set (tests/Delivery/fixtures/sentinel-secrets.yaml).
+const sentinel = [...prod, ...digest, "-f", path.join(deliveryDir, "fixtures/sentinel-secrets.yaml")];
+
+test("the chart refuses a previous read token without a read token", () => {
+  const template = runHelm(["template", "bot", chartDir, ...sentinel, "--set", "secrets.adminReadToken="]);
+  assert.notEqual(template.status, 0);
+  assert.match(template.stderr, /adminPreviousReadToken needs secrets.adminReadToken/);
+});
+
+test("the chart refuses one value under two admin token names", () => {
+  const template = runHelm(["template", "bot", chartDir, ...sentinel, "--set", "secrets.adminReadToken=SENTINEL-admin-token-0123456789"]);
+  assert.notEqual(template.status, 0);
+  assert.match(template.stderr, /must all differ/);
 });
