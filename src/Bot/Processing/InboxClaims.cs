@@ -3,37 +3,53 @@ using Npgsql;
 
 namespace Bot.Processing;
 
-/// <summary>A claimed update: the worker holds its lease until it completes, fails or the lease runs out.</summary>
-public sealed record ClaimedUpdate(long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext, DateTimeOffset ReceivedAt);
+/// <summary>
+/// A claimed update: the worker holds its lease until it completes, fails or the lease runs out. One that
+/// <paramref name="DeadLettered"/> had used up its attempts without finishing (its handler crashed or hung the
+/// process each time) and was dead-lettered by the claim instead of being handed out again.
+/// </summary>
+public sealed record ClaimedUpdate(
+    long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext, DateTimeOffset ReceivedAt, bool DeadLettered = false);
 
 /// <summary>The inbox as a work queue: claim in per-chat order, complete with the handler's transaction, fail, purge.</summary>
 public sealed class InboxClaims(NpgsqlDataSource dataSource)
 {
-    // Claimable: unfinished and not leased (or its lease ran out), and no older unfinished update of the
-    // same chat exists, so a chat's updates are handled one at a time in update_id order on any replica.
-    // SKIP LOCKED lets concurrent claimers pass each other's rows instead of queueing on them.
+    // The claim reads only inbox_heads (one row per chat with unfinished updates, kept by triggers): the oldest
+    // heads whose lease is free or ran out, in update_id order, so a chat's updates are handled one at a time in
+    // order on any replica while chats run in parallel. The inbox rows are then reached by primary key only: no
+    // plan of this statement scans the inbox, whatever its statistics say. SKIP LOCKED on both lets concurrent
+    // claimers and completions pass each other instead of queueing (or deadlocking) on the same rows.
+    // An update whose attempts are spent without a recorded failure (each attempt ended with the process) is
+    // dead-lettered here, so that it cannot take the replicas down one after another.
     private const string ClaimSql =
         """
         WITH candidate AS (
+            SELECT h.update_id
+            FROM inbox_heads h
+            WHERE h.lease_until IS NULL OR h.lease_until < now()
+            ORDER BY h.update_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ), locked AS (
             SELECT i.update_id
             FROM inbox i
-            WHERE i.state IN ('pending', 'processing')
-              AND (i.lease_until IS NULL OR i.lease_until < now())
-              AND NOT EXISTS (
-                  SELECT 1 FROM inbox e
-                  WHERE e.chat_id = i.chat_id AND e.update_id < i.update_id AND e.state IN ('pending', 'processing'))
-            ORDER BY i.update_id
-            LIMIT $1
+            WHERE i.update_id = ANY (ARRAY(SELECT update_id FROM candidate)) AND i.state <> 'done' AND i.state <> 'dead'
             FOR UPDATE SKIP LOCKED
         )
         UPDATE inbox AS t
-        SET state = 'processing', lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = t.attempts + 1
-        FROM candidate
-        WHERE t.update_id = candidate.update_id
-        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context, t.received_at
+        SET state = CASE WHEN t.attempts >= $4 THEN 'dead' ELSE 'processing' END,
+            lease_owner = CASE WHEN t.attempts >= $4 THEN NULL ELSE $2 END,
+            lease_until = CASE WHEN t.attempts >= $4 THEN NULL ELSE now() + make_interval(secs => $3) END,
+            attempts = CASE WHEN t.attempts >= $4 THEN t.attempts ELSE t.attempts + 1 END,
+            processed_at = CASE WHEN t.attempts >= $4 THEN now() END,
+            last_error = CASE WHEN t.attempts >= $4
+                THEN left('the handler did not finish in ' || t.attempts || ' attempts' || coalesce('; last recorded error: ' || t.last_error, ''), 2000)
+                ELSE t.last_error END
+        WHERE t.update_id = ANY (ARRAY(SELECT update_id FROM locked))
+        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context, t.received_at, t.state = 'dead'
         """;
 
-    public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, int maxAttempts, CancellationToken cancellationToken)
     {
         // A claim need not survive a database crash: if it is lost, the worker's completion finds no lease
         // of its own and rolls back, and the update is claimed again. Not waiting for the WAL flush here
@@ -42,9 +58,11 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
         claim.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
+        claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxAttempts });
         var claimed = await dataSource.ReadWithoutFlushAsync(claim, reader => new ClaimedUpdate(
             reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)), cancellationToken);
+            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7)),
+            cancellationToken);
 
         // Claims come back in no particular order; a caller that starts them in order keeps logs readable.
         claimed.Sort((a, b) => a.UpdateId.CompareTo(b.UpdateId));

@@ -49,7 +49,7 @@ public sealed partial class InboxWorker(
                 IReadOnlyList<ClaimedUpdate> claimed;
                 try
                 {
-                    claimed = await queue.ClaimAsync(free, Owner, lease, stoppingToken);
+                    claimed = await queue.ClaimAsync(free, Owner, lease, options.MaxAttempts, stoppingToken);
                     backoff = TimeSpan.Zero;
                 }
                 catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
@@ -61,10 +61,20 @@ public sealed partial class InboxWorker(
                     continue;
                 }
 
+                var spent = ReportDeadLettered(claimed);
+                if (spent > 0)
+                {
+                    claimed = [.. claimed.Where(c => !c.DeadLettered)];
+                }
+
                 if (claimed.Count == 0)
                 {
                     slots.Release();
-                    await signals.Inbox.WaitAsync(poll, stoppingToken);
+                    if (spent == 0)
+                    {
+                        await signals.Inbox.WaitAsync(poll, stoppingToken);
+                    }
+
                     continue;
                 }
 
@@ -84,7 +94,7 @@ public sealed partial class InboxWorker(
                 {
                     // Recorded before it starts, so that a quick finish cannot remove it before it is added.
                     var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    var work = RunAsync(group, slots, start.Task, handlers.Token);
+                    var work = RunAsync(group, slots, start.Task, time.GetTimestamp(), handlers.Token);
                     foreach (var claim in group)
                     {
                         running[claim.UpdateId] = work;
@@ -106,7 +116,8 @@ public sealed partial class InboxWorker(
     /// <summary>
     /// Splits a claim into groups handled in one transaction each, at most <see cref="ProcessingOptions.GroupSize"/>
     /// updates to a group, spread evenly. A join request goes alone: its handler asks Telegram inline, and its
-    /// group-mates would wait for that call.
+    /// group-mates would wait for that call. So does a retried update: if a group failed or ran out of time, the
+    /// update that caused it then fails alone, and its former group-mates do not share its attempts.
     /// </summary>
     private List<List<ClaimedUpdate>> Groups(IEnumerable<ClaimedUpdate> claims)
     {
@@ -114,7 +125,7 @@ public sealed partial class InboxWorker(
         var together = new List<ClaimedUpdate>();
         foreach (var claim in claims)
         {
-            if (claim.Kind == "chat_join_request")
+            if (claim.Kind == "chat_join_request" || claim.Attempts > 1)
             {
                 groups.Add([claim]);
             }
@@ -133,22 +144,39 @@ public sealed partial class InboxWorker(
         return groups;
     }
 
-    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles a claimed group within its deadline (<see cref="ProcessingOptions.HandlerBudget"/> from the claim):
+    /// a handler still running then is cancelled and its update fails, well before its lease could run out and
+    /// another replica could start it a second time.
+    /// </summary>
+    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, long claimedAt, CancellationToken shutdown)
     {
         await start;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        deadline.CancelAfter(options.HandlerBudget - time.GetElapsedTime(claimedAt));
         try
         {
-            if (group.Count == 1 || !await ProcessTogetherAsync(group, cancellationToken))
+            if (group.Count == 1 || !await ProcessTogetherAsync(group, deadline.Token))
             {
                 foreach (var claim in group)
                 {
-                    await ProcessAsync(claim, cancellationToken);
+                    await ProcessAsync(claim, shutdown, deadline.Token);
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             // Shutting down past the grace period: nothing of the group was committed; its leases run out.
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // The group ran out of time together: nothing of it was committed, and each update is retried alone.
+            var timeout = new TimeoutException($"its group did not finish within {options.HandlerBudget.TotalSeconds:0.#} s of the claim");
+            foreach (var claim in group)
+            {
+                await FailAsync(claim, timeout);
+                metrics.UpdateProcessed(claim.Kind, "failed", time.GetElapsedTime(claimedAt));
+            }
         }
         finally
         {
@@ -208,6 +236,8 @@ public sealed partial class InboxWorker(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Shutdown, or the group's deadline: then there is no time left to handle its updates one by one,
+            // and each is failed so that it is retried alone (RunAsync's caller knows which).
             throw;
         }
         catch (Exception exception)
@@ -250,7 +280,7 @@ public sealed partial class InboxWorker(
         return context.Outbox;
     }
 
-    private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken cancellationToken)
+    private async Task ProcessAsync(ClaimedUpdate claim, CancellationToken shutdown, CancellationToken cancellationToken)
     {
         using var activity = BotActivities.StartHandle(claim.UpdateId, claim.Kind, claim.Attempts, claim.TraceContext);
         var started = time.GetTimestamp();
@@ -275,10 +305,17 @@ public sealed partial class InboxWorker(
                 nudge.Nudge();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             // Shutting down past the grace period: the claim is released by DrainAsync.
             outcome = "cancelled";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = "failed";
+            var timeout = new TimeoutException($"the handler did not finish within {options.HandlerBudget.TotalSeconds:0.#} s of the claim");
+            BotActivities.RecordException(activity, timeout, redactor);
+            await FailAsync(claim, timeout);
         }
         catch (Exception exception)
         {
@@ -291,6 +328,20 @@ public sealed partial class InboxWorker(
             activity?.SetTag("bot.outcome", outcome);
             metrics.UpdateProcessed(claim.Kind, outcome, time.GetElapsedTime(started));
         }
+    }
+
+    /// <summary>Counts and logs the updates the claim dead-lettered; returns how many.</summary>
+    private int ReportDeadLettered(IReadOnlyList<ClaimedUpdate> claimed)
+    {
+        var count = 0;
+        foreach (var claim in claimed.Where(c => c.DeadLettered))
+        {
+            count++;
+            metrics.UpdateDeadLettered(claim.Kind);
+            LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, "the handler did not finish (the process ended or hung on every attempt)");
+        }
+
+        return count;
     }
 
     private async Task FailAsync(ClaimedUpdate claim, Exception exception)

@@ -28,6 +28,13 @@ public sealed class ProcessingOptions
     [Range(2, 3600, ErrorMessage = "Processing:LeaseSeconds must be between 2 and 3600")]
     public int LeaseSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How long a claimed update (or group) may take, counted from its claim: the lease less a fifth of it (at least
+    /// one second), so that a handler past its time is cancelled and failed before its lease can run out and
+    /// another replica start the same update.
+    /// </summary>
+    public TimeSpan HandlerBudget => TimeSpan.FromSeconds(LeaseSeconds - Math.Max(1, LeaseSeconds / 5.0));
+
     /// <summary>Failed attempts before an update is dead-lettered.</summary>
     [Range(1, 100, ErrorMessage = "Processing:MaxAttempts must be between 1 and 100")]
     public int MaxAttempts { get; set; } = 5;
