@@ -192,11 +192,12 @@ internal static class ActivityEntries
 }
 
 /// <summary>
-/// The same for log records sent over OTLP: the message, its attributes and an attached exception (whose
-/// text the exporter would copy as is). The console logger prints the bot's own messages, which redact
-/// at the call site; third-party URI logging is switched off (see TelemetryExtensions).
+/// The same for log records sent over OTLP: the message, its attributes, an attached exception (whose text the
+/// exporter would copy as is) and the logger scopes. The SDK's own scope export is off (see TelemetryExtensions):
+/// the record cannot drop a scope, so this processor copies the scopes into the attributes, redacted, the way
+/// the exporter would have written them. The console log is redacted by its formatter (see LoggingExtensions).
 /// </summary>
-public sealed class RedactingLogProcessor(SecretRedactor redactor) : BaseProcessor<LogRecord>
+public sealed class RedactingLogProcessor(SecretRedactor redactor, LogScopes? scopes = null) : BaseProcessor<LogRecord>
 {
     public override void OnEnd(LogRecord data)
     {
@@ -210,28 +211,62 @@ public sealed class RedactingLogProcessor(SecretRedactor redactor) : BaseProcess
             data.Body = redactor.Redact(body);
         }
 
-        if (data.Attributes is { Count: > 0 } attributes)
+        var attributes = new List<KeyValuePair<string, object?>>((data.Attributes?.Count ?? 0) + 3);
+        foreach (var attribute in data.Attributes ?? [])
         {
-            var copy = new List<KeyValuePair<string, object?>>(attributes.Count + 3);
-            foreach (var attribute in attributes)
-            {
-                copy.Add(attribute.Value is string text ? new(attribute.Key, redactor.Redact(text)) : attribute);
-            }
-
-            data.Attributes = copy;
+            attributes.Add(new(attribute.Key, redactor.RedactValue(attribute.Value)));
         }
 
         if (data.Exception is { } exception)
         {
             // The exporter reads the exception object itself; replace it with its redacted description.
-            var attributesWithException = new List<KeyValuePair<string, object?>>(data.Attributes ?? [])
-            {
-                new("exception.type", exception.GetType().FullName),
-                new("exception.message", redactor.Redact(exception.Message)),
-                new("exception.stacktrace", redactor.Redact(exception.ToString())),
-            };
-            data.Attributes = attributesWithException;
+            attributes.Add(new("exception.type", exception.GetType().FullName));
+            attributes.Add(new("exception.message", redactor.Redact(exception.Message)));
+            attributes.Add(new("exception.stacktrace", redactor.Redact(exception.ToString())));
             data.Exception = null;
         }
+
+        // Runs inside the Log call, so the scopes are those of the code that logged.
+        scopes?.Provider?.ForEachScope(static (scope, state) => state.Processor.AddScope(state.Attributes, scope), (Processor: this, Attributes: attributes));
+
+        if (data.Attributes is not null || attributes.Count > 0)
+        {
+            data.Attributes = attributes;
+        }
+    }
+
+    private void AddScope(List<KeyValuePair<string, object?>> attributes, object? scope)
+    {
+        // As the OTLP exporter does: only key/value scopes, without the empty and {OriginalFormat} keys that a
+        // plain or formatted scope brings.
+        if (scope is not IEnumerable<KeyValuePair<string, object?>> items)
+        {
+            return;
+        }
+
+        foreach (var item in items)
+        {
+            if (!string.IsNullOrEmpty(item.Key) && item.Key != "{OriginalFormat}")
+            {
+                attributes.Add(new(item.Key, redactor.RedactValue(item.Value)));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Registered as a logger provider only to be handed the logger factory's scopes (it logs nothing itself), so
+/// that <see cref="RedactingLogProcessor"/> can read the scopes of a log call.
+/// </summary>
+public sealed class LogScopes : ILoggerProvider, ISupportExternalScope
+{
+    public IExternalScopeProvider? Provider { get; private set; }
+
+    public ILogger CreateLogger(string categoryName) => Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => Provider = scopeProvider;
+
+    public void Dispose()
+    {
     }
 }

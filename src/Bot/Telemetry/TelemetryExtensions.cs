@@ -40,6 +40,8 @@ public static class TelemetryExtensions
             return builder;
         }
 
+        builder.Services.AddSingleton<LogScopes>();
+        builder.Services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<LogScopes>());
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
                 serviceName: builder.Configuration["OTEL_SERVICE_NAME"] ?? "bot",
@@ -59,11 +61,13 @@ public static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation())
             .WithLogging(
-                logging => logging.AddProcessor(sp => new RedactingLogProcessor(sp.GetRequiredService<SecretRedactor>())),
+                logging => logging.AddProcessor(sp => new RedactingLogProcessor(sp.GetRequiredService<SecretRedactor>(), sp.GetRequiredService<LogScopes>())),
                 options =>
                 {
                     options.IncludeFormattedMessage = true;
-                    options.IncludeScopes = true;
+                    // The scopes are exported, redacted, by RedactingLogProcessor: a record cannot drop a scope
+                    // that the SDK would copy as is.
+                    options.IncludeScopes = false;
                 })
             .UseOtlpExporter();
         return builder;

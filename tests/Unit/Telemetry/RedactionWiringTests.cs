@@ -8,6 +8,9 @@ using Bot.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Logs;
 
 namespace Bot.Tests.Unit.Telemetry;
 
@@ -40,5 +43,17 @@ public sealed class RedactionWiringTests
 
         var registration = Assert.Single(builder.Services, d => d.ServiceType == typeof(SecretRedactor));
         Assert.Equal(ServiceLifetime.Singleton, registration.Lifetime);
+    }
+
+    [Fact]
+    public void Log_scopes_reach_the_exporter_only_through_the_redacting_processor()
+    {
+        var builder = Composition();
+        using var services = builder.Services.BuildServiceProvider();
+
+        var options = services.GetRequiredService<IOptionsMonitor<OpenTelemetryLoggerOptions>>().CurrentValue;
+        Assert.False(options.IncludeScopes);
+        Assert.True(options.IncludeFormattedMessage);
+        Assert.Contains(services.GetServices<ILoggerProvider>(), p => p is LogScopes);
     }
 }
