@@ -1,6 +1,5 @@
 using Bot.Coordination;
 using Bot.Features;
-using Bot.Hosting;
 using Bot.Outbox;
 using Bot.Telegram;
 using Microsoft.Extensions.Options;
@@ -14,7 +13,6 @@ public static class ProcessingExtensions
     {
         builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ProcessingOptions>, ProcessingOptionsValidator>();
-        builder.Services.AddSingleton<SecretRedactor>();
         builder.Services.AddSingleton<WorkSignals>();
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<OutboxNudge>();

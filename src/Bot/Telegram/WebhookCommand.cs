@@ -1,6 +1,5 @@
 using Bot.Hosting;
 using Bot.Ingest;
-using Microsoft.Extensions.Options;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 
@@ -18,8 +17,9 @@ public static class WebhookCommand
             throw new StartupException(Usage, ExitCodes.Usage);
         }
 
-        var options = LoadOptions(requireWebhook: args[0] == "set");
-        var redactor = new SecretRedactor(Options.Create(options), Options.Create(new Bot.Storage.DatabaseOptions()));
+        var configuration = BotConfiguration.BuildForCommand([]);
+        var options = LoadOptions(configuration, requireWebhook: args[0] == "set");
+        using var redactor = new SecretRedactor(configuration);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var client = new TelegramBotClient(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, http, cancellationToken);
         try
@@ -58,9 +58,8 @@ public static class WebhookCommand
         }
     }
 
-    private static TelegramOptions LoadOptions(bool requireWebhook)
+    private static TelegramOptions LoadOptions(IConfiguration configuration, bool requireWebhook)
     {
-        var configuration = BotConfiguration.BuildForCommand([]);
         var options = configuration.GetSection(TelegramOptions.Section).Get<TelegramOptions>() ?? new TelegramOptions();
         var failures = new List<string>();
         if (requireWebhook && string.IsNullOrEmpty(options.WebhookUrl))

@@ -1,5 +1,4 @@
 using Bot.Hosting;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -20,11 +19,11 @@ public static class TelemetryExtensions
     /// The bot's meter and queue sampler always; OpenTelemetry traces, metrics and logs over OTLP when an
     /// OTLP endpoint is configured through the standard OTEL_* variables (endpoint, protocol, headers,
     /// service name, resource attributes, export intervals). Without one no provider is built at all, so
-    /// nothing listens and spans cost nothing.
+    /// nothing listens and spans cost nothing. Spans and log records are redacted before export with the
+    /// process's <see cref="SecretRedactor"/> (registered with the logging, see LoggingExtensions).
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<SecretRedactor>();
         builder.Services.AddSingleton<QueueSnapshot>();
         builder.Services.AddSingleton<BotMetrics>();
         builder.Services.AddSingleton<Coordination.ILeaderSingleton, QueueSampler>();
@@ -41,6 +40,8 @@ public static class TelemetryExtensions
             return builder;
         }
 
+        builder.Services.AddSingleton<LogScopes>();
+        builder.Services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<LogScopes>());
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
                 serviceName: builder.Configuration["OTEL_SERVICE_NAME"] ?? "bot",
@@ -60,11 +61,13 @@ public static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation())
             .WithLogging(
-                logging => logging.AddProcessor(sp => new RedactingLogProcessor(sp.GetRequiredService<SecretRedactor>())),
+                logging => logging.AddProcessor(sp => new RedactingLogProcessor(sp.GetRequiredService<SecretRedactor>(), sp.GetRequiredService<LogScopes>())),
                 options =>
                 {
                     options.IncludeFormattedMessage = true;
-                    options.IncludeScopes = true;
+                    // The scopes are exported, redacted, by RedactingLogProcessor: a record cannot drop a scope
+                    // that the SDK would copy as is.
+                    options.IncludeScopes = false;
                 })
             .UseOtlpExporter();
         return builder;

@@ -3,8 +3,6 @@ using Bot.Coordination;
 using Bot.Hosting;
 using Bot.Inbox;
 using Bot.Ingest;
-using Bot.Storage;
-using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -21,11 +19,18 @@ internal static class TelemetryFixtures
     public const string DbPassword = "unit-db-password-value";
     public const string AdminToken = "unit-admin-token-value";
 
-    public static SecretRedactor Redactor() => new(
-        Options.Create(new TelegramOptions { BotToken = Token, WebhookSecret = WebhookSecretValue }),
-        Options.Create(new DatabaseOptions { ConnectionString = "Host=db;Username=bot", Password = DbPassword }),
-        new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Admin:Token"] = AdminToken }).Build());
+    public static readonly string[] Secrets = [Token, "AAH-unit-test-secret-token-value", WebhookSecretValue, DbPassword, AdminToken];
+
+    public static Dictionary<string, string?> SecretSettings() => new()
+    {
+        ["Telegram:BotToken"] = Token,
+        ["Telegram:WebhookSecret"] = WebhookSecretValue,
+        ["Database:ConnectionString"] = "Host=db;Username=bot",
+        ["Database:Password"] = DbPassword,
+        ["Admin:Token"] = AdminToken,
+    };
+
+    public static SecretRedactor Redactor() => new(new ConfigurationBuilder().AddInMemoryCollection(SecretSettings()).Build());
 
     /// <summary>
     /// A BotMetrics whose meter lives until <paramref name="lifetime"/> is disposed: a "Bot" meter left alive
