@@ -17,11 +17,13 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
     // The claim reads only inbox_heads (one row per chat with unfinished updates, kept by triggers): the oldest
     // heads whose lease is free or ran out, in update_id order, so a chat's updates are handled one at a time in
     // order on any replica while chats run in parallel. The inbox rows are then reached by primary key only: no
-    // plan of this statement scans the inbox, whatever its statistics say. SKIP LOCKED on both lets concurrent
+    // plan of this statement scans the inbox, whatever its statistics say. (The state test is a CASE so that no
+    // partial index's predicate matches it: with the statistics of an empty queue the planner would otherwise
+    // read such an index whole, thinking it empty, to filter it by update_id.) SKIP LOCKED on both lets concurrent
     // claimers and completions pass each other instead of queueing (or deadlocking) on the same rows.
     // An update whose attempts are spent without a recorded failure (each attempt ended with the process) is
     // dead-lettered here, so that it cannot take the replicas down one after another.
-    private const string ClaimSql =
+    internal const string ClaimSql =
         """
         WITH candidate AS (
             SELECT h.update_id
@@ -33,7 +35,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         ), locked AS (
             SELECT i.update_id
             FROM inbox i
-            WHERE i.update_id = ANY (ARRAY(SELECT update_id FROM candidate)) AND i.state <> 'done' AND i.state <> 'dead'
+            WHERE i.update_id = ANY (ARRAY(SELECT update_id FROM candidate))
+              AND CASE WHEN i.state IN ('done', 'dead') THEN false ELSE true END
             FOR UPDATE SKIP LOCKED
         )
         UPDATE inbox AS t

@@ -11,13 +11,14 @@ public sealed partial class QueueSampler(NpgsqlDataSource dataSource, QueueSnaps
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    // The oldest unfinished update by update_id (inbox_unfinished index), not min(received_at), which would
-    // read every unfinished row: ids grow with arrival, so the two agree but for retried stragglers.
+    // The oldest unfinished update is the oldest chat head (inbox_heads), reached by primary key; not
+    // min(received_at), which would read every unfinished row: ids grow with arrival, so the two agree but for
+    // retried stragglers.
     private const string Sql =
         """
         SELECT
             coalesce(extract(epoch FROM now() - (
-                SELECT received_at FROM inbox WHERE state IN ('pending', 'processing') ORDER BY update_id LIMIT 1)), 0)::float8,
+                SELECT received_at FROM inbox WHERE update_id = (SELECT min(update_id) FROM inbox_heads))), 0)::float8,
             (SELECT count(*) FROM inbox WHERE state IN ('pending', 'processing')),
             (SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending') AND priority = 0),
             (SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending') AND priority <> 0)

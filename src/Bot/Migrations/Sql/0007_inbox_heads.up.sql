@@ -16,7 +16,9 @@ CREATE INDEX inbox_heads_order ON inbox_heads (update_id);
 CREATE FUNCTION inbox_chat_key(chat_id bigint, update_id bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(chat_id, -9223372036854775807 + update_id) $$;
 
--- Sets the heads of the given chats from the inbox. It locks them first, which waits for any transaction that
+-- Sets the heads of the given chats from the inbox. A chat's next update is found through inbox_open_by_chat,
+-- the one index whose predicate the query implies; an update without a chat by primary key (its state test is a
+-- CASE, which no partial index's predicate matches). It locks them first, which waits for any transaction that
 -- is changing them (an ingest, a claim, a completion); its next statement then reads the inbox with a snapshot
 -- that includes what those committed, so a concurrent insert into the same chat is never missed.
 CREATE FUNCTION inbox_heads_refresh(keys bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -31,7 +33,8 @@ BEGIN
             ORDER BY i.update_id LIMIT 1) c ON k.chat_key > -9000000000000000000
         LEFT JOIN LATERAL (
             SELECT i.update_id, i.lease_until FROM inbox i
-            WHERE i.update_id = k.chat_key + 9223372036854775807 AND i.chat_id IS NULL AND i.state <> 'done' AND i.state <> 'dead') s
+            WHERE i.update_id = CASE WHEN k.chat_key <= -9000000000000000000 THEN k.chat_key + 9223372036854775807 END
+              AND CASE WHEN i.chat_id IS NULL AND i.state NOT IN ('done', 'dead') THEN true ELSE false END) s
             ON k.chat_key <= -9000000000000000000
     ), gone AS (
         DELETE FROM inbox_heads h USING wanted w WHERE h.chat_key = w.chat_key AND w.update_id IS NULL
@@ -49,7 +52,7 @@ $$;
 CREATE FUNCTION inbox_heads_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO inbox_heads AS h (chat_key, update_id)
-    SELECT inbox_chat_key(chat_id, update_id), min(update_id) FROM new_rows GROUP BY 1 ORDER BY 1
+    SELECT inbox_chat_key(chat_id, update_id), min(update_id) FROM new_rows WHERE state <> 'done' AND state <> 'dead' GROUP BY 1 ORDER BY 1
     ON CONFLICT (chat_key) DO UPDATE SET update_id = excluded.update_id, lease_until = NULL
         WHERE excluded.update_id < h.update_id;
     RETURN NULL;

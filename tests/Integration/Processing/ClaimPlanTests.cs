@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Bot.Processing;
+using Bot.Tests.Integration.Infrastructure;
+using Npgsql;
+
+namespace Bot.Tests.Integration.Processing;
+
+/// <summary>
+/// The claim and the heads' upkeep cost the same whatever the planner believes: statistics taken while the queue
+/// was empty (as autoanalyze does in a quiet period), then a burst of 40,000 pending updates, 10,000 of them in
+/// one chat. Each statement's plan may only probe: its buffers stay within a bound set by the claim's size, not
+/// by the backlog, and no plan node reads more inbox rows than the claim takes.
+/// </summary>
+public sealed class ClaimPlanTests(SharedPostgres postgres)
+{
+    private const int HotChat = 777;
+    private const int Limit = 16;
+
+    [Fact]
+    public async Task The_claim_and_the_heads_upkeep_probe_after_statistics_of_an_empty_queue()
+    {
+        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
+        await using var connection = new NpgsqlConnection(settings["Database__ConnectionString"]);
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, """
+            INSERT INTO inbox (update_id, chat_id, kind, payload, state, processed_at)
+            SELECT n, n % 5000, 'message', '{}', 'done', now() FROM generate_series(1, 60000) n;
+            ANALYZE inbox;
+            ANALYZE inbox_heads;
+            INSERT INTO inbox (update_id, chat_id, kind, payload) SELECT 60000 + n, 100000 + n, 'message', '{}' FROM generate_series(1, 30000) n;
+            INSERT INTO inbox (update_id, chat_id, kind, payload) SELECT 90000 + n, 777, 'message', '{}' FROM generate_series(1, 10000) n;
+            """);
+        Assert.Equal(30_001L, await ScalarAsync(connection, "SELECT count(*) FROM inbox_heads"));
+        Assert.Equal(60_001L, await ScalarAsync(connection, "SELECT update_id FROM inbox_heads WHERE chat_key = 100001"));
+        Assert.Equal(90_001L, await ScalarAsync(connection, $"SELECT update_id FROM inbox_heads WHERE chat_key = {HotChat}"));
+
+        // The claim: at most Limit rows of the inbox reached, by primary key, and a small number of pages.
+        var claim = await ExplainAsync(connection, InboxClaims.ClaimSql,
+            new NpgsqlParameter<int> { TypedValue = Limit }, new NpgsqlParameter<string> { TypedValue = "plan-test" },
+            new NpgsqlParameter<double> { TypedValue = 30 }, new NpgsqlParameter<int> { TypedValue = 5 });
+        AssertProbesOnly(claim, Limit, maxBuffers: 600);
+
+        // The upkeep a completion runs (the trigger's function) for the claimed chats and the hot chat: probes only.
+        var keys = "ARRAY[777, " + string.Join(", ", Enumerable.Range(1, Limit - 1).Select(n => 100000 + n)) + "]::bigint[]";
+        await ExecuteAsync(connection, $"UPDATE inbox SET state = 'done' WHERE update_id IN (90001, {string.Join(", ", Enumerable.Range(1, Limit - 1).Select(n => 60000 + n))})");
+        Assert.Equal(90_002L, await ScalarAsync(connection, $"SELECT update_id FROM inbox_heads WHERE chat_key = {HotChat}"));
+        Assert.Equal(0L, await ScalarAsync(connection, "SELECT count(*) FROM inbox_heads WHERE chat_key BETWEEN 100001 AND 100015"));
+        var refresh = await ExplainAsync(connection, $"SELECT inbox_heads_refresh({keys})");
+        AssertProbesOnly(refresh, Limit, maxBuffers: 400);
+
+        // The claim's own path through the hot chat: its 9,999 waiting updates are never read.
+        var heads = await ScalarAsync(connection, "SELECT count(*) FROM inbox_heads");
+        Assert.Equal(30_001L - Limit + 1, heads);
+    }
+
+    private static void AssertProbesOnly(JsonElement plan, int limit, int maxBuffers)
+    {
+        var root = plan[0].GetProperty("Plan");
+        var buffers = root.GetProperty("Shared Hit Blocks").GetInt64() + root.GetProperty("Shared Read Blocks").GetInt64();
+        Assert.True(buffers <= maxBuffers, $"{buffers} buffers (at most {maxBuffers}):\n{plan}");
+        foreach (var node in Nodes(root))
+        {
+            var relation = node.TryGetProperty("Relation Name", out var name) ? name.GetString() : null;
+            var type = node.GetProperty("Node Type").GetString();
+            Assert.False(type == "Seq Scan" && relation is "inbox", $"a sequential scan of the inbox:\n{plan}");
+            if (relation is "inbox" && node.TryGetProperty("Actual Rows", out var rows))
+            {
+                var loops = node.GetProperty("Actual Loops").GetInt64();
+                Assert.True(rows.GetDouble() * loops <= limit * 2, $"{type} read {rows.GetDouble() * loops} inbox rows:\n{plan}");
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Nodes(JsonElement node)
+    {
+        yield return node;
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            foreach (var child in children.EnumerateArray().SelectMany(Nodes))
+            {
+                yield return child;
+            }
+        }
+    }
+
+    /// <summary>EXPLAIN (ANALYZE, BUFFERS) of a statement, run in a transaction that is rolled back.</summary>
+    private static async Task<JsonElement> ExplainAsync(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, connection, transaction);
+        command.Parameters.AddRange(parameters);
+        var json = (string)(await command.ExecuteScalarAsync())!;
+        await transaction.RollbackAsync();
+        return JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
