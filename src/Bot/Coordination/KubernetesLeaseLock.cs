@@ -13,12 +13,20 @@ namespace Bot.Coordination;
 /// races: of two replicas taking the same expired Lease (or creating a missing one), the second write gets
 /// 409 Conflict and stays a follower.
 /// <para>
-/// The leader renews every <see cref="CoordinationOptions.RetrySeconds"/>. A follower takes the Lease once its
-/// <c>renewTime + leaseDurationSeconds</c> has passed; the leader stops leading after <see cref="RenewDeadline"/>
-/// without a successful renewal, a third of the lease duration earlier, so that it has stopped before anyone
-/// may take over even when the renewals fail silently (network, API server down, a stalled request). That
-/// third also absorbs clock skew between nodes, as the expiry is judged on the follower's clock against the
-/// time the leader wrote.
+/// The leader renews every <see cref="CoordinationOptions.RetrySeconds"/>. A follower never compares the
+/// <c>renewTime</c> the leader wrote with its own wall clock: the two machines' clocks need not agree, and either
+/// may step. As in client-go, it remembers when (on its own monotonic clock) it last saw the Lease change, and
+/// takes the Lease only once <c>leaseDurationSeconds</c> have passed since then without a change. A follower that
+/// has just started has seen no change yet and so waits a full lease from its first read, even for a Lease whose
+/// <c>renewTime</c> is long past: that holder may be alive with a slow wall clock.
+/// </para>
+/// <para>
+/// The leader stops leading after <see cref="RenewDeadline"/> without a successful renewal, measured on its own
+/// monotonic clock from just before the write was sent, a third of the lease duration before any follower, which
+/// saw that write only after it was applied, may take over. So it has stopped in time even when the renewals fail
+/// silently (network, API server down, a stalled request); the third absorbs a difference in the rate the two
+/// monotonic clocks run at, not in what they read. <c>renewTime</c> and <c>acquireTime</c> are still written, from
+/// the wall clock, for <c>kubectl</c> and for people.
 /// </para>
 /// </summary>
 public sealed partial class KubernetesLeaseLock : ILeaderLock
@@ -47,6 +55,12 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// the monotonic clock, so that a step of the wall clock cannot stretch it.
     /// </summary>
     private long renewedAt;
+
+    /// <summary>The Lease as this replica last saw it change while following; null before its first read.</summary>
+    private Observation? observed;
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> when <see cref="observed"/> was first seen.</summary>
+    private long observedAt;
 
     /// <summary>In a pod: the service account's in-cluster configuration, identity and namespace from the Downward API.</summary>
     public KubernetesLeaseLock(IOptions<CoordinationOptions> options, TimeProvider time, ILogger<KubernetesLeaseLock> logger)
@@ -123,13 +137,15 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
                 return Took(created, sentAt);
             }
 
-            var spec = current.Spec ?? new V1LeaseSpec();
-            var at = time.GetUtcNow();
             var takenAt = time.GetTimestamp();
-            if (HeldByAnother(spec, at))
+            Observe(current, takenAt);
+            var spec = current.Spec ?? new V1LeaseSpec();
+            if (HeldByAnother(spec))
             {
                 return false;
             }
+
+            var at = time.GetUtcNow();
 
             // Ours already (a write whose answer was lost, or a restart under the same pod name): keep the
             // acquire time and the transition count, as nobody else held it in between.
@@ -206,7 +222,8 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
 
         held = null;
         var now = time.GetUtcNow();
-        // No holder and a renewal a full lease ago: expired by any reading, so a follower takes it at once.
+        // No holder: a follower takes it at once. The renewal a full lease ago says the same to a reader that
+        // judges by renewTime (a person, or a replica of an earlier release during a rollout).
         var released = lease with
         {
             Spec = lease.Spec with
@@ -295,21 +312,35 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         },
     };
 
-    /// <summary>Held by someone else whose renewal has not yet run out (by the holder's own lease duration).</summary>
-    private bool HeldByAnother(V1LeaseSpec spec, DateTimeOffset now)
+    /// <summary>
+    /// Restarts the wait when the Lease differs from what was last seen. Any write changes the resourceVersion, so
+    /// a renewal counts even if the holder's wall clock stepped back and repeated a renewTime; an edit by someone
+    /// else (an annotation) restarts the wait too, which errs towards waiting.
+    /// </summary>
+    private void Observe(V1Lease lease, long readAt)
+    {
+        var seen = new Observation(
+            lease.Spec?.HolderIdentity, lease.Spec?.RenewTime, lease.Metadata?.ResourceVersion, lease.Spec?.LeaseTransitions);
+        if (observed != seen)
+        {
+            observed = seen;
+            observedAt = readAt;
+        }
+    }
+
+    /// <summary>
+    /// Held by someone else who has changed the Lease within its lease duration (the holder's own) as this
+    /// replica's monotonic clock measures it: only time seen passing here counts, never the holder's renewTime.
+    /// </summary>
+    private bool HeldByAnother(V1LeaseSpec spec)
     {
         if (string.IsNullOrEmpty(spec.HolderIdentity) || spec.HolderIdentity == identity)
         {
             return false;
         }
 
-        if ((spec.RenewTime ?? spec.AcquireTime) is not { } renewed)
-        {
-            return false;
-        }
-
         var duration = TimeSpan.FromSeconds(spec.LeaseDurationSeconds ?? leaseDurationSeconds);
-        return new DateTimeOffset(DateTime.SpecifyKind(renewed, DateTimeKind.Utc)) + duration > now;
+        return time.GetElapsedTime(observedAt) < duration;
     }
 
     private bool Took(V1Lease lease, long sentAt)
@@ -333,6 +364,9 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         : exception.GetType().Name;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>What a follower compares between two reads of the Lease.</summary>
+    private readonly record struct Observation(string? Holder, DateTime? RenewTime, string? ResourceVersion, int? Transitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Holding Lease {Namespace}/{Name} as {Identity} (transitions: {Transitions})")]
     private static partial void LogAcquired(ILogger logger, string @namespace, string name, string identity, int transitions);

@@ -10,64 +10,70 @@ namespace Bot.Outbox;
 /// of one round trip per window. (Spacing by start times alone breaks the limit when one call is delayed
 /// and the next is not.)
 /// </para>
+/// <para>
+/// Windows are measured on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), as the time since the
+/// limiter was made: a step of the wall clock (NTP, an operator) neither lets extra calls through nor holds calls
+/// back. Moments are handed out as wall-clock times only for the caller to subtract the wall clock from at once.
+/// </para>
 /// A 429's retry_after pauses the chat and, since Telegram does not say which limit tripped, everything.
 /// Not thread-safe: the sender's scheduling loop is its only user.
 /// </summary>
-public sealed class SendLimiter(SenderOptions options, TimeProvider time)
+public sealed class SendLimiter
 {
     // How often Waiting looks for idle chats to forget: memory only, so not on every round.
     private static readonly TimeSpan ForgetInterval = TimeSpan.FromSeconds(1);
 
-    private readonly Window global = new(options.GlobalPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
+    // On the limiter's time line (Now): "free now" and "unknown until a call in flight completes".
+    private static readonly TimeSpan FreeNow = TimeSpan.MinValue;
+    private static readonly TimeSpan Unknown = TimeSpan.MaxValue;
+
+    private readonly SenderOptions options;
+    private readonly TimeProvider time;
+    private readonly long origin;
+    private readonly Window global;
     private readonly Dictionary<long, Window> chats = new();
-    private readonly Dictionary<long, DateTimeOffset> pausedChats = new();
-    private DateTimeOffset pausedUntil;
-    private DateTimeOffset nextForget;
+    private readonly Dictionary<long, TimeSpan> pausedChats = new();
+    private TimeSpan pausedUntil = FreeNow;
+    private TimeSpan nextForget = FreeNow;
+
+    public SendLimiter(SenderOptions options, TimeProvider time)
+    {
+        this.options = options;
+        this.time = time;
+        origin = time.GetTimestamp();
+        global = new Window(options.GlobalPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
+    }
 
     /// <summary>
     /// When <paramref name="chatId"/> may next be sent to, as far as known now; <see cref="DateTimeOffset.MaxValue"/>
     /// when that depends on a call still in flight (its completion wakes the sender).
     /// </summary>
-    public DateTimeOffset NextAllowed(long chatId)
-    {
-        var now = time.GetUtcNow();
-        var next = Max(pausedUntil, global.NextFree(now));
-        if (pausedChats.TryGetValue(chatId, out var chatPause))
-        {
-            next = Max(next, chatPause);
-        }
+    public DateTimeOffset NextAllowed(long chatId) => ToWallClock(NextAllowedAt(chatId, Now()));
 
-        return chats.TryGetValue(chatId, out var window) ? Max(next, window.NextFree(now)) : next;
-    }
-
-    /// <summary>Takes a place for one call now, or returns null. Hand the ticket to <see cref="Complete"/> when the call ends.</summary>
+    /// <summary>Takes a place for one call now, or returns null. Hand the ticket to <see cref="Complete(SendTicket, long)"/> when the call ends.</summary>
     public SendTicket? TryAcquire(long chatId)
     {
-        var now = time.GetUtcNow();
-        if (NextAllowed(chatId) > now)
+        var now = Now();
+        if (NextAllowedAt(chatId, now) > now)
         {
             return null;
         }
 
-        if (!chats.TryGetValue(chatId, out var window))
-        {
-            window = NewWindow(chatId);
-            chats[chatId] = window;
-        }
-
-        return new SendTicket(chatId, global.Start(), window.Start());
+        return new SendTicket(this, chatId, now, global.Start(), WindowOf(chatId).Start());
     }
 
-    /// <summary>Counts a call made elsewhere (by the previous leader) that completed at <paramref name="completedAt"/> against its chat's window.</summary>
-    public void Seed(long chatId, DateTimeOffset completedAt)
-    {
-        if (!chats.TryGetValue(chatId, out var window))
-        {
-            window = NewWindow(chatId);
-            chats[chatId] = window;
-        }
+    /// <summary>
+    /// Counts a call made elsewhere (by the previous leader) that completed at <paramref name="completedAt"/> (wall
+    /// clock, read just before) against its chat's window.
+    /// </summary>
+    public void Seed(long chatId, DateTimeOffset completedAt) => Seed(chatId, time.GetUtcNow() - completedAt);
 
-        window.Start().Complete(completedAt);
+    /// <summary>Counts a call made elsewhere (by the previous leader) that completed <paramref name="age"/> ago against its chat's window.</summary>
+    public void Seed(long chatId, TimeSpan age)
+    {
+        // A completion reported in the future (a wall clock step while the age was worked out) counts from now.
+        var now = Now();
+        WindowOf(chatId).Start().Complete(age > TimeSpan.Zero ? now - age : now);
     }
 
     /// <summary>How long a group's call counts against its limit.</summary>
@@ -78,16 +84,29 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
         ? new Window(options.GroupPerMinute, GroupWindow(options))
         : new Window(options.PrivateChatPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
 
-    /// <summary>Records when a call ended (answered, failed or timed out): from then on its window can run out.</summary>
+    /// <summary>
+    /// Records when a call ended (answered, failed or timed out), as a wall-clock reading taken then: from then on its
+    /// window can run out. The reading is placed on the monotonic time line by the wall clock's distance from now;
+    /// one that falls outside the call's lifetime (the wall clock stepped since) counts as now, later than the truth
+    /// and never earlier, so that the window cannot run out too soon.
+    /// </summary>
     public static void Complete(SendTicket ticket, DateTimeOffset completedAt)
     {
-        ticket.Global.Complete(completedAt);
-        ticket.Chat.Complete(completedAt);
+        var limiter = ticket.Limiter;
+        var now = limiter.Now();
+        ticket.Complete(now, now - (limiter.time.GetUtcNow() - completedAt));
+    }
+
+    /// <summary>Records when a call ended, as a <see cref="TimeProvider.GetTimestamp"/> of the limiter's clock taken then.</summary>
+    public static void Complete(SendTicket ticket, long completedTimestamp)
+    {
+        var limiter = ticket.Limiter;
+        ticket.Complete(limiter.Now(), limiter.time.GetElapsedTime(limiter.origin, completedTimestamp));
     }
 
     public void Pause(long chatId, TimeSpan retryAfter)
     {
-        var until = time.GetUtcNow() + retryAfter;
+        var until = Now() + retryAfter;
         pausedChats[chatId] = until;
         pausedUntil = Max(pausedUntil, until);
     }
@@ -95,7 +114,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// <summary>How many calls may start now before the overall limit (or a 429's pause) stops them.</summary>
     public int Capacity()
     {
-        var now = time.GetUtcNow();
+        var now = Now();
         return pausedUntil > now ? 0 : global.Free(now);
     }
 
@@ -103,7 +122,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// When the overall limit (or a 429's pause) next lets a call start: <see cref="DateTimeOffset.MaxValue"/> when
     /// that depends on a call still in flight.
     /// </summary>
-    public DateTimeOffset NextAllowedOverall() => Max(pausedUntil, global.NextFree(time.GetUtcNow()));
+    public DateTimeOffset NextAllowedOverall() => ToWallClock(Max(pausedUntil, global.NextFree(Now())));
 
     /// <summary>
     /// The chats that may not be sent to now (a full window or a 429's pause), so the sender need not read their
@@ -113,7 +132,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// </summary>
     public List<long> Waiting(out DateTimeOffset earliestFree)
     {
-        var now = time.GetUtcNow();
+        var now = Now();
         var waiting = new List<long>();
         var idle = new List<long>();
         var forget = now >= nextForget;
@@ -122,11 +141,11 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             nextForget = now + ForgetInterval;
         }
 
-        earliestFree = DateTimeOffset.MaxValue;
+        var earliest = Unknown;
         foreach (var (chat, window) in chats)
         {
             // A window holding fewer calls than its limit, expired ones still counted, has room: no closer look needed.
-            var free = window.MayBeFull ? window.NextFree(now) : DateTimeOffset.MinValue;
+            var free = window.MayBeFull ? window.NextFree(now) : FreeNow;
             if (pausedChats.TryGetValue(chat, out var paused) && paused > now)
             {
                 free = Max(free, paused);
@@ -135,7 +154,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             if (free > now)
             {
                 waiting.Add(chat);
-                earliestFree = free < earliestFree ? free : earliestFree;
+                earliest = free < earliest ? free : earliest;
             }
             else if (forget && window.IsEmptyAt(now))
             {
@@ -153,23 +172,55 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             else if (!chats.ContainsKey(chat))
             {
                 waiting.Add(chat);
-                earliestFree = paused < earliestFree ? paused : earliestFree;
+                earliest = paused < earliest ? paused : earliest;
             }
         }
 
+        earliestFree = ToWallClock(earliest);
         return waiting;
     }
 
     private static TimeSpan Margin(SenderOptions options) => TimeSpan.FromMilliseconds(options.SafetyMarginMilliseconds);
 
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Monotonic time since the limiter was made: the time line of every window and pause.</summary>
+    private TimeSpan Now() => time.GetElapsedTime(origin);
+
+    private TimeSpan NextAllowedAt(long chatId, TimeSpan now)
+    {
+        var next = Max(pausedUntil, global.NextFree(now));
+        if (pausedChats.TryGetValue(chatId, out var chatPause))
+        {
+            next = Max(next, chatPause);
+        }
+
+        return chats.TryGetValue(chatId, out var window) ? Max(next, window.NextFree(now)) : next;
+    }
+
+    private Window WindowOf(long chatId)
+    {
+        if (!chats.TryGetValue(chatId, out var window))
+        {
+            window = NewWindow(chatId);
+            chats[chatId] = window;
+        }
+
+        return window;
+    }
+
+    /// <summary>A moment of the time line as the wall clock reads now: as far from the wall clock's now as from Now.</summary>
+    private DateTimeOffset ToWallClock(TimeSpan at) =>
+        at == FreeNow ? DateTimeOffset.MinValue
+        : at == Unknown ? DateTimeOffset.MaxValue
+        : time.GetUtcNow() + (at - Now());
 
     /// <summary>One call's place in one window: counted while in flight, then until one window after it completed.</summary>
     internal sealed class Slot(Window window)
     {
         private bool completed;
 
-        public void Complete(DateTimeOffset completedAt)
+        public void Complete(TimeSpan completedAt)
         {
             if (!completed)
             {
@@ -186,7 +237,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
     /// </summary>
     internal sealed class Window(int limit, TimeSpan length)
     {
-        private readonly List<DateTimeOffset> leaving = [];
+        private readonly List<TimeSpan> leaving = [];
         private int head;
         private int inFlight;
 
@@ -195,7 +246,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
         /// <summary>True when the window may be at its limit (calls whose time is over are still counted here).</summary>
         public bool MayBeFull => Count >= limit;
 
-        public bool IsEmptyAt(DateTimeOffset now)
+        public bool IsEmptyAt(TimeSpan now)
         {
             Expire(now);
             return Count == 0;
@@ -208,25 +259,25 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
         }
 
         /// <summary>How many calls may start now.</summary>
-        public int Free(DateTimeOffset now)
+        public int Free(TimeSpan now)
         {
             Expire(now);
             return Math.Max(0, limit - Count);
         }
 
-        public DateTimeOffset NextFree(DateTimeOffset now)
+        public TimeSpan NextFree(TimeSpan now)
         {
             if (Free(now) > 0)
             {
-                return DateTimeOffset.MinValue;
+                return FreeNow;
             }
 
             // The earliest moment enough completed calls leave the window; unknown while in-flight calls decide it.
             var mustLeave = Count - limit + 1;
-            return leaving.Count - head >= mustLeave ? leaving[head + mustLeave - 1] : DateTimeOffset.MaxValue;
+            return leaving.Count - head >= mustLeave ? leaving[head + mustLeave - 1] : Unknown;
         }
 
-        public void Completed(DateTimeOffset completedAt)
+        public void Completed(TimeSpan completedAt)
         {
             inFlight--;
             var leaves = completedAt + length;
@@ -239,7 +290,7 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
             leaving.Insert(at, leaves);
         }
 
-        private void Expire(DateTimeOffset now)
+        private void Expire(TimeSpan now)
         {
             while (head < leaving.Count && leaving[head] <= now)
             {
@@ -263,16 +314,34 @@ public sealed class SendLimiter(SenderOptions options, TimeProvider time)
 /// <summary>A call's place in the windows it counts against.</summary>
 public sealed class SendTicket
 {
-    internal SendTicket(long chatId, SendLimiter.Slot global, SendLimiter.Slot chat)
+    internal SendTicket(SendLimiter limiter, long chatId, TimeSpan startedAt, SendLimiter.Slot global, SendLimiter.Slot chat)
     {
+        Limiter = limiter;
         ChatId = chatId;
+        StartedAt = startedAt;
         Global = global;
         Chat = chat;
     }
 
     public long ChatId { get; }
 
+    internal SendLimiter Limiter { get; }
+
+    /// <summary>When the call started, on its limiter's time line.</summary>
+    internal TimeSpan StartedAt { get; }
+
     internal SendLimiter.Slot Global { get; }
 
     internal SendLimiter.Slot Chat { get; }
+
+    /// <summary>
+    /// Ends the call at <paramref name="completedAt"/>, or at <paramref name="now"/> when that lies outside the
+    /// call's lifetime: a completion cannot precede its start nor follow now, and counting from now is the safe side.
+    /// </summary>
+    internal void Complete(TimeSpan now, TimeSpan completedAt)
+    {
+        var at = completedAt >= StartedAt && completedAt <= now ? completedAt : now;
+        Global.Complete(at);
+        Chat.Complete(at);
+    }
 }

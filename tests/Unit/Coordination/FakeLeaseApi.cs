@@ -39,6 +39,7 @@ internal sealed class FakeLeaseApi : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> leases = [];
     private readonly List<string> calls = [];
     private readonly List<string> authorizations = [];
+    private readonly Dictionary<string, ApiFault> clientFaults = [];
     private readonly CancellationTokenSource stopping = new();
     private long revision = 1000;
     private int stalled;
@@ -59,6 +60,25 @@ internal sealed class FakeLeaseApi : IAsyncDisposable
     {
         get => fault;
         set => fault = value;
+    }
+
+    /// <summary>
+    /// A fault for the calls of one client only (by its bearer token), as a replica cut off from the API server
+    /// while the others reach it; <see cref="ApiFault.None"/> puts the client back under <see cref="Fault"/>.
+    /// </summary>
+    public void SetFault(string accessToken, ApiFault clientFault)
+    {
+        lock (gate)
+        {
+            if (clientFault == ApiFault.None)
+            {
+                clientFaults.Remove("Bearer " + accessToken);
+            }
+            else
+            {
+                clientFaults["Bearer " + accessToken] = clientFault;
+            }
+        }
     }
 
     /// <summary>Calls as "METHOD name" in arrival order.</summary>
@@ -267,13 +287,16 @@ internal sealed class FakeLeaseApi : IAsyncDisposable
     /// <summary>Records the call and applies the fault; false when the call has been answered (or abandoned) by it.</summary>
     private async Task<bool> AdmitAsync(HttpContext context, string name)
     {
+        ApiFault applied;
         lock (gate)
         {
+            var authorization = context.Request.Headers.Authorization.ToString();
             calls.Add($"{context.Request.Method} {name}");
-            authorizations.Add(context.Request.Headers.Authorization.ToString());
+            authorizations.Add(authorization);
+            applied = clientFaults.TryGetValue(authorization, out var clientFault) ? clientFault : fault;
         }
 
-        switch (fault)
+        switch (applied)
         {
             case ApiFault.Unavailable:
                 await WriteStatusAsync(context, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request", name);

@@ -11,7 +11,8 @@ namespace Bot.Tests.Unit.Coordination;
 /// <summary>
 /// The Lease lock against a fake API server, on a clock that moves only when the test says so. With the
 /// default 2 s retry the lease lasts 15 s, the leader gives up 10 s after its last successful renewal, and
-/// each call may take 5 s.
+/// each call may take 5 s. A follower takes over 15 s after it last saw the Lease change, so a test that
+/// expects a takeover lets the follower look at the Lease first, as its retry loop would.
 /// </summary>
 public sealed class KubernetesLeaseLockTests : IAsyncLifetime
 {
@@ -92,6 +93,7 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         var a = Replica("bot-a");
         var b = Replica("bot-b");
         Assert.True(await a.TryAcquireAsync(Cancel));
+        Assert.False(await b.TryAcquireAsync(Cancel));
 
         clock.Advance(LeaseDuration - TimeSpan.FromMilliseconds(1));
         Assert.False(await b.TryAcquireAsync(Cancel));
@@ -149,14 +151,16 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
     [InlineData(false)]
     public async Task Of_two_replicas_racing_for_a_free_lease_exactly_one_wins(bool leaseExists)
     {
+        var b = Replica("bot-b");
+        var c = Replica("bot-c");
         if (leaseExists)
         {
             Assert.True(await Replica("bot-a").TryAcquireAsync(Cancel));
+            Assert.False(await b.TryAcquireAsync(Cancel));
+            Assert.False(await c.TryAcquireAsync(Cancel));
             clock.Advance(LeaseDuration);
         }
 
-        var b = Replica("bot-b");
-        var c = Replica("bot-c");
         // Both read the same version (or both see none), so both write: the API server takes one write.
         api.HoldReads(2);
         var results = await Task.WhenAll(b.TryAcquireAsync(Cancel), c.TryAcquireAsync(Cancel));
@@ -176,6 +180,7 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         var b = Replica("bot-b");
         Assert.True(await a.TryAcquireAsync(Cancel));
         var leading = a.WaitUntilLostAsync(Cancel);
+        Assert.False(await b.TryAcquireAsync(Cancel));
 
         api.Fault = ApiFault.Unavailable;
         for (var round = 1; round <= 5; round++)
@@ -192,6 +197,156 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         Assert.False(await b.TryAcquireAsync(Cancel));
         clock.Advance(LeaseDuration - RenewDeadline);
         Assert.True(await b.TryAcquireAsync(Cancel));
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(-10)]
+    public async Task Whatever_the_holders_wall_clock_says_a_follower_does_not_take_over_while_the_holder_renews(int holderAheadSeconds)
+    {
+        var skew = TimeSpan.FromSeconds(holderAheadSeconds);
+        var a = Replica("bot-a", time: clock.OtherHost(skew));
+        var b = Replica("bot-b");
+        Assert.True(await a.TryAcquireAsync(Cancel));
+        using var stop = new CancellationTokenSource();
+        var leading = a.WaitUntilLostAsync(stop.Token);
+        Assert.False(await b.TryAcquireAsync(Cancel));
+
+        // 30 s, twice the lease. The holder's renewals at +2, +4 and +6 s fail (it cannot reach the API server,
+        // the follower can), the one at +8 s succeeds. A renewTime 10 s behind reads as expired from +5 s on.
+        api.SetFault(Token("bot-a"), ApiFault.Unavailable);
+        for (var round = 1; round <= 15; round++)
+        {
+            var renewal = T0 + round * Retry;
+            await clock.AdvanceToAsync(renewal);
+            if (round <= 3)
+            {
+                await WaitForRenewalsAsync(round);
+            }
+            else
+            {
+                await api.WaitForLeaseAsync(LeaseName, lease => lease.Spec.RenewTime == (renewal + skew).UtcDateTime);
+            }
+
+            if (round == 3)
+            {
+                api.SetFault(Token("bot-a"), ApiFault.None);
+            }
+
+            Assert.False(await b.TryAcquireAsync(Cancel), $"taken over at +{round * Retry.TotalSeconds} s");
+            Assert.False(leading.IsCompleted);
+        }
+
+        var held = api.Lease(LeaseName)!;
+        Assert.Equal("bot-a", held.Spec.HolderIdentity);
+        Assert.Equal(0, held.Spec.LeaseTransitions);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leading);
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(-10)]
+    public async Task A_holder_that_stops_renewing_is_taken_over_one_lease_after_the_follower_last_saw_the_lease_change(int holderAheadSeconds)
+    {
+        var skew = TimeSpan.FromSeconds(holderAheadSeconds);
+        var a = Replica("bot-a", time: clock.OtherHost(skew));
+        var b = Replica("bot-b");
+        Assert.True(await a.TryAcquireAsync(Cancel));
+        var leading = a.WaitUntilLostAsync(Cancel);
+        Assert.False(await b.TryAcquireAsync(Cancel));
+        for (var round = 1; round <= 2; round++)
+        {
+            var renewal = T0 + round * Retry;
+            await clock.AdvanceToAsync(renewal);
+            await api.WaitForLeaseAsync(LeaseName, lease => lease.Spec.RenewTime == (renewal + skew).UtcDateTime);
+            Assert.False(await b.TryAcquireAsync(Cancel));
+        }
+
+        // The follower last saw a change at +4 s. The holder, cut off, fails at +6 to +12 s and steps down at +14 s.
+        api.SetFault(Token("bot-a"), ApiFault.Unavailable);
+        for (var round = 3; round <= 7; round++)
+        {
+            await clock.AdvanceToAsync(T0 + round * Retry);
+            Assert.False(await b.TryAcquireAsync(Cancel), $"taken over at +{round * Retry.TotalSeconds} s");
+        }
+
+        await leading.WaitAsync(Settle, Cancel);
+        Assert.Equal(T0 + TimeSpan.FromSeconds(14), clock.Now);
+        var lastChange = T0 + 2 * Retry;
+        clock.Advance(lastChange + LeaseDuration - TimeSpan.FromMilliseconds(1) - clock.Now);
+        Assert.False(await b.TryAcquireAsync(Cancel));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await b.TryAcquireAsync(Cancel));
+
+        var lease = api.Lease(LeaseName)!;
+        Assert.Equal("bot-b", lease.Spec.HolderIdentity);
+        Assert.Equal(1, lease.Spec.LeaseTransitions);
+    }
+
+    [Fact]
+    public async Task Steps_of_either_wall_clock_change_neither_who_leads_nor_when_the_follower_takes_over()
+    {
+        var holderClock = clock.OtherHost(TimeSpan.Zero);
+        var a = Replica("bot-a", time: holderClock);
+        var b = Replica("bot-b");
+        Assert.True(await a.TryAcquireAsync(Cancel));
+        var leading = a.WaitUntilLostAsync(Cancel);
+        Assert.False(await b.TryAcquireAsync(Cancel));
+
+        // The follower's clock jumps an hour ahead, the holder's two hours back, the follower's three back: by the
+        // follower's wall clock the holder's renewTime is an hour stale, then three hours stale, then current.
+        TimeSpan[] followerSteps = [TimeSpan.FromHours(1), TimeSpan.Zero, TimeSpan.FromHours(-3)];
+        TimeSpan[] holderSteps = [TimeSpan.Zero, TimeSpan.FromHours(-2), TimeSpan.Zero];
+        for (var round = 1; round <= 3; round++)
+        {
+            clock.StepWallClock(followerSteps[round - 1]);
+            holderClock.StepWallClock(holderSteps[round - 1]);
+            await clock.AdvanceToAsync(T0 + round * Retry);
+            var written = holderClock.GetUtcNow().UtcDateTime;
+            await api.WaitForLeaseAsync(LeaseName, lease => lease.Spec.RenewTime == written);
+            Assert.False(await b.TryAcquireAsync(Cancel), $"taken over at +{round * Retry.TotalSeconds} s");
+        }
+
+        // Cut off after its renewal at +6 s, the holder steps down at +16 s on its own clock although its wall
+        // clock jumps a day ahead on the way; the follower takes over at +21 s, whatever its own wall clock does.
+        api.SetFault(Token("bot-a"), ApiFault.Unavailable);
+        for (var round = 4; round <= 8; round++)
+        {
+            holderClock.StepWallClock(round == 5 ? TimeSpan.FromDays(1) : TimeSpan.Zero);
+            clock.StepWallClock(round == 6 ? TimeSpan.FromHours(5) : TimeSpan.Zero);
+            await clock.AdvanceToAsync(T0 + round * Retry);
+            Assert.False(await b.TryAcquireAsync(Cancel), $"taken over at +{round * Retry.TotalSeconds} s");
+        }
+
+        await leading.WaitAsync(Settle, Cancel);
+        Assert.Equal(T0 + TimeSpan.FromSeconds(16), clock.Now);
+        clock.StepWallClock(TimeSpan.FromHours(-7));
+        clock.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        Assert.False(await b.TryAcquireAsync(Cancel));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await b.TryAcquireAsync(Cancel));
+        Assert.Equal(clock.GetUtcNow().UtcDateTime, api.Lease(LeaseName)!.Spec.AcquireTime);
+    }
+
+    [Fact]
+    public async Task A_follower_that_has_never_seen_the_lease_waits_a_full_lease_before_taking_over_even_a_stale_one()
+    {
+        // bot-a crashed an hour ago without releasing; bot-b starts now. The renewTime an hour old may come from a
+        // wall clock that is an hour slow on a holder that is alive, so only a lease without a change counts.
+        Assert.True(await Replica("bot-a").TryAcquireAsync(Cancel));
+        clock.Advance(TimeSpan.FromHours(1));
+        var b = Replica("bot-b");
+
+        Assert.False(await b.TryAcquireAsync(Cancel));
+        clock.Advance(LeaseDuration - TimeSpan.FromMilliseconds(1));
+        Assert.False(await b.TryAcquireAsync(Cancel));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await b.TryAcquireAsync(Cancel));
+
+        var lease = api.Lease(LeaseName)!;
+        Assert.Equal("bot-b", lease.Spec.HolderIdentity);
+        Assert.Equal(1, lease.Spec.LeaseTransitions);
     }
 
     [Fact]
@@ -323,13 +478,33 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         Assert.Equal($"{Environment.MachineName}-{Environment.ProcessId}", KubernetesLeaseLock.ResolveIdentity(null));
     }
 
-    private KubernetesLeaseLock Replica(string identity, string? token = null, ILogger<KubernetesLeaseLock>? logger = null)
+    /// <summary>A replica with its own token (<see cref="Token"/>), on the test's clock unless given another machine's.</summary>
+    private KubernetesLeaseLock Replica(
+        string identity, string? token = null, ILogger<KubernetesLeaseLock>? logger = null, TimeProvider? time = null)
     {
-        var configuration = new KubernetesClientConfiguration { Host = api.Url.ToString(), AccessToken = token };
+        var configuration = new KubernetesClientConfiguration { Host = api.Url.ToString(), AccessToken = token ?? Token(identity) };
         var options = new CoordinationOptions { LeaseName = LeaseName, RetrySeconds = Retry.TotalSeconds };
-        var replica = new KubernetesLeaseLock(configuration, FakeLeaseApi.Namespace, identity, options, clock, logger ?? NullLogger<KubernetesLeaseLock>.Instance);
+        var replica = new KubernetesLeaseLock(
+            configuration, FakeLeaseApi.Namespace, identity, options, time ?? clock, logger ?? NullLogger<KubernetesLeaseLock>.Instance);
         replicas.Add(replica);
         return replica;
+    }
+
+    private static string Token(string identity) => $"token-{identity}";
+
+    /// <summary>Waits (in real time) until the holder has tried <paramref name="count"/> renewals, failed ones included.</summary>
+    private async Task WaitForRenewalsAsync(int count)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (api.Calls.Count(call => call == $"PUT {LeaseName}") < count)
+        {
+            if (waited.Elapsed > Settle)
+            {
+                throw new TimeoutException($"{count} renewals expected; calls: {string.Join(", ", api.Calls)}");
+            }
+
+            await Task.Delay(2, Cancel);
+        }
     }
 
     private sealed class ListLogger : ILogger<KubernetesLeaseLock>

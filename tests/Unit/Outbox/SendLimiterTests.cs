@@ -1,11 +1,12 @@
 using Bot.Outbox;
+using Bot.Tests.Unit.Coordination;
 
 namespace Bot.Tests.Unit.Outbox;
 
 public sealed class SendLimiterTests
 {
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(3);
-    private readonly ManualTime time = new();
+    private readonly ManualClock time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
     private readonly SendLimiter limiter;
 
     public SendLimiterTests() =>
@@ -172,14 +173,15 @@ public sealed class SendLimiterTests
     {
         var tickets = Enumerable.Range(1, 30).Select(chat => limiter.TryAcquire(chat)!).ToList();
         var start = time.GetUtcNow();
-        // Completions reported out of time order: the 200 ms one after the 300 ms one.
+        // Completions reported out of time order, once all three are over: the 200 ms one after the 300 ms one.
+        time.Advance(TimeSpan.FromMilliseconds(300));
         SendLimiter.Complete(tickets[0], start + TimeSpan.FromMilliseconds(300));
         SendLimiter.Complete(tickets[1], start + TimeSpan.FromMilliseconds(200));
         SendLimiter.Complete(tickets[2], start + TimeSpan.FromMilliseconds(100));
         SendLimiter.Complete(tickets[2], start + TimeSpan.FromMilliseconds(5)); // a second report of one call changes nothing
 
         Assert.Equal(start + TimeSpan.FromMilliseconds(1105), limiter.NextAllowedOverall());
-        time.Advance(TimeSpan.FromMilliseconds(1205));
+        time.Advance(TimeSpan.FromMilliseconds(905));
         Assert.Equal(2, limiter.Capacity());
         time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Equal(3, limiter.Capacity());
@@ -260,12 +262,83 @@ public sealed class SendLimiterTests
         Assert.NotNull(limiter.TryAcquire(2));
     }
 
-    internal sealed class ManualTime : TimeProvider
+    [Theory]
+    [InlineData(-60)]
+    [InlineData(60)]
+    public void A_step_of_the_wall_clock_mid_window_neither_lets_extra_calls_through_nor_holds_calls_back(int minutes)
     {
-        private DateTimeOffset now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        // A private chat's second, a group's minute and the overall second are running when the wall clock steps.
+        var calls = new List<SendTicket> { limiter.TryAcquire(42)! };
+        calls.AddRange(Enumerable.Range(0, 20).Select(_ => limiter.TryAcquire(-100)!));
+        time.Advance(Latency);
+        calls.ForEach(call => SendLimiter.Complete(call, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        time.StepWallClock(TimeSpan.FromMinutes(minutes));
 
-        public override DateTimeOffset GetUtcNow() => now;
+        Assert.Null(limiter.TryAcquire(42));
+        Assert.Null(limiter.TryAcquire(-100));
+        Assert.Equal(9, limiter.Capacity());
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMilliseconds(505), limiter.NextAllowed(42));
+        time.Advance(TimeSpan.FromMilliseconds(504));
+        Assert.Null(limiter.TryAcquire(42));
+        Assert.Equal(9, limiter.Capacity());
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(30, limiter.Capacity());
+        Assert.NotNull(limiter.TryAcquire(42));
 
-        public void Advance(TimeSpan by) => now += by;
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(59), limiter.NextAllowed(-100));
+        time.Advance(TimeSpan.FromSeconds(59) - TimeSpan.FromMilliseconds(1));
+        Assert.Null(limiter.TryAcquire(-100));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(limiter.TryAcquire(-100));
+    }
+
+    [Theory]
+    [InlineData(-60)]
+    [InlineData(60)]
+    public void A_completion_read_before_a_step_of_the_wall_clock_counts_from_when_it_is_reported(int minutes)
+    {
+        var ticket = limiter.TryAcquire(42)!;
+        time.Advance(Latency);
+        var completedAt = time.GetUtcNow();
+        time.StepWallClock(TimeSpan.FromMinutes(minutes));
+        // The sender's loop picks the outcome up a moment later: that moment stands in for the completion,
+        // neither an hour early nor an hour late.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        SendLimiter.Complete(ticket, completedAt);
+
+        time.Advance(TimeSpan.FromMilliseconds(1004));
+        Assert.Null(limiter.TryAcquire(42));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(limiter.TryAcquire(42));
+    }
+
+    [Fact]
+    public void Completions_given_as_timestamps_and_seeds_given_as_ages_do_not_read_the_wall_clock()
+    {
+        const long group = -100123;
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.Seed(group, TimeSpan.FromSeconds(40));
+        }
+
+        var ticket = limiter.TryAcquire(42)!;
+        time.Advance(Latency);
+        var completed = time.GetTimestamp();
+        time.StepWallClock(TimeSpan.FromHours(-1));
+        time.Advance(TimeSpan.FromMilliseconds(7));
+        SendLimiter.Complete(ticket, completed);
+
+        time.Advance(TimeSpan.FromMilliseconds(997));
+        Assert.Null(limiter.TryAcquire(42));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(limiter.TryAcquire(42));
+
+        Assert.Null(limiter.TryAcquire(group));
+        time.StepWallClock(TimeSpan.FromHours(3));
+        time.Advance(TimeSpan.FromSeconds(20.005) - TimeSpan.FromMilliseconds(1008) - TimeSpan.FromMilliseconds(1));
+        Assert.Null(limiter.TryAcquire(group));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(limiter.TryAcquire(group));
     }
 }
