@@ -1,15 +1,39 @@
+using Npgsql;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Coordination;
 
 /// <summary>Whether this replica leads now; read by readiness and telemetry.</summary>
-public sealed class LeadershipState
+public sealed class LeadershipState : IDisposable
 {
     private volatile bool isLeader;
+    private long epoch;
+    private volatile CancellationTokenSource lost = new();
 
     public bool IsLeader => isLeader;
 
+    /// <summary>The epoch of this replica's current (or last) term; see <see cref="LeaderEpochs"/>.</summary>
+    public long Epoch => Interlocked.Read(ref epoch);
+
     internal void Set(bool value) => isLeader = value;
+
+    /// <summary>
+    /// Cancelled when the current term ends because the lock was lost (not when the process stops): what cannot be
+    /// allowed to outlive the term, such as a Bot API call in flight, stops then; at a graceful stop it may finish.
+    /// </summary>
+    public CancellationToken TermLost => lost.Token;
+
+    internal void Begin(long term)
+    {
+        // The previous term's source is left to the collector: calls of that term may still hold its token.
+        lost = new CancellationTokenSource();
+        Interlocked.Exchange(ref epoch, term);
+        isLeader = true;
+    }
+
+    internal void Lose() => lost.Cancel();
+
+    public void Dispose() => lost.Dispose();
 }
 
 /// <summary>
@@ -18,10 +42,11 @@ public sealed class LeadershipState
 /// stop, so a successor starts without waiting for a lease to run out.
 /// </summary>
 public sealed partial class LeaderElection(
-    ILeaderLock leaderLock, IEnumerable<ILeaderSingleton> singletons, LeadershipState state,
+    ILeaderLock leaderLock, IEnumerable<ILeaderSingleton> singletons, LeadershipState state, NpgsqlDataSource dataSource,
     IOptions<CoordinationOptions> options, TimeProvider time, ILogger<LeaderElection> logger) : BackgroundService
 {
     private readonly ILeaderSingleton[] singletons = singletons.ToArray();
+    private readonly string holder = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,12 +59,32 @@ public sealed partial class LeaderElection(
                 continue;
             }
 
-            state.Set(true);
-            LogLeading(logger, singletons.Length);
+            long epoch;
+            try
+            {
+                // The new term's epoch is written before any singleton runs, so that from here on the previous
+                // leader's writes are refused, whether or not it knows yet that it lost.
+                epoch = await LeaderEpochs.BeginTermAsync(dataSource, holder, stoppingToken);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                LogEpochFailed(logger, exception.Message);
+                await leaderLock.ReleaseAsync();
+                await Task.Delay(retry, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            state.Begin(epoch);
+            LogLeading(logger, singletons.Length, epoch);
             using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var runs = singletons.Select(s => RunSingletonAsync(s, leadership.Token)).ToList();
             await leaderLock.WaitUntilLostAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             state.Set(false);
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                state.Lose();
+            }
+
             await leadership.CancelAsync();
             await Task.WhenAll(runs);
             await leaderLock.ReleaseAsync();
@@ -73,8 +118,11 @@ public sealed partial class LeaderElection(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "This replica leads: running {Count} singletons")]
-    private static partial void LogLeading(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "This replica leads: running {Count} singletons (epoch {Epoch})")]
+    private static partial void LogLeading(ILogger logger, int count, long epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start a leadership term ({Error}); giving the lock back and retrying")]
+    private static partial void LogEpochFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership lost: singletons stopped")]
     private static partial void LogLost(ILogger logger);

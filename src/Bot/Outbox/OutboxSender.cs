@@ -19,7 +19,7 @@ namespace Bot.Outbox;
 /// </summary>
 public sealed partial class OutboxSender(
     NpgsqlDataSource dataSource, TelegramClients telegram, WorkSignals signals, IOptions<SenderOptions> options,
-    SecretRedactor redactor, BotMetrics metrics, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
+    SecretRedactor redactor, BotMetrics metrics, LeadershipState term, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
@@ -32,18 +32,25 @@ public sealed partial class OutboxSender(
 
     public async Task RunAsync(CancellationToken leadership)
     {
+        // Every row this term takes is stamped with its epoch, and settled only while the epoch is still current.
+        var epoch = term.Epoch;
         var limiter = new SendLimiter(options, time);
         // Before anything is reset: the groups' calls of the last minute count against their 20 a minute here too.
         await SeedGroupWindowsAsync(limiter, leadership);
-        // Calls the previous leader had in flight have an unknown outcome: send them again.
-        await ExecuteAsync("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", leadership);
+        // Calls the previous leader had in flight have an unknown outcome: send them again. Its settles of them,
+        // should it still be running, are refused from here on (their epoch is no longer current).
+        await using (var reset = dataSource.CreateCommand($"UPDATE outbox SET state = 'pending', epoch = NULL WHERE state = 'sending' AND {LeaderEpochs.IsCurrent(1)}"))
+        {
+            reset.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+            await reset.ExecuteNonQueryAsync(leadership);
+        }
         var lastFetch = DateTimeOffset.MinValue;
         var inFlight = new Dictionary<long, Task>();
         var outcomes = new ConcurrentQueue<SendOutcome>();
         // One wake-up for new rows and finished calls alike: waiting on two at once would leave a stale waiter
         // that swallows the next wake-up.
         var completed = signals.Outbox;
-        var sent = new SentRecorder(dataSource, time, logger);
+        var sent = new SentRecorder(dataSource, epoch, time, logger);
         var recording = sent.RunAsync(leadership);
         try
         {
@@ -78,13 +85,13 @@ public sealed partial class OutboxSender(
                     var waiting = limiter.Waiting(out var earliestFree);
                     wake = Earliest(wake, earliestFree);
                     waiting.AddRange(inFlight.Keys);
-                    var taken = await TakeHeadsAsync(waiting.ToArray(), capacity, leadership);
+                    var taken = await TakeHeadsAsync(waiting.ToArray(), capacity, epoch, leadership);
                     var released = new List<long>();
                     foreach (var row in taken)
                     {
                         if (limiter.TryAcquire(row.ChatId) is { } ticket)
                         {
-                            inFlight[row.ChatId] = SendAsync(row, ticket, outcomes, completed, sent, leadership);
+                            inFlight[row.ChatId] = SendAsync(row, ticket, epoch, outcomes, completed, sent, leadership);
                         }
                         else
                         {
@@ -95,7 +102,7 @@ public sealed partial class OutboxSender(
 
                     if (released.Count > 0)
                     {
-                        await ReleaseAsync(released.ToArray(), leadership);
+                        await ReleaseAsync(released.ToArray(), epoch, leadership);
                     }
                 }
                 else if (capacity > 0)
@@ -116,7 +123,8 @@ public sealed partial class OutboxSender(
         }
         finally
         {
-            // Calls under way finish and are settled; whatever is not settled is sent again by the next leader.
+            // At a graceful stop calls under way finish and are settled; when leadership was lost they were
+            // cancelled. Whatever is not settled is sent again by the next leader (at least once).
             await Task.WhenAll(inFlight.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             sent.Complete();
             await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -136,17 +144,24 @@ public sealed partial class OutboxSender(
     }
 
     private async Task SendAsync(
-        OutboxRow row, SendTicket ticket, ConcurrentQueue<SendOutcome> outcomes, Signal completed, SentRecorder sent, CancellationToken leadership)
+        OutboxRow row, SendTicket ticket, long epoch, ConcurrentQueue<SendOutcome> outcomes, Signal completed, SentRecorder sent, CancellationToken leadership)
     {
         var reported = false;
+        var lost = term.TermLost;
         using var activity = BotActivities.StartSend(row.Id, row.Method, row.ChatId, row.Attempts + 1, row.TraceContext);
         try
         {
             Settlement settlement;
             try
             {
-                var result = await OutboxCodec.SendAsync(telegram.Sender, row.Method, row.Payload, CancellationToken.None);
+                var result = await OutboxCodec.SendAsync(telegram.Sender, row.Method, row.Payload, lost);
                 settlement = Settlement.Sent(result);
+            }
+            catch (OperationCanceledException) when (lost.IsCancellationRequested)
+            {
+                // Leadership lost: this call's outcome is unknown and the row stays 'sending' for the next leader,
+                // whose epoch now refuses whatever this one would record.
+                throw;
             }
             catch (Exception exception)
             {
@@ -163,9 +178,9 @@ public sealed partial class OutboxSender(
             // The chat's next message waits for this record (its row stays 'sending' until then), so order holds.
             await (settlement.Kind == SettlementKind.Sent
                 ? sent.RecordAsync(row.Id, settlement.Result)
-                : SettleWithRetryAsync(row, settlement, leadership));
+                : SettleWithRetryAsync(row, settlement, epoch, leadership));
         }
-        catch (OperationCanceledException) when (leadership.IsCancellationRequested)
+        catch (OperationCanceledException) when (leadership.IsCancellationRequested || lost.IsCancellationRequested)
         {
         }
         catch (Exception exception)
@@ -237,8 +252,8 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, CancellationToken leadership) =>
-        RetryWhileLeadingAsync(() => SettleAsync(row, settlement), row.Id, time, logger, leadership);
+    private Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, long epoch, CancellationToken leadership) =>
+        RetryWhileLeadingAsync(() => SettleAsync(row, settlement, epoch), row.Id, time, logger, leadership);
 
     /// <summary>
     /// Writes a call's outcome, retrying through a database blip for as long as this replica leads: the call
@@ -261,16 +276,22 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private async Task SettleAsync(OutboxRow row, Settlement settlement)
+    /// <summary>
+    /// Records a call's outcome, only while the row is still this term's (the fence): a leader that stalled past its
+    /// lease and woke up changes nothing its successor has taken over. Returns false when the fence refused it.
+    /// </summary>
+    private async Task<bool> SettleAsync(OutboxRow row, Settlement settlement, long epoch)
     {
+        var fence = $"id = $1 AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}";
         await using var batch = dataSource.CreateBatch();
         var update = new NpgsqlBatchCommand(settlement.Kind switch
         {
-            SettlementKind.Sent => "UPDATE outbox SET state = 'sent', sent_at = now(), result = $2, last_error = NULL WHERE id = $1",
-            SettlementKind.Retry => "UPDATE outbox SET state = 'pending', not_before = now() + make_interval(secs => $2), last_error = $3, attempts = attempts - $4 WHERE id = $1",
-            _ => "UPDATE outbox SET state = 'dead', sent_at = now(), last_error = $2 WHERE id = $1",
+            SettlementKind.Sent => $"UPDATE outbox SET state = 'sent', sent_at = now(), result = $3, last_error = NULL WHERE {fence}",
+            SettlementKind.Retry => $"UPDATE outbox SET state = 'pending', not_before = now() + make_interval(secs => $3), last_error = $4, attempts = attempts - $5 WHERE {fence}",
+            _ => $"UPDATE outbox SET state = 'dead', sent_at = now(), last_error = $3 WHERE {fence}",
         });
         update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
+        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
         switch (settlement.Kind)
         {
             case SettlementKind.Sent:
@@ -289,18 +310,35 @@ public sealed partial class OutboxSender(
         batch.BatchCommands.Add(update);
         if (settlement.Kind == SettlementKind.Unreachable)
         {
+            // Only when the fence let the settle through (the same transaction: the batch is one).
             var unreachable = new NpgsqlBatchCommand(
-                "INSERT INTO unreachable_chats (chat_id, reason) VALUES ($1, $2) ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()");
+                $"""
+                INSERT INTO unreachable_chats (chat_id, reason)
+                SELECT $1, $2 FROM outbox WHERE id = $3 AND state = 'dead' AND epoch = $4
+                ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()
+                """);
             unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
             unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
+            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
             batch.BatchCommands.Add(unreachable);
             // A private chat's id is its user's: a user who blocked the bot is no longer an active subscriber.
-            var deactivate = new NpgsqlBatchCommand("UPDATE users SET status = 'blocked', status_at = now() WHERE user_id = $1 AND status = 'active'");
+            var deactivate = new NpgsqlBatchCommand(
+                "UPDATE users SET status = 'blocked', status_at = now() WHERE user_id = $1 AND status = 'active' AND EXISTS (SELECT 1 FROM outbox WHERE id = $2 AND state = 'dead' AND epoch = $3)");
             deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
+            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
+            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
             batch.BatchCommands.Add(deactivate);
         }
 
         await batch.ExecuteNonQueryAsync(CancellationToken.None);
+        if (update.RecordsAffected == 0)
+        {
+            LogFenced(logger, row.Id, epoch);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -343,10 +381,10 @@ public sealed partial class OutboxSender(
     /// only means the row is sent again, the same at-least-once window as a call in flight. A row another sender
     /// marked meanwhile is not taken (state is checked again on the row itself).
     /// </summary>
-    private async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, CancellationToken cancellationToken)
+    private async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, long epoch, CancellationToken cancellationToken)
     {
         var take = new NpgsqlBatchCommand(
-            """
+            $$"""
             WITH heads AS (
                 SELECT o.id
                 FROM outbox o
@@ -358,13 +396,14 @@ public sealed partial class OutboxSender(
                 ORDER BY o.priority, o.id
                 LIMIT $2
             )
-            UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1
+            UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1, epoch = $3
             FROM heads
-            WHERE o.id = heads.id AND o.state = 'pending'
+            WHERE o.id = heads.id AND o.state = 'pending' AND {{LeaderEpochs.IsCurrent(3)}}
             RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
             """);
         take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
         take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
         // Index scans only: rows leave the partial indexes' predicates as they are sent, and until a vacuum their
         // entries stay behind. An index scan marks such entries dead and skips them from then on; a bitmap scan
         // cannot, and visits every one each time. With the planner's estimate of a few pending rows (right, but blind to
@@ -379,17 +418,13 @@ public sealed partial class OutboxSender(
     }
 
     /// <summary>Puts back taken rows the limiter would not let go now (rare: the round is sized to the limits).</summary>
-    private async Task ReleaseAsync(long[] ids, CancellationToken cancellationToken)
+    private async Task ReleaseAsync(long[] ids, long epoch, CancellationToken cancellationToken)
     {
-        var release = new NpgsqlBatchCommand("UPDATE outbox SET state = 'pending', attempts = attempts - 1 WHERE id = ANY($1) AND state = 'sending'");
+        var release = new NpgsqlBatchCommand(
+            $"UPDATE outbox SET state = 'pending', attempts = attempts - 1, epoch = NULL WHERE id = ANY($1) AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}");
         release.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+        release.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
         await dataSource.ReadWithoutFlushAsync(release, _ => 0, cancellationToken);
-    }
-
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram answered 429: pausing sends for {Seconds} s")]
@@ -404,6 +439,9 @@ public sealed partial class OutboxSender(
     [LoggerMessage(Level = LogLevel.Information, Message = "Counted {Calls} group calls of the previous leader's last minute against Telegram's group limit")]
     private static partial void LogSeeded(ILogger logger, int calls);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome of outbox row {Id} not recorded: epoch {Epoch} is no longer the current leadership term")]
+    private static partial void LogFenced(ILogger logger, long id, long epoch);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
     private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
 
@@ -413,7 +451,7 @@ public sealed partial class OutboxSender(
     /// at once. Each caller waits until its own record is durable. A database blip is retried as long as this
     /// replica leads; the next leader resends whatever was not recorded (at least once, as for a call in flight).
     /// </summary>
-    private sealed class SentRecorder(NpgsqlDataSource dataSource, TimeProvider time, ILogger logger)
+    private sealed class SentRecorder(NpgsqlDataSource dataSource, long epoch, TimeProvider time, ILogger logger)
     {
         private const int MaxGroup = 512;
 
@@ -461,15 +499,21 @@ public sealed partial class OutboxSender(
         private Task WriteWithRetryAsync(List<(long Id, string? Result, TaskCompletionSource Done)> group, CancellationToken leadership) =>
             RetryWhileLeadingAsync(async () =>
             {
+                // Fenced like every settle: only this term's rows, only while its epoch is current.
                 await using var command = dataSource.CreateCommand(
-                    """
+                    $"""
                     UPDATE outbox AS o SET state = 'sent', sent_at = now(), result = r.result, last_error = NULL
                     FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
-                    WHERE o.id = r.id
+                    WHERE o.id = r.id AND o.state = 'sending' AND o.epoch = $3 AND {LeaderEpochs.IsCurrent(3)}
                     """);
                 command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = group.Select(g => g.Id).ToArray() });
                 command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = group.Select(g => g.Result).ToArray() });
-                await command.ExecuteNonQueryAsync(CancellationToken.None);
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+                var recorded = await command.ExecuteNonQueryAsync(CancellationToken.None);
+                if (recorded < group.Count)
+                {
+                    LogFenced(logger, group[0].Id, epoch);
+                }
             }, group[0].Id, time, logger, leadership);
     }
 
