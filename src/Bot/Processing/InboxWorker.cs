@@ -16,7 +16,7 @@ namespace Bot.Processing;
 /// in parallel up to <see cref="ProcessingOptions.Concurrency"/>; a chat's updates go one at a time, in order.
 /// </summary>
 public sealed partial class InboxWorker(
-    InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, TelegramClients telegram, WorkSignals signals, OutboxNudge nudge,
+    InboxClaims queue, NpgsqlDataSource dataSource, UpdateRouter router, FaultInjection faults, TelegramClients telegram, WorkSignals signals, OutboxNudge nudge,
     IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, BotMetrics metrics, TimeProvider time,
     ILogger<InboxWorker> logger) : BackgroundService
 {
@@ -276,6 +276,7 @@ public sealed partial class InboxWorker(
     {
         // Outbox rows carry the handler span's context, so each send continues this trace under it.
         context.Outbox.TraceContext = BotActivities.CurrentTraceParent(context.Claim.TraceContext);
+        faults.BeforeHandling(context.Claim.UpdateId);
         await router.RouteAsync(context);
         return context.Outbox;
     }

@@ -17,6 +17,7 @@ public static class ProcessingExtensions
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<OutboxNudge>();
         builder.Services.AddSingleton<UpdateRouter>();
+        builder.Services.AddSingleton<FaultInjection>();
         builder.AddFeatures();
         builder.Services.AddTelegramClients();
         builder.Services.AddHostedService<NotificationListener>();
