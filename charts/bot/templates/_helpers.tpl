@@ -128,10 +128,41 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- define "bot.databaseConnectionString" -}}
 {{- $db := .Values.database }}
 {{- $parts := list (printf "Host=%s" $db.host) (printf "Port=%v" $db.port) (printf "Database=%s" $db.name) (printf "Username=%s" $db.username) (printf "SSL Mode=%s" $db.sslMode) }}
+{{- if $db.caSecret.name }}
+{{- $parts = append $parts (printf "Root Certificate=%s" (include "bot.databaseCaFile" .)) }}
+{{- end }}
 {{- with $db.extraParameters }}
 {{- $parts = append $parts (trimSuffix ";" .) }}
 {{- end }}
 {{- join ";" $parts }}
+{{- end }}
+
+{{/*
+The CA that signs the database server's certificate (CloudNativePG: <cluster>-ca, key ca.crt), mounted as a
+directory (no subPath, so a renewed CA reaches running pods) at /etc/bot/db-ca in every pod that connects.
+*/}}
+{{- define "bot.databaseCaFile" -}}/etc/bot/db-ca/ca.crt{{- end }}
+
+{{- define "bot.databaseCaVolume" -}}
+{{- with .Values.database.caSecret }}
+{{- if .name }}
+- name: db-ca
+  secret:
+    secretName: {{ .name }}
+    items:
+      - key: {{ .key }}
+        path: ca.crt
+    defaultMode: 292  # 0444: a certificate, not a secret
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.databaseCaMount" -}}
+{{- if .Values.database.caSecret.name }}
+- name: db-ca
+  mountPath: /etc/bot/db-ca
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "bot.preStopSleepSeconds" -}}

@@ -22,12 +22,14 @@ module "bot" {
   telegram_webhook_secret = var.telegram_webhook_secret
   admin_token             = var.admin_token
 
-  # One disposable instance, no object store backups.
+  # One disposable instance, no object store backups. A single instance has no standby to wait for, so
+  # commits are local (asynchronous): dev's data may be lost with its volume, which is what dev is for.
   database = {
-    mode          = "cloudnativepg"
-    cluster_name  = "bot-db"
-    instances     = 1
-    storage_size  = "5Gi"
-    restore_check = false
+    mode                    = "cloudnativepg"
+    cluster_name            = "bot-db"
+    instances               = 1
+    storage_size            = "5Gi"
+    restore_check           = false
+    synchronous_replication = false
   }
 }

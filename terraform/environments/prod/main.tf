@@ -22,13 +22,18 @@ module "bot" {
   telegram_webhook_secret = var.telegram_webhook_secret
   admin_token             = var.admin_token
 
-  # Three instances (one primary, two replicas across zones), base backups and WAL in the object store
-  # for point-in-time recovery, on top of the chart's nightly pg_dump and its restore check.
+  # Three instances (one primary, two replicas across zones), every commit confirmed by one of the two
+  # standbys (quorum, dataDurability required: one standby may be away without stopping writes), base
+  # backups and WAL in the object store for point-in-time recovery, on top of the chart's nightly pg_dump
+  # and its restore check.
   database = {
-    mode         = "cloudnativepg"
-    cluster_name = "bot-db"
-    instances    = 3
-    storage_size = "50Gi"
+    mode                        = "cloudnativepg"
+    cluster_name                = "bot-db"
+    instances                   = 3
+    storage_size                = "50Gi"
+    synchronous_replication     = true
+    synchronous_standbys        = 1
+    synchronous_data_durability = "required"
     parameters = {
       max_connections = "300"
     }

@@ -22,6 +22,9 @@ module "bot" {
   telegram_webhook_secret = var.telegram_webhook_secret
   admin_token             = var.admin_token
 
+  # Two instances with synchronous replication (the module's default: one standby confirms every commit,
+  # dataDurability required), so staging shows what production does when its standby is away: writes
+  # wait. With one standby, that is any time the standby restarts.
   database = {
     mode         = "cloudnativepg"
     cluster_name = "bot-db"

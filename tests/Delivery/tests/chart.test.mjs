@@ -97,7 +97,7 @@ for (const env of environments) {
     assert.equal(spec.serviceAccountName, "bot");
     const expected = { dev: "Development", staging: "Staging", prod: "Production" }[env];
     assert.equal(envValue(bot, "ASPNETCORE_ENVIRONMENT"), expected);
-    assert.match(envValue(bot, "Database__ConnectionString"), /^Host=bot-db-rw;Port=5432;Database=bot;Username=bot;SSL Mode=Require/);
+    assert.match(envValue(bot, "Database__ConnectionString"), /^Host=bot-db-rw;Port=5432;Database=bot;Username=bot;SSL Mode=VerifyFull;Root Certificate=\/etc\/bot\/db-ca\/ca\.crt(;|$)/);
     assert.doesNotMatch(envValue(bot, "Database__ConnectionString"), /Password/i);
   });
 
