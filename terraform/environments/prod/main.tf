@@ -34,6 +34,7 @@ module "bot" {
     synchronous_replication     = true
     synchronous_standbys        = 1
     synchronous_data_durability = "required"
+    # charts/bot/values-prod.yaml database.maxConnections says the same (a delivery check compares them).
     parameters = {
       max_connections = "300"
     }

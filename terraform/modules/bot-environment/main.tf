@@ -197,6 +197,8 @@ resource "kubernetes_manifest" "database" {
         }
         postgresql = merge(
           {
+            # charts/bot's database.maxConnections must say the same: the chart holds every replica's pool
+            # and sessions, a surge pod and a reserve to it (a delivery check compares the two).
             parameters = merge({
               max_connections            = "200"
               log_min_duration_statement = "1000"

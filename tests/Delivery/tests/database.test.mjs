@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { docsOf, envValue, named, podSpecs, repoRoot } from "./lib.mjs";
+import { chartDir, docsOf, envValue, environments, loadYamlFile, named, podSpecs, repoRoot } from "./lib.mjs";
 
 const terraform = (file) => readFileSync(path.join(repoRoot, "terraform", file), "utf8");
 
@@ -72,3 +72,67 @@ test("Terraform: each values file names its cluster's CA Secret, which the modul
   assert.match(main, /database_ca = local\.cnpg \? "\$\{var\.database\.cluster_name\}-ca" : null/);
   assert.match(main, /contains\(\["", local\.database_ca\], local\.values_database_ca\)/);
 });
+
+// --- the connection budget ---------------------------------------------------------------------------
+
+/** values.yaml with the environment's file over it (maps merge, everything else is replaced). */
+function valuesOf(env) {
+  const merge = (base, over) => {
+    if (!over || typeof over !== "object" || Array.isArray(over) || !base || typeof base !== "object" || Array.isArray(base)) return over ?? base;
+    const out = { ...base };
+    for (const [key, value] of Object.entries(over)) out[key] = merge(base[key], value);
+    return out;
+  };
+  return merge(loadYamlFile(path.join(chartDir, "values.yaml")), loadYamlFile(path.join(chartDir, `values-${env}.yaml`)));
+}
+
+// Npgsql's keywords for the pool's ceiling, compared without case and spaces; absent, the ceiling is 100.
+const poolKeywords = new Set(["maximumpoolsize", "maxpoolsize"]);
+const npgsqlDefaultPool = 100;
+// Each replica opens two sessions of its own beyond the pool: the LISTEN/NOTIFY listener, and the session
+// holding the advisory leader lock (leaderElection.mode Postgres; with the Lease it is not opened, but it is
+// counted anyway, so that switching modes never breaks the budget).
+const sessionsPerReplica = 2;
+
+/** What one environment's rendering can open at most, and what its database allows. */
+function budgetOf(env) {
+  const docs = docsOf(env);
+  const deployment = docs.find((doc) => doc.kind === "Deployment");
+  const hpa = docs.find((doc) => doc.kind === "HorizontalPodAutoscaler");
+  const bot = deployment.spec.template.spec.containers.find((container) => container.name === "bot");
+  let pool = npgsqlDefaultPool;
+  for (const part of envValue(bot, "Database__ConnectionString").split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0 && poolKeywords.has(part.slice(0, at).replace(/\s+/g, "").toLowerCase())) pool = Number(part.slice(at + 1));
+  }
+  const maxReplicas = hpa ? hpa.spec.maxReplicas : deployment.spec.replicas;
+  const strategy = deployment.spec.strategy ?? {};
+  const maxSurge = strategy.type === "Recreate" ? 0 : (strategy.rollingUpdate?.maxSurge ?? "25%");
+  const surge = typeof maxSurge === "string" && maxSurge.endsWith("%")
+    ? Math.ceil((maxReplicas * Number(maxSurge.slice(0, -1))) / 100) : Number(maxSurge);
+  const values = valuesOf(env);
+  const perPod = pool + sessionsPerReplica;
+  const needed = (maxReplicas + surge) * perPod;
+  const allowed = values.database.maxConnections - values.database.connectionReserve;
+  return { pool, maxReplicas, surge, perPod, needed, allowed, maxConnections: values.database.maxConnections, reserve: values.database.connectionReserve };
+}
+
+for (const env of environments) {
+  test(`${env}: at most maxReplicas × (pool + 2 sessions) + the surge pods fit in max_connections less the reserve`, () => {
+    const b = budgetOf(env);
+    assert.ok(Number.isInteger(b.pool) && b.pool > 0, `a pool size, got ${b.pool}`);
+    assert.ok(b.reserve >= 10, "the reserve covers superuser_reserved_connections (3), the migration, backup and restore-check Jobs and CloudNativePG's own sessions");
+    assert.ok(b.needed <= b.allowed,
+      `${b.maxReplicas} replicas × (${b.pool} pooled + ${sessionsPerReplica}) + ${b.surge} surge × ${b.perPod} = ${b.needed} connections, ` +
+      `but max_connections ${b.maxConnections} − reserve ${b.reserve} = ${b.allowed}`);
+  });
+
+  test(`${env}: database.maxConnections is what Terraform gives the server`, () => {
+    const module = terraform("modules/bot-environment/main.tf");
+    const root = terraform(`environments/${env}/main.tf`);
+    const setting = (text) => /^\s*max_connections\s*=\s*"(\d+)"/m.exec(text)?.[1];
+    const serverMax = Number(setting(root) ?? setting(module));
+    assert.ok(serverMax > 0, "max_connections in terraform");
+    assert.equal(valuesOf(env).database.maxConnections, serverMax, `values-${env}.yaml database.maxConnections`);
+  });
+}
