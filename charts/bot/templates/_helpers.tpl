@@ -131,6 +131,9 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- if $db.caSecret.name }}
 {{- $parts = append $parts (printf "Root Certificate=%s" (include "bot.databaseCaFile" .)) }}
 {{- end }}
+{{- if not (kindIs "invalid" $db.maxPoolSize) }}
+{{- $parts = append $parts (printf "Maximum Pool Size=%d" (int $db.maxPoolSize)) }}
+{{- end }}
 {{- with $db.extraParameters }}
 {{- $parts = append $parts (trimSuffix ";" .) }}
 {{- end }}
@@ -236,7 +239,53 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- fail "networkPolicy.kubernetesApi.cidrs is empty, so the bot could not reach the API server for its leader Lease: list the API server's endpoint addresses (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes) or set leaderElection.mode to Postgres" }}
 {{- end }}
 {{- end }}
+{{- include "bot.validateConnectionBudget" . }}
 {{- $_ := include "bot.terminationGracePeriodSeconds" . }}
+{{- end }}
+
+{{/*
+The connection budget: at the replica ceiling (the HPA's maxReplicas, else replicaCount) plus the pods a
+rollout surges, each pod's pool (Npgsql's default is 100) and the two sessions each replica opens outside it
+(the LISTEN/NOTIFY listener and the advisory leader lock, counted in Lease mode as well) must fit in the
+server's max_connections less database.connectionReserve. Not checked when the Secret carries the
+connection string (the chart cannot see its pool).
+*/}}
+{{- define "bot.validateConnectionBudget" -}}
+{{- $db := .Values.database }}
+{{- if $db.host }}
+{{- if regexMatch "(?i)(^|;)\\s*max(imum)?\\s*pool\\s*size\\s*=" (default "" $db.extraParameters) }}
+{{- fail "database.extraParameters names the pool size: set database.maxPoolSize instead, which the connection budget is checked against" }}
+{{- end }}
+{{- $pool := 100 }}
+{{- if not (kindIs "invalid" $db.maxPoolSize) }}
+{{- $pool = int $db.maxPoolSize }}
+{{- end }}
+{{- $replicas := int .Values.replicaCount }}
+{{- if .Values.autoscaling.enabled }}
+{{- $replicas = int .Values.autoscaling.maxReplicas }}
+{{- end }}
+{{- $surge := 0 }}
+{{- if ne .Values.updateStrategy.type "Recreate" }}
+{{- $maxSurge := "25%" }}
+{{- with .Values.updateStrategy.rollingUpdate }}
+{{- if not (kindIs "invalid" .maxSurge) }}
+{{- $maxSurge = .maxSurge }}
+{{- end }}
+{{- end }}
+{{- $maxSurge = toString $maxSurge }}
+{{- if hasSuffix "%" $maxSurge }}
+{{- $surge = div (add (mul $replicas (trimSuffix "%" $maxSurge | int)) 99) 100 }}
+{{- else }}
+{{- $surge = int $maxSurge }}
+{{- end }}
+{{- end }}
+{{- $perPod := add $pool 2 }}
+{{- $needed := mul (add $replicas $surge) $perPod }}
+{{- $allowed := sub (int $db.maxConnections) (int $db.connectionReserve) }}
+{{- if gt (int $needed) (int $allowed) }}
+{{- fail (printf "database: %d replicas at most and %d surge pod(s), each with Maximum Pool Size %d and 2 sessions of its own, can open %d connections, more than database.maxConnections %d less connectionReserve %d (%d), so lower database.maxPoolSize or the replica ceiling, or raise max_connections on the server and database.maxConnections with it" $replicas $surge $pool $needed (int $db.maxConnections) (int $db.connectionReserve) $allowed) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

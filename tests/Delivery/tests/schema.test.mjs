@@ -59,3 +59,15 @@ test("the chart refuses webhook mode without a public URL", () => {
   assert.notEqual(template.status, 0);
   assert.match(template.stderr, /webhook mode needs telegram.webhookUrl/);
 });
+
+test("the chart refuses a connection budget that does not fit the server, in one sentence", () => {
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "autoscaling.maxReplicas=20"]);
+  assert.notEqual(template.status, 0, "rendered 20 replicas × 22 + 22 against 290");
+  assert.match(template.stderr, /database: 20 replicas at most and 1 surge pod\(s\), each with Maximum Pool Size 20 and 2 sessions of its own, can open 462 connections, more than database\.maxConnections 300 less connectionReserve 10 \(290\), so lower database\.maxPoolSize or the replica ceiling, or raise max_connections on the server and database\.maxConnections with it\n/);
+  const defaultPool = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "database.maxPoolSize=null"]);
+  assert.notEqual(defaultPool.status, 0, "Npgsql's default pool of 100 is counted when none is given");
+  assert.match(defaultPool.stderr, /Maximum Pool Size 100 and 2 sessions of its own, can open 1122 connections/);
+  const keyword = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "database.extraParameters=Timeout=5;Maximum Pool Size=5"]);
+  assert.notEqual(keyword.status, 0);
+  assert.match(keyword.stderr, /database\.extraParameters names the pool size: set database\.maxPoolSize instead/);
+});
