@@ -71,3 +71,30 @@ test("the chart refuses a connection budget that does not fit the server, in one
   assert.notEqual(keyword.status, 0);
   assert.match(keyword.stderr, /database\.extraParameters names the pool size: set database\.maxPoolSize instead/);
 });
+
+test("the chart refuses unencrypted backups in Staging and Production, plain copies off the cluster, and a restore check without the key", () => {
+  const plain = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "backup.encryption.publicKeySecret.name="]);
+  assert.notEqual(plain.status, 0);
+  assert.match(plain.stderr, /backup: in Production every dump is encrypted, so set backup\.encryption\.publicKeySecret\.name/);
+  const noKey = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.decryption.privateKeySecret.name="]);
+  assert.notEqual(noKey.status, 0);
+  assert.match(noKey.stderr, /restoreCheck: the backups are encrypted \(backup\.encryption\), so set restoreCheck\.decryption\.privateKeySecret\.name/);
+  const dev = ["-f", path.join(chartDir, "values-dev.yaml"), ...digest, "--set", "backup.enabled=true", "--set", "backup.offsite.enabled=true",
+    "--set", "backup.offsite.bucketUrl=https://minio.example.com/b", "--set", "backup.offsite.credentialsSecret.name=s"];
+  const plainOffsite = runHelm(["template", "bot", chartDir, ...dev]);
+  assert.notEqual(plainOffsite.status, 0);
+  assert.match(plainOffsite.stderr, /backup\.offsite sends dumps off the cluster only encrypted/);
+  const devPlain = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-dev.yaml"), ...digest, "--set", "backup.enabled=true"]);
+  assert.equal(devPlain.status, 0, `Development may keep plain dumps on its volume: ${devPlain.stderr}`);
+});
+
+test("the chart refuses Production's restore check on the bot's own server unless told, and an object store it cannot name", () => {
+  const onPrimary = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.target.host="]);
+  assert.notEqual(onPrimary.status, 0);
+  assert.match(onPrimary.stderr, /restoreCheck\.target\.host: in Production the restore check restores into a server of its own/);
+  const allowed = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.target.host=", "--set", "restoreCheck.target.allowDatabaseHost=true"]);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  const noStore = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set-json", "networkPolicy.objectStore.cidrs=[]"]);
+  assert.notEqual(noStore.status, 0);
+  assert.match(noStore.stderr, /networkPolicy\.objectStore\.cidrs is empty, so the backup pods could not reach backup\.offsite's bucket/);
+});
