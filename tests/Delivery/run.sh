@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Delivery checks: the container image definition, the Helm chart and what it renders for every
-# environment, the GitLab pipeline, the Terraform, the backup scripts, the alert rules (promtool) and a
-# backup drill on a real PostgreSQL 15. Installs what it needs on a fresh Debian 12
+# environment, the GitLab pipeline, the Terraform, the backup scripts, the alert rules (promtool), a backup
+# drill and a point-in-time recovery drill on a real PostgreSQL 15. Installs what it needs on a fresh Debian 12
 # machine (helm, the node packages, yamllint, ShellCheck, promtool, gpg, curl and the PostgreSQL 15 server),
 # caching under tests/Delivery/.tools, and prints one line per
 # check, then "N passed, N failed". Exits non-zero when any check failed.
@@ -252,6 +252,7 @@ check "terraform fmt -check -recursive" terraform_fmt
 check "shellcheck deploy/scripts, chart files, tests/Delivery, scripts, .ci/run, tests/Load" shellcheck_scripts
 node_tests
 drill "backup drill (PostgreSQL 15: plain, encrypted, off the cluster)" "$here/backup-drill.sh"
+drill "point-in-time recovery drill (PostgreSQL 15: base backup, archived WAL, recovery_target_time)" "$here/pitr-drill.sh"
 
 say "delivery checks took $((SECONDS - started)) s"
 echo "$passed passed, $failed failed"
