@@ -193,6 +193,16 @@ if [[ $untrusted_rc -ne 0 && "$untrusted" == *SSL* && $trusted_rc -eq 0 ]]; then
 else
   fail "CA trust: without the test CA exit $untrusted_rc ($(one_line "$untrusted")), with it exit $trusted_rc ($(one_line "$trusted"))"
 fi
+# The chart's way (database.caSecret): the CA as a file of its own, named by Root Certificate, the image's
+# bundle untouched.
+rooted=$(podman run --rm "${base[@]}" "${hardened[@]}" -v "$tls/ca.crt:/etc/bot/db-ca/ca.crt:ro" \
+  -e "Database__ConnectionString=$verify_conn;Root Certificate=/etc/bot/db-ca/ca.crt" "$image" migrate status 2>&1) &&
+  rooted_rc=0 || rooted_rc=$?
+if [[ $rooted_rc -eq 0 ]]; then
+  pass "Root Certificate=/etc/bot/db-ca/ca.crt (the chart's mounted CA): VerifyFull accepted with only that file trusted"
+else
+  fail "Root Certificate: VerifyFull with the CA mounted as a file: exit $rooted_rc ($(one_line "$rooted"))"
+fi
 
 # --- serve -------------------------------------------------------------------------------------------------
 serve="image-proof-$$-serve"

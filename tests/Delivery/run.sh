@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Delivery checks: the container image definition, the Helm chart and what it renders for every
-# environment, the GitLab pipeline, the Terraform, the backup scripts, the alert rules (promtool) and a
-# backup drill on a real PostgreSQL 15. Installs what it needs on a fresh Debian 12 machine (helm, the node packages, yamllint,
-# ShellCheck, promtool and the PostgreSQL 15 server), caching under tests/Delivery/.tools, and prints one line per
+# environment, the GitLab pipeline, the Terraform, the backup scripts, the alert rules (promtool), a backup
+# drill and a point-in-time recovery drill on a real PostgreSQL 15. Installs what it needs on a fresh Debian 12
+# machine (helm, the node packages, yamllint, ShellCheck, promtool, gpg, curl and the PostgreSQL 15 server),
+# caching under tests/Delivery/.tools, and prints one line per
 # check, then "N passed, N failed". Exits non-zero when any check failed.
 #
 #   bash tests/Delivery/run.sh            (from anywhere; CI calls it from .ci/run and lint:delivery)
@@ -58,6 +59,8 @@ install_system_packages() {
   [[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql-15)
   command -v runuser >/dev/null || missing+=(util-linux)
   command -v promtool >/dev/null || missing+=(prometheus)
+  command -v gpg >/dev/null || missing+=(gnupg)
+  command -v curl >/dev/null || missing+=(curl)
   if [[ "${#missing[@]}" -gt 0 ]]; then
     say "installing: ${missing[*]}"
     apt_install "${missing[@]}"
@@ -160,7 +163,7 @@ count_tap() {
 # Helm reads only files inside the chart, so the scripts live there; deploy/scripts links to them.
 scripts_in_sync() {
   local script
-  for script in backup.sh restore-check.sh; do
+  for script in backup.sh restore-check.sh offsite.sh; do
     [[ -L "$root/deploy/scripts/$script" && "$(readlink -f "$root/deploy/scripts/$script")" == "$(readlink -f "$chart/files/$script")" ]] ||
       { echo "deploy/scripts/$script must be a link to charts/bot/files/$script"; return 1; }
   done
@@ -216,16 +219,18 @@ node_tests() {
   count_tap "node --test (tests/Delivery/tests)" "$tap"
 }
 
-backup_drill() {
-  local tap="$out/drill.tap"
-  bash "$here/backup-drill.sh" >"$tap" 2>&1 || true
+# A drill script's TAP lines, counted like the node tests'; one that printed none counts as one failure.
+drill() {
+  local name="$1" script="$2" tap
+  tap="$out/$(basename "$2" .sh).tap"
+  bash "$script" >"$tap" 2>&1 || true
   if ! grep -qE '^(not )?ok [0-9]+' "$tap"; then
     failed=$((failed + 1))
-    say "FAIL  backup drill did not run"
+    say "FAIL  $name did not run"
     sed 's/^/      | /' "$tap" | tail -n 40
     return
   fi
-  count_tap "backup drill (PostgreSQL 15)" "$tap"
+  count_tap "$name" "$tap"
 }
 
 started=$SECONDS
@@ -246,7 +251,8 @@ check "promtool check rules and test rules (rendered PrometheusRule, tests/Deliv
 check "terraform fmt -check -recursive" terraform_fmt
 check "shellcheck deploy/scripts, chart files, tests/Delivery, scripts, .ci/run, tests/Load" shellcheck_scripts
 node_tests
-backup_drill
+drill "backup drill (PostgreSQL 15: plain, encrypted, off the cluster)" "$here/backup-drill.sh"
+drill "point-in-time recovery drill (PostgreSQL 15: base backup, archived WAL, recovery_target_time)" "$here/pitr-drill.sh"
 
 say "delivery checks took $((SECONDS - started)) s"
 echo "$passed passed, $failed failed"

@@ -128,10 +128,44 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- define "bot.databaseConnectionString" -}}
 {{- $db := .Values.database }}
 {{- $parts := list (printf "Host=%s" $db.host) (printf "Port=%v" $db.port) (printf "Database=%s" $db.name) (printf "Username=%s" $db.username) (printf "SSL Mode=%s" $db.sslMode) }}
+{{- if $db.caSecret.name }}
+{{- $parts = append $parts (printf "Root Certificate=%s" (include "bot.databaseCaFile" .)) }}
+{{- end }}
+{{- if not (kindIs "invalid" $db.maxPoolSize) }}
+{{- $parts = append $parts (printf "Maximum Pool Size=%d" (int $db.maxPoolSize)) }}
+{{- end }}
 {{- with $db.extraParameters }}
 {{- $parts = append $parts (trimSuffix ";" .) }}
 {{- end }}
 {{- join ";" $parts }}
+{{- end }}
+
+{{/*
+The CA that signs the database server's certificate (CloudNativePG: <cluster>-ca, key ca.crt), mounted as a
+directory (no subPath, so a renewed CA reaches running pods) at /etc/bot/db-ca in every pod that connects.
+*/}}
+{{- define "bot.databaseCaFile" -}}/etc/bot/db-ca/ca.crt{{- end }}
+
+{{- define "bot.databaseCaVolume" -}}
+{{- with .Values.database.caSecret }}
+{{- if .name }}
+- name: db-ca
+  secret:
+    secretName: {{ .name }}
+    items:
+      - key: {{ .key }}
+        path: ca.crt
+    defaultMode: 292  # 0444: a certificate, not a secret
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "bot.databaseCaMount" -}}
+{{- if .Values.database.caSecret.name }}
+- name: db-ca
+  mountPath: /etc/bot/db-ca
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "bot.preStopSleepSeconds" -}}
@@ -197,8 +231,35 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- if and (or .Values.backup.enabled .Values.restoreCheck.enabled) (not .Values.database.host) }}
 {{- fail "backup/restoreCheck need database.host (they connect with libpq variables, not the bot's connection string)" }}
 {{- end }}
-{{- if and .Values.restoreCheck.enabled (not .Values.backup.enabled) (not .Values.backup.persistence.existingClaim) }}
-{{- fail "restoreCheck reads the backup volume: enable backup or set backup.persistence.existingClaim" }}
+{{- $b := .Values.backup }}
+{{- $rc := .Values.restoreCheck }}
+{{- $fromBucket := and $rc.enabled (eq $rc.source "offsite") }}
+{{- if and $rc.enabled (not $fromBucket) (not $b.enabled) (not $b.persistence.existingClaim) }}
+{{- fail "restoreCheck reads the backup volume: enable backup or set backup.persistence.existingClaim (or restoreCheck.source offsite)" }}
+{{- end }}
+{{- if and $b.enabled (has .Values.environment (list "Staging" "Production")) (not $b.encryption.publicKeySecret.name) }}
+{{- fail (printf "backup: in %s every dump is encrypted, so set backup.encryption.publicKeySecret.name to the Secret holding the backup key's public half (docs/runbook.md, section 8)" .Values.environment) }}
+{{- end }}
+{{- if and $b.enabled $b.offsite.enabled (not $b.encryption.publicKeySecret.name) }}
+{{- fail "backup.offsite sends dumps off the cluster only encrypted: set backup.encryption.publicKeySecret.name" }}
+{{- end }}
+{{- $offsiteUsed := or (and $b.enabled $b.offsite.enabled) $fromBucket }}
+{{- if $offsiteUsed }}
+{{- if not $b.offsite.bucketUrl }}
+{{- fail "backup.offsite.bucketUrl is empty: name the bucket the backups are copied to and restored from" }}
+{{- end }}
+{{- if not (or $b.offsite.credentialsSecret.name (and $fromBucket $rc.offsite.credentialsSecret.name)) }}
+{{- fail "backup.offsite.credentialsSecret.name is empty: name the Secret with the bucket's access key" }}
+{{- end }}
+{{- end }}
+{{- if and $fromBucket (not $b.offsite.enabled) (not $rc.offsite.credentialsSecret.name) }}
+{{- fail "restoreCheck.source offsite without backup.offsite: set restoreCheck.offsite.credentialsSecret.name for the bucket" }}
+{{- end }}
+{{- if and $rc.enabled $b.encryption.publicKeySecret.name (not $rc.decryption.privateKeySecret.name) }}
+{{- fail "restoreCheck: the backups are encrypted (backup.encryption), so set restoreCheck.decryption.privateKeySecret.name to the Secret with the private key" }}
+{{- end }}
+{{- if and $rc.enabled (eq .Values.environment "Production") (not $rc.target.allowDatabaseHost) (or (not $rc.target.host) (eq $rc.target.host .Values.database.host)) }}
+{{- fail "restoreCheck.target.host: in Production the restore check restores into a server of its own, not the bot's, so set target.host (Terraform's restore_check_server makes <cluster>-restore-rw) or target.allowDatabaseHost: true" }}
 {{- end }}
 {{- if and (has .Values.environment (list "Staging" "Production")) (not .Values.image.digest) }}
 {{- fail (printf "image.digest is required in %s: only an image pinned by digest is promoted" .Values.environment) }}
@@ -208,11 +269,60 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- if not (or $np.database.cidrs $np.database.podSelector $np.database.namespaceSelector) }}
 {{- fail "networkPolicy.database: name the database with podSelector, namespaceSelector or cidrs (the chart does not open the database port to every address)" }}
 {{- end }}
+{{- if and $offsiteUsed (not $np.objectStore.cidrs) }}
+{{- fail "networkPolicy.objectStore.cidrs is empty, so the backup pods could not reach backup.offsite's bucket: list the object store's addresses (and networkPolicy.objectStore.port)" }}
+{{- end }}
 {{- if and (include "bot.usesLease" .) (not $np.kubernetesApi.cidrs) }}
 {{- fail "networkPolicy.kubernetesApi.cidrs is empty, so the bot could not reach the API server for its leader Lease: list the API server's endpoint addresses (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes) or set leaderElection.mode to Postgres" }}
 {{- end }}
 {{- end }}
+{{- include "bot.validateConnectionBudget" . }}
 {{- $_ := include "bot.terminationGracePeriodSeconds" . }}
+{{- end }}
+
+{{/*
+The connection budget: at the replica ceiling (the HPA's maxReplicas, else replicaCount) plus the pods a
+rollout surges, each pod's pool (Npgsql's default is 100) and the two sessions each replica opens outside it
+(the LISTEN/NOTIFY listener and the advisory leader lock, counted in Lease mode as well) must fit in the
+server's max_connections less database.connectionReserve. Not checked when the Secret carries the
+connection string (the chart cannot see its pool).
+*/}}
+{{- define "bot.validateConnectionBudget" -}}
+{{- $db := .Values.database }}
+{{- if $db.host }}
+{{- if regexMatch "(?i)(^|;)\\s*max(imum)?\\s*pool\\s*size\\s*=" (default "" $db.extraParameters) }}
+{{- fail "database.extraParameters names the pool size: set database.maxPoolSize instead, which the connection budget is checked against" }}
+{{- end }}
+{{- $pool := 100 }}
+{{- if not (kindIs "invalid" $db.maxPoolSize) }}
+{{- $pool = int $db.maxPoolSize }}
+{{- end }}
+{{- $replicas := int .Values.replicaCount }}
+{{- if .Values.autoscaling.enabled }}
+{{- $replicas = int .Values.autoscaling.maxReplicas }}
+{{- end }}
+{{- $surge := 0 }}
+{{- if ne .Values.updateStrategy.type "Recreate" }}
+{{- $maxSurge := "25%" }}
+{{- with .Values.updateStrategy.rollingUpdate }}
+{{- if not (kindIs "invalid" .maxSurge) }}
+{{- $maxSurge = .maxSurge }}
+{{- end }}
+{{- end }}
+{{- $maxSurge = toString $maxSurge }}
+{{- if hasSuffix "%" $maxSurge }}
+{{- $surge = div (add (mul $replicas (trimSuffix "%" $maxSurge | int)) 99) 100 }}
+{{- else }}
+{{- $surge = int $maxSurge }}
+{{- end }}
+{{- end }}
+{{- $perPod := add $pool 2 }}
+{{- $needed := mul (add $replicas $surge) $perPod }}
+{{- $allowed := sub (int $db.maxConnections) (int $db.connectionReserve) }}
+{{- if gt (int $needed) (int $allowed) }}
+{{- fail (printf "database: %d replicas at most and %d surge pod(s), each with Maximum Pool Size %d and 2 sessions of its own, can open %d connections, more than database.maxConnections %d less connectionReserve %d (%d), so lower database.maxPoolSize or the replica ceiling, or raise max_connections on the server and database.maxConnections with it" $replicas $surge $pool $needed (int $db.maxConnections) (int $db.connectionReserve) $allowed) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -451,5 +561,69 @@ business with the bot token. include "bot.passwordVolume" (dict "context" $ "sec
   ports:
     - port: 443
       protocol: TCP
+{{- end }}
+{{- end }}
+
+{{/*
+The bucket of backup.offsite, for files/offsite.sh (push in the backup Job, pull in the restore check).
+*/}}
+{{- define "bot.offsitePrefix" -}}
+{{- default (printf "%s/%s/" .Release.Namespace (include "bot.fullname" .)) .Values.backup.offsite.prefix }}
+{{- end }}
+
+{{- define "bot.offsiteEnv" -}}
+- name: BACKUP_DIR
+  value: /backups
+- name: BACKUP_PREFIX
+  value: {{ include "bot.fullname" . | quote }}
+- name: OFFSITE_BUCKET_URL
+  value: {{ .Values.backup.offsite.bucketUrl | quote }}
+- name: OFFSITE_PREFIX
+  value: {{ include "bot.offsitePrefix" . | quote }}
+- name: OFFSITE_REGION
+  value: {{ .Values.backup.offsite.region | quote }}
+- name: OFFSITE_CREDENTIALS_DIR
+  value: /etc/bot/offsite
+{{- if .Values.backup.offsite.caSecret.name }}
+- name: OFFSITE_CA_FILE
+  value: /etc/bot/offsite-ca/ca.crt
+{{- end }}
+- name: HOME
+  value: /tmp
+{{- end }}
+
+{{- define "bot.offsiteMounts" -}}
+- name: offsite-credentials
+  mountPath: /etc/bot/offsite
+  readOnly: true
+{{- if .Values.backup.offsite.caSecret.name }}
+- name: offsite-ca
+  mountPath: /etc/bot/offsite-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* include "bot.offsiteVolumes" (dict "context" $ "credentials" <credentialsSecret>) */}}
+{{- define "bot.offsiteVolumes" -}}
+{{- $ctx := .context }}
+- name: offsite-credentials
+  secret:
+    secretName: {{ .credentials.name }}
+    items:
+      - key: {{ .credentials.accessKeyIdKey }}
+        path: access-key-id
+      - key: {{ .credentials.secretAccessKeyKey }}
+        path: secret-access-key
+    defaultMode: 288  # 0440
+{{- with $ctx.Values.backup.offsite.caSecret }}
+{{- if .name }}
+- name: offsite-ca
+  secret:
+    secretName: {{ .name }}
+    items:
+      - key: {{ .key }}
+        path: ca.crt
+    defaultMode: 292  # 0444
+{{- end }}
 {{- end }}
 {{- end }}

@@ -26,12 +26,14 @@ module "bot" {
   admin_read_token          = var.admin_read_token
   admin_previous_read_token = var.admin_previous_read_token
 
-  # One disposable instance, no object store backups.
+  # One disposable instance, no object store backups. A single instance has no standby to wait for, so
+  # commits are local (asynchronous): dev's data may be lost with its volume, which is what dev is for.
   database = {
-    mode          = "cloudnativepg"
-    cluster_name  = "bot-db"
-    instances     = 1
-    storage_size  = "5Gi"
-    restore_check = false
+    mode                    = "cloudnativepg"
+    cluster_name            = "bot-db"
+    instances               = 1
+    storage_size            = "5Gi"
+    restore_check           = false
+    synchronous_replication = false
   }
 }

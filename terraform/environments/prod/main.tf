@@ -26,13 +26,22 @@ module "bot" {
   admin_read_token          = var.admin_read_token
   admin_previous_read_token = var.admin_previous_read_token
 
-  # Three instances (one primary, two replicas across zones), base backups and WAL in the object store
-  # for point-in-time recovery, on top of the chart's nightly pg_dump and its restore check.
+  # Three instances (one primary, two replicas across zones), every commit confirmed by one of the two
+  # standbys (quorum, dataDurability required: one standby may be away without stopping writes), base
+  # backups and WAL in the object store for point-in-time recovery, on top of the chart's nightly encrypted
+  # pg_dump (copied to the bucket) and its restore check, which restores into a server of its own,
+  # bot-db-restore (values-prod.yaml restoreCheck.target).
   database = {
-    mode         = "cloudnativepg"
-    cluster_name = "bot-db"
-    instances    = 3
-    storage_size = "50Gi"
+    mode                        = "cloudnativepg"
+    cluster_name                = "bot-db"
+    instances                   = 3
+    storage_size                = "50Gi"
+    synchronous_replication     = true
+    synchronous_standbys        = 1
+    synchronous_data_durability = "required"
+    restore_check_server        = true
+    restore_check_storage_size  = "50Gi"
+    # charts/bot/values-prod.yaml database.maxConnections says the same (a delivery check compares them).
     parameters = {
       max_connections = "300"
     }

@@ -26,6 +26,9 @@ module "bot" {
   admin_read_token          = var.admin_read_token
   admin_previous_read_token = var.admin_previous_read_token
 
+  # Two instances with synchronous replication (the module's default: one standby confirms every commit,
+  # dataDurability required), so staging shows what production does when its standby is away: writes
+  # wait. With one standby, that is any time the standby restarts.
   database = {
     mode         = "cloudnativepg"
     cluster_name = "bot-db"

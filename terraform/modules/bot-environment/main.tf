@@ -21,11 +21,17 @@ locals {
   cnpg              = var.database.mode == "cloudnativepg"
   cnpg_backup       = local.cnpg && var.database.backup != null
   restore_check     = local.cnpg && var.database.restore_check
+  restore_server    = local.restore_check && var.database.restore_check_server
+  restore_cluster   = "${var.database.cluster_name}-restore"
+  synchronous       = local.cnpg && var.database.synchronous_replication
   app_secret_name   = coalesce(var.existing_secret_name, var.app_secret_name)
   restore_secret    = "${var.release_name}-restore-check"
   restore_role      = "restore_check"
   database_host     = local.cnpg ? "${var.database.cluster_name}-rw" : null
   database_password = local.cnpg ? "${var.database.cluster_name}-app" : null
+  # CloudNativePG publishes the CA that signs its server certificates (key ca.crt); the chart mounts it for
+  # SSL Mode=VerifyFull.
+  database_ca = local.cnpg ? "${var.database.cluster_name}-ca" : null
 
   # The digest the pipeline deployed last, read from the running Deployment's bot container.
   running_images = flatten([
@@ -44,6 +50,13 @@ locals {
   values_database_password = try(local.chart_values.database.passwordSecret.name, "")
   cnpg_values_match        = local.values_database_host == local.database_host && local.values_database_password == local.database_password
   values_match_database    = local.cnpg ? local.cnpg_values_match : local.values_database_host == ""
+  values_database_ca       = try(local.chart_values.database.caSecret.name, "")
+  values_restore_host      = try(local.chart_values.restoreCheck.target.host, "")
+  values_restore_ca        = try(local.chart_values.restoreCheck.target.caSecret.name, "")
+  # The restore check's server: the separate restore cluster, or the bot's own (an empty host means that).
+  restore_target_matches = local.restore_server ? (
+    local.values_restore_host == "${local.restore_cluster}-rw" && contains(["", "${local.restore_cluster}-ca"], local.values_restore_ca)
+  ) : contains(["", coalesce(local.database_host, "-")], local.values_restore_host)
 }
 
 # --- namespace ----------------------------------------------------------------------------------------
@@ -140,7 +153,8 @@ resource "random_password" "restore_check" {
   special = false
 }
 
-# The restore check restores into a scratch database: its own role with CREATEDB, not the app's.
+# The restore check restores into a scratch database: its own role with CREATEDB, not the app's, on the
+# bot's cluster or (restore_check_server) on a separate one.
 resource "kubernetes_secret_v1" "restore_check" {
   count = local.restore_check ? 1 : 0
 
@@ -199,15 +213,29 @@ resource "kubernetes_manifest" "database" {
             owner    = var.database.owner
           }
         }
-        postgresql = {
-          parameters = merge({
-            max_connections            = "200"
-            log_min_duration_statement = "1000"
-          }, var.database.parameters)
-        }
+        postgresql = merge(
+          {
+            # charts/bot's database.maxConnections must say the same: the chart holds every replica's pool
+            # and sessions, a surge pod and a reserve to it (a delivery check compares the two).
+            parameters = merge({
+              max_connections            = "200"
+              log_min_duration_statement = "1000"
+            }, var.database.parameters)
+          },
+          # Quorum commit: a commit returns once synchronous_standbys standbys have flushed its WAL. With
+          # dataDurability "required" writes wait while too few standbys are healthy rather than go on
+          # unreplicated (docs/runbook.md, "Synchronous replication").
+          { for key, value in {
+            synchronous = local.synchronous ? {
+              method         = "any"
+              number         = var.database.synchronous_standbys
+              dataDurability = var.database.synchronous_data_durability
+            } : null
+          } : key => value if value != null },
+        )
         resources = var.database.resources
         managed = {
-          roles = local.restore_check ? [{
+          roles = local.restore_check && !local.restore_server ? [{
             name           = local.restore_role
             ensure         = "present"
             login          = true
@@ -251,6 +279,60 @@ resource "kubernetes_manifest" "database" {
   }
 
   depends_on = [kubernetes_secret_v1.restore_check, kubernetes_secret_v1.backup_credentials]
+}
+
+# The restore check's own server: one small instance that holds nothing but the scratch database, so that
+# restoring a large dump every night neither loads the primary nor is replicated and archived with it.
+resource "kubernetes_manifest" "restore_database" {
+  count = local.restore_server ? 1 : 0
+
+  manifest = {
+    apiVersion = "postgresql.cnpg.io/v1"
+    kind       = "Cluster"
+    metadata = {
+      name      = local.restore_cluster
+      namespace = local.namespace
+      labels    = merge(local.labels, { "app.kubernetes.io/component" = "restore-check" })
+    }
+    spec = {
+      instances             = 1
+      imageName             = var.database.image_name
+      primaryUpdateStrategy = "unsupervised"
+      storage = merge(
+        { size = var.database.restore_check_storage_size },
+        { for key, value in { storageClass = var.database.storage_class } : key => value if value != null },
+      )
+      # The restore role owns a database of its own (it connects to "postgres" for CREATE/DROP DATABASE).
+      bootstrap = {
+        initdb = {
+          database               = local.restore_role
+          owner                  = local.restore_role
+          secret                 = { name = local.restore_secret }
+          postInitApplicationSQL = ["ALTER ROLE ${local.restore_role} CREATEDB"]
+        }
+      }
+      postgresql = {
+        parameters = {
+          max_connections = "20"
+        }
+      }
+      resources = var.database.resources
+    }
+  }
+
+  wait {
+    condition {
+      type   = "Ready"
+      status = "True"
+    }
+  }
+
+  timeouts {
+    create = "20m"
+    update = "20m"
+  }
+
+  depends_on = [kubernetes_secret_v1.restore_check]
 }
 
 resource "kubernetes_manifest" "scheduled_backup" {
@@ -325,11 +407,20 @@ resource "helm_release" "bot" {
       condition     = !try(local.chart_values.restoreCheck.enabled, false) || !local.cnpg || (local.restore_check && try(local.chart_values.restoreCheck.target.passwordSecret.name, "") == local.restore_secret)
       error_message = "values-${var.environment}.yaml restoreCheck.target.passwordSecret.name must be ${local.restore_secret}, and database.restore_check must be on."
     }
+    precondition {
+      condition     = !local.cnpg || contains(["", local.database_ca], local.values_database_ca)
+      error_message = "values-${var.environment}.yaml database.caSecret.name must be ${coalesce(local.database_ca, "-")} (CloudNativePG's CA for the server certificate) or empty."
+    }
+    precondition {
+      condition     = !try(local.chart_values.restoreCheck.enabled, false) || !local.cnpg || local.restore_target_matches
+      error_message = "values-${var.environment}.yaml restoreCheck.target.host must be ${local.restore_server ? "${local.restore_cluster}-rw (caSecret ${local.restore_cluster}-ca)" : "empty or ${coalesce(local.database_host, "-")}"}, as database.restore_check_server says."
+    }
   }
 
   depends_on = [
     kubernetes_secret_v1.app,
     kubernetes_manifest.database,
     kubernetes_secret_v1.restore_check,
+    kubernetes_manifest.restore_database,
   ]
 }

@@ -42,3 +42,13 @@ output "webhook_url" {
   description = "Public webhook URL registered with Telegram."
   value       = try("https://${local.chart_values.ingress.hostname}/telegram/webhook", null)
 }
+
+output "database_ca_secret" {
+  description = "Secret whose key \"ca.crt\" holds the CA of the database's server certificate (database.caSecret), or null."
+  value       = local.database_ca
+}
+
+output "restore_check_host" {
+  description = "Read-write service of the restore check's own cluster (restoreCheck.target.host), or null when it restores on the bot's cluster."
+  value       = local.restore_server ? "${local.restore_cluster}-rw" : null
+}

@@ -160,6 +160,21 @@ variable "database" {
         base backups and WAL archived to an object store when backup is set.
       mode = "external": a server outside the cluster (a managed service); its connection string is a
         sensitive variable (external_connection_string) stored in the app Secret.
+    CloudNativePG fields:
+      synchronous_replication (default true): a commit returns only once synchronous_standbys standbys
+        (quorum, CloudNativePG's spec.postgresql.synchronous method "any") have the WAL, so nothing the bot
+        acknowledges to Telegram lives on one instance alone. Needs instances >= 2 and the CloudNativePG
+        operator 1.25 or later (dataDurability). Set it to false only for a disposable single-instance
+        database (dev): then commits are local and a lost volume loses what it held.
+      synchronous_standbys (default 1): how many standbys must confirm each commit; fewer than instances.
+      synchronous_data_durability (default "required"): "required" makes writes wait while fewer standbys
+        than synchronous_standbys are healthy (no acknowledged write is ever on the primary alone; the
+        webhook answers 503 after Ingest:CommitTimeoutSeconds and Telegram retries); "preferred" lets the
+        operator drop unhealthy standbys from the quorum, so writes go on, unreplicated, while the standbys
+        are down (docs/runbook.md, "Synchronous replication").
+      restore_check_server (default false): the restore check restores into a separate single-instance
+        cluster <cluster_name>-restore (its own role restore_check, CREATEDB), not into a scratch database
+        on the primary; the values file's restoreCheck.target.host must then be <cluster_name>-restore-rw.
   EOT
   type = object({
     mode          = string
@@ -172,6 +187,13 @@ variable "database" {
     owner         = optional(string, "bot")
     parameters    = optional(map(string), {})
     restore_check = optional(bool, true)
+
+    synchronous_replication     = optional(bool, true)
+    synchronous_standbys        = optional(number, 1)
+    synchronous_data_durability = optional(string, "required")
+
+    restore_check_server       = optional(bool, false)
+    restore_check_storage_size = optional(string, "10Gi")
     resources = optional(object({
       requests = optional(map(string), { cpu = "250m", memory = "512Mi" })
       limits   = optional(map(string), { memory = "1Gi" })
@@ -193,6 +215,23 @@ variable "database" {
   validation {
     condition     = var.database.mode != "cloudnativepg" || var.database.instances >= 1
     error_message = "database.instances must be at least 1."
+  }
+
+  validation {
+    condition = var.database.mode != "cloudnativepg" || !var.database.synchronous_replication || (
+      var.database.synchronous_standbys >= 1 && var.database.synchronous_standbys < var.database.instances
+    )
+    error_message = "synchronous_replication needs 1 <= database.synchronous_standbys < database.instances (a single instance has no standby: set synchronous_replication = false or instances = 2)."
+  }
+
+  validation {
+    condition     = contains(["required", "preferred"], var.database.synchronous_data_durability)
+    error_message = "database.synchronous_data_durability must be required or preferred."
+  }
+
+  validation {
+    condition     = !var.database.restore_check_server || var.database.restore_check
+    error_message = "database.restore_check_server needs database.restore_check."
   }
 }
 

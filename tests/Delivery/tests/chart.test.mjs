@@ -98,7 +98,7 @@ for (const env of environments) {
     assert.equal(spec.serviceAccountName, "bot");
     const expected = { dev: "Development", staging: "Staging", prod: "Production" }[env];
     assert.equal(envValue(bot, "ASPNETCORE_ENVIRONMENT"), expected);
-    assert.match(envValue(bot, "Database__ConnectionString"), /^Host=bot-db-rw;Port=5432;Database=bot;Username=bot;SSL Mode=Require/);
+    assert.match(envValue(bot, "Database__ConnectionString"), /^Host=bot-db-rw;Port=5432;Database=bot;Username=bot;SSL Mode=VerifyFull;Root Certificate=\/etc\/bot\/db-ca\/ca\.crt(;|$)/);
     assert.doesNotMatch(envValue(bot, "Database__ConnectionString"), /Password/i);
   });
 
@@ -366,19 +366,75 @@ test("prod: backups and the restore check run on a schedule, with the scripts fr
   const restore = named(docs, "CronJob", "bot-restore-check");
   assert.ok(backup && restore);
   assert.equal(backup.spec.concurrencyPolicy, "Forbid");
-  const backupContainer = backup.spec.jobTemplate.spec.template.spec.containers[0];
+  const backupSpec = backup.spec.jobTemplate.spec.template.spec;
+  const backupContainer = backupSpec.initContainers.find((container) => container.name === "backup");
   assert.deepEqual(backupContainer.command, ["/bin/sh", "/opt/bot/scripts/backup.sh"]);
   assert.equal(envValue(backupContainer, "BACKUP_RETENTION"), "14");
   assert.equal(envValue(backupContainer, "PGPASSWORD_FILE"), "/etc/bot/db/password");
-  assert.ok(!backupContainer.env.some((entry) => entry.name === "PGPASSWORD"), "the password is a file, not a variable");
-  const restoreContainer = restore.spec.jobTemplate.spec.template.spec.containers[0];
+  for (const container of containersOf(backupSpec)) {
+    assert.ok(!container.env.some((entry) => entry.name === "PGPASSWORD" || entry.valueFrom?.secretKeyRef),
+      `${container.name}: secrets are files, not variables`);
+  }
+  const restoreSpec = restore.spec.jobTemplate.spec.template.spec;
+  const restoreContainer = restoreSpec.containers.find((container) => container.name === "restore-check");
   assert.deepEqual(restoreContainer.command, ["/bin/sh", "/opt/bot/scripts/restore-check.sh"]);
   assert.notEqual(envValue(restoreContainer, "RESTORE_CHECK_DATABASE"), envValue(restoreContainer, "PGDATABASE"));
   const scripts = named(docs, "ConfigMap", "bot-backup-scripts");
-  for (const script of ["backup.sh", "restore-check.sh"]) {
+  for (const script of ["backup.sh", "restore-check.sh", "offsite.sh"]) {
     assert.ok(scripts.data[script] === readFileSync(path.join(repoRoot, "deploy/scripts", script), "utf8"),
       `the CronJobs must run deploy/scripts/${script} byte for byte (copy it to charts/bot/files/)`);
   }
   const claim = named(docs, "PersistentVolumeClaim", "bot-backups");
   assert.equal(annotations(claim)["helm.sh/resource-policy"], "keep", "backups survive helm uninstall");
+});
+
+/** Secret names a pod spec's volumes read, projected ones included. */
+const secretsOf = (spec) => spec.volumes.flatMap((volume) =>
+  [volume.secret?.secretName, ...(volume.projected?.sources ?? []).map((source) => source.secret?.name)].filter(Boolean));
+
+test("prod: the backup is encrypted to a public key and copied to the bucket; the private key is only the restore check's", () => {
+  const docs = docsOf("prod");
+  const spec = named(docs, "CronJob", "bot-backup").spec.jobTemplate.spec.template.spec;
+  const [dump] = spec.initContainers;
+  const [offsite] = spec.containers;
+  assert.equal(dump.name, "backup", "the dump runs first, as an init container");
+  assert.equal(envValue(dump, "BACKUP_ENCRYPT_PUBLIC_KEY"), "/etc/bot/backup-key/public.asc");
+  assert.equal(envValue(dump, "BACKUP_REQUIRE_ENCRYPTION"), "1");
+  const keyVolume = spec.volumes.find((volume) => volume.name === "backup-key");
+  assert.deepEqual(keyVolume.secret.items, [{ key: "backup.pub.asc", path: "public.asc" }]);
+  assert.ok(!secretsOf(spec).includes("bot-restore-check-key"), "the backup Job never mounts the private key");
+  assert.equal(offsite.name, "offsite");
+  assert.deepEqual(offsite.command, ["/bin/sh", "/opt/bot/scripts/offsite.sh", "push"]);
+  assert.match(offsite.image, /^docker\.io\/curlimages\/curl:[^@]+@sha256:[a-f0-9]{64}$/, "a pinned curl image");
+  assert.equal(envValue(offsite, "OFFSITE_BUCKET_URL"), "https://s3.eu-central-1.amazonaws.com/bot-backups");
+  assert.equal(envValue(offsite, "OFFSITE_PREFIX"), "prod/pg_dump/");
+  assert.equal(offsite.volumeMounts.find((mount) => mount.name === "backups").readOnly, true, "the copy only reads the volume");
+  const credentials = spec.volumes.find((volume) => volume.name === "offsite-credentials").secret;
+  assert.equal(credentials.secretName, "bot-backup-offsite");
+  assert.deepEqual(credentials.items.map((item) => item.path), ["access-key-id", "secret-access-key"]);
+
+  const restore = named(docs, "CronJob", "bot-restore-check").spec.jobTemplate.spec.template.spec;
+  const [fetch] = restore.initContainers;
+  assert.deepEqual(fetch.command, ["/bin/sh", "/opt/bot/scripts/offsite.sh", "pull"], "production restores the bucket's copy");
+  assert.ok(restore.volumes.find((volume) => volume.name === "backups").emptyDir, "fetched into an emptyDir, not the volume");
+  assert.equal(restore.volumes.find((volume) => volume.name === "offsite-credentials").secret.secretName, "bot-restore-check-offsite",
+    "with read-only credentials of its own");
+  const check = restore.containers.find((container) => container.name === "restore-check");
+  assert.equal(envValue(check, "RESTORE_CHECK_DECRYPT_KEY"), "/etc/bot/restore-key/private.asc");
+  assert.ok(secretsOf(restore).includes("bot-restore-check-key"));
+  assert.equal(envValue(check, "PGHOST"), "bot-db-restore-rw", "a server of its own, not the bot's primary");
+  assert.notEqual(envValue(check, "PGHOST"), "bot-db-rw");
+  const ca = restore.volumes.find((volume) => volume.name === "db-ca").secret;
+  assert.equal(ca.secretName, "bot-db-restore-ca", "verified against the restore server's own CA");
+});
+
+test("staging: encrypted backups copied off the cluster, restored from the volume on the bot's server", () => {
+  const docs = docsOf("staging");
+  const backup = named(docs, "CronJob", "bot-backup").spec.jobTemplate.spec.template.spec;
+  assert.equal(envValue(backup.initContainers[0], "BACKUP_REQUIRE_ENCRYPTION"), "1");
+  assert.equal(backup.containers[0].name, "offsite");
+  const restore = named(docs, "CronJob", "bot-restore-check").spec.jobTemplate.spec.template.spec;
+  assert.equal(restore.initContainers, undefined);
+  assert.equal(restore.volumes.find((volume) => volume.name === "backups").persistentVolumeClaim.claimName, "bot-backups");
+  assert.equal(envValue(restore.containers[0], "PGHOST"), "bot-db-rw");
 });

@@ -40,6 +40,19 @@ const otlpRule = {
   ports: tcp(4317, 4318),
 };
 
+// values-<env>.yaml: the object store of backup.offsite (a placeholder until the platform fills it in), and
+// production's restore check server.
+const objectStoreRule = { to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: tcp(443) };
+const restoreTargetRule = { to: [{ podSelector: { matchLabels: { "cnpg.io/cluster": "bot-db-restore" } } }], ports: tcp(5432) };
+const backupPolicy = (...egress) => ({
+  podSelector: {
+    matchLabels: { "app.kubernetes.io/name": "bot", "app.kubernetes.io/instance": "bot" },
+    matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["backup", "restore-check"] }],
+  },
+  ingress: [],
+  egress: [dnsRule, databaseRule, ...egress],
+});
+
 const publicRule = { from: [ingressControllerPeer], ports: tcp("http") };
 const internalRule = (...peers) => ({ from: [testPodPeer, ...peers], ports: tcp("internal") });
 
@@ -50,14 +63,11 @@ const expected = Object.fromEntries(environments.map((env) => [env, {
     ingress: [publicRule, internalRule()],
     egress: [dnsRule, databaseRule, telegramRule, kubernetesApiRule, otlpRule],
   },
-  "bot-jobs": {
-    podSelector: {
-      matchLabels: { "app.kubernetes.io/name": "bot", "app.kubernetes.io/instance": "bot" },
-      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["migrate", "backup", "restore-check"] }],
-    },
-    ingress: [],
-    egress: [dnsRule, databaseRule],
-  },
+  "bot-jobs": { podSelector: { matchLabels: selector("migrate") }, ingress: [], egress: [dnsRule, databaseRule] },
+  // Backups and the restore check: dev has none; staging copies to the bucket and restores on the bot's
+  // server; production also restores from the bucket, into a server of its own.
+  ...(env === "staging" ? { "bot-backup": backupPolicy(objectStoreRule) } : {}),
+  ...(env === "prod" ? { "bot-backup": backupPolicy(restoreTargetRule, objectStoreRule) } : {}),
   "bot-webhook": { podSelector: { matchLabels: selector("webhook") }, ingress: [], egress: [dnsRule, telegramRule] },
   "bot-test": {
     podSelector: { matchLabels: selector("test") },
@@ -69,7 +79,7 @@ const expected = Object.fromEntries(environments.map((env) => [env, {
 const shape = (policy) => ({ podSelector: policy.spec.podSelector, ingress: policy.spec.ingress ?? [], egress: policy.spec.egress ?? [] });
 
 for (const env of environments) {
-  test(`${env}: the NetworkPolicies, rule for rule: 8080 from the ingress controller, 9090 from the helm test pod only; egress DNS, PostgreSQL, Telegram, the API server, OTLP`, () => {
+  test(`${env}: the NetworkPolicies, rule for rule: 8080 from the ingress controller, 9090 from the helm test pod only; egress DNS, PostgreSQL, Telegram, the API server, OTLP; the backup pods' to the object store`, () => {
     const policies = ofKind(docsOf(env), "NetworkPolicy");
     assert.deepEqual(policies.map((policy) => policy.metadata.name).sort(), Object.keys(expected[env]).sort());
     for (const policy of policies) {
@@ -118,7 +128,7 @@ test("networkPolicy.internalPort.from adds exactly its peers to the internal por
   const policy = named(docs, "NetworkPolicy", "bot");
   assert.deepEqual(policy.spec.ingress, [publicRule, internalRule(admin, tool)]);
   assert.deepEqual(policy.spec.egress, expected.prod.bot.egress);
-  for (const name of ["bot-jobs", "bot-webhook", "bot-test"]) {
+  for (const name of ["bot-jobs", "bot-backup", "bot-webhook", "bot-test"]) {
     assert.deepEqual(shape(named(docs, "NetworkPolicy", name)), expected.prod[name], name);
   }
 });

@@ -76,3 +76,42 @@ test("the chart refuses one value under two admin token names", () => {
   assert.notEqual(template.status, 0);
   assert.match(template.stderr, /must all differ/);
 });
+
+test("the chart refuses a connection budget that does not fit the server, in one sentence", () => {
+  const template = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "autoscaling.maxReplicas=20"]);
+  assert.notEqual(template.status, 0, "rendered 20 replicas × 22 + 22 against 290");
+  assert.match(template.stderr, /database: 20 replicas at most and 1 surge pod\(s\), each with Maximum Pool Size 20 and 2 sessions of its own, can open 462 connections, more than database\.maxConnections 300 less connectionReserve 10 \(290\), so lower database\.maxPoolSize or the replica ceiling, or raise max_connections on the server and database\.maxConnections with it\n/);
+  const defaultPool = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "database.maxPoolSize=null"]);
+  assert.notEqual(defaultPool.status, 0, "Npgsql's default pool of 100 is counted when none is given");
+  assert.match(defaultPool.stderr, /Maximum Pool Size 100 and 2 sessions of its own, can open 1122 connections/);
+  const keyword = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "database.extraParameters=Timeout=5;Maximum Pool Size=5"]);
+  assert.notEqual(keyword.status, 0);
+  assert.match(keyword.stderr, /database\.extraParameters names the pool size: set database\.maxPoolSize instead/);
+});
+
+test("the chart refuses unencrypted backups in Staging and Production, plain copies off the cluster, and a restore check without the key", () => {
+  const plain = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "backup.encryption.publicKeySecret.name="]);
+  assert.notEqual(plain.status, 0);
+  assert.match(plain.stderr, /backup: in Production every dump is encrypted, so set backup\.encryption\.publicKeySecret\.name/);
+  const noKey = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.decryption.privateKeySecret.name="]);
+  assert.notEqual(noKey.status, 0);
+  assert.match(noKey.stderr, /restoreCheck: the backups are encrypted \(backup\.encryption\), so set restoreCheck\.decryption\.privateKeySecret\.name/);
+  const dev = ["-f", path.join(chartDir, "values-dev.yaml"), ...digest, "--set", "backup.enabled=true", "--set", "backup.offsite.enabled=true",
+    "--set", "backup.offsite.bucketUrl=https://minio.example.com/b", "--set", "backup.offsite.credentialsSecret.name=s"];
+  const plainOffsite = runHelm(["template", "bot", chartDir, ...dev]);
+  assert.notEqual(plainOffsite.status, 0);
+  assert.match(plainOffsite.stderr, /backup\.offsite sends dumps off the cluster only encrypted/);
+  const devPlain = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-dev.yaml"), ...digest, "--set", "backup.enabled=true"]);
+  assert.equal(devPlain.status, 0, `Development may keep plain dumps on its volume: ${devPlain.stderr}`);
+});
+
+test("the chart refuses Production's restore check on the bot's own server unless told, and an object store it cannot name", () => {
+  const onPrimary = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.target.host="]);
+  assert.notEqual(onPrimary.status, 0);
+  assert.match(onPrimary.stderr, /restoreCheck\.target\.host: in Production the restore check restores into a server of its own/);
+  const allowed = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set", "restoreCheck.target.host=", "--set", "restoreCheck.target.allowDatabaseHost=true"]);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  const noStore = runHelm(["template", "bot", chartDir, ...prod, ...digest, "--set-json", "networkPolicy.objectStore.cidrs=[]"]);
+  assert.notEqual(noStore.status, 0);
+  assert.match(noStore.stderr, /networkPolicy\.objectStore\.cidrs is empty, so the backup pods could not reach backup\.offsite's bucket/);
+});

@@ -28,7 +28,15 @@ for (const env of ["dev", "staging", "prod"]) {
       assert.ok(!restoreCheckOff, "the values enable the restore check: the database must declare its role");
       assert.equal(values.restoreCheck.target.passwordSecret.name, "bot-restore-check");
       assert.equal(values.restoreCheck.target.username, "restore_check");
+      // A server of its own (the module's <cluster>-restore) or the bot's, as the environment root says.
+      if (/restore_check_server\s*=\s*true/.test(main)) {
+        assert.equal(values.restoreCheck.target.host, `${cluster}-restore-rw`);
+        assert.equal(values.restoreCheck.target.caSecret?.name, `${cluster}-restore-ca`);
+      } else {
+        assert.ok([undefined, "", `${cluster}-rw`].includes(values.restoreCheck.target.host), "the bot's own server");
+      }
     }
+    assert.equal(values.database.caSecret?.name, `${cluster}-ca`, "CloudNativePG's CA Secret");
     const versions = read(`environments/${env}/versions.tf`);
     assert.match(versions, /backend "http" \{\}/, "partial http backend (GitLab-managed state)");
   });

@@ -1,0 +1,1 @@
+../../charts/bot/files/offsite.sh
