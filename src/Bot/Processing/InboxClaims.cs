@@ -6,10 +6,13 @@ namespace Bot.Processing;
 /// <summary>
 /// A claimed update: the worker holds its lease until it completes, fails or the lease runs out. One that
 /// <paramref name="DeadLettered"/> had used up its attempts without finishing (its handler crashed or hung the
-/// process each time) and was dead-lettered by the claim instead of being handed out again.
+/// process each time) and was dead-lettered by the claim instead of being handed out again. One that is
+/// <paramref name="Orphaned"/> was taken over from a lease that ran out: its last attempt ended without an
+/// outcome (a crash, a hang or a stall), so it may be the update that ends processes.
 /// </summary>
 public sealed record ClaimedUpdate(
-    long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext, DateTimeOffset ReceivedAt, bool DeadLettered = false);
+    long UpdateId, long? ChatId, string Kind, string Payload, int Attempts, string? TraceContext, DateTimeOffset ReceivedAt,
+    bool DeadLettered = false, bool Orphaned = false);
 
 /// <summary>The inbox as a work queue: claim in per-chat order, complete with the handler's transaction, fail, purge.</summary>
 public sealed class InboxClaims(NpgsqlDataSource dataSource)
@@ -33,7 +36,7 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
             LIMIT $1
             FOR UPDATE SKIP LOCKED
         ), locked AS (
-            SELECT i.update_id
+            SELECT i.update_id, i.state
             FROM inbox i
             WHERE i.update_id = ANY (ARRAY(SELECT update_id FROM candidate))
               AND CASE WHEN i.state IN ('done', 'dead') THEN false ELSE true END
@@ -49,7 +52,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
                 THEN left('the handler did not finish in ' || t.attempts || ' attempts' || coalesce('; last recorded error: ' || t.last_error, ''), 2000)
                 ELSE t.last_error END
         WHERE t.update_id = ANY (ARRAY(SELECT update_id FROM locked))
-        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context, t.received_at, t.state = 'dead'
+        RETURNING t.update_id, t.chat_id, t.kind, t.payload, t.attempts, t.trace_context, t.received_at, t.state = 'dead',
+            (SELECT l.state FROM locked l WHERE l.update_id = t.update_id) = 'processing'
         """;
 
     public async Task<IReadOnlyList<ClaimedUpdate>> ClaimAsync(int limit, string owner, TimeSpan lease, int maxAttempts, CancellationToken cancellationToken)
@@ -64,7 +68,7 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxAttempts });
         var claimed = await dataSource.ReadWithoutFlushAsync(claim, reader => new ClaimedUpdate(
             reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7)),
+            reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7), reader.GetBoolean(8)),
             cancellationToken);
 
         // Claims come back in no particular order; a caller that starts them in order keeps logs readable.

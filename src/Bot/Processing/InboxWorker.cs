@@ -78,6 +78,24 @@ public sealed partial class InboxWorker(
                     continue;
                 }
 
+                // An update taken over from a lease that ran out goes alone, with nothing else running here and
+                // nothing else claimed: if it is the one that ends processes, it takes no bystander's attempt with
+                // it. The rest of this claim is given back (its attempt not counted) and claimed again after it.
+                if (claimed.FirstOrDefault(c => c.Orphaned) is { } orphan)
+                {
+                    var others = claimed.Where(c => c != orphan).Select(c => c.UpdateId).ToList();
+                    if (others.Count > 0)
+                    {
+                        await queue.ReleaseAsync(others, Owner, CancellationToken.None);
+                    }
+
+                    await Task.WhenAll(running.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    LogOrphan(logger, orphan.UpdateId, orphan.Attempts);
+                    await RunAsync([orphan], slots, Task.CompletedTask, time.GetTimestamp(), handlers.Token, releaseSlots: false);
+                    slots.Release();
+                    continue;
+                }
+
                 // One slot is already held; take the rest without waiting (they were free a moment ago).
                 var taken = 1;
                 while (taken < claimed.Count && slots.Wait(0, CancellationToken.None))
@@ -149,7 +167,7 @@ public sealed partial class InboxWorker(
     /// a handler still running then is cancelled and its update fails, well before its lease could run out and
     /// another replica could start it a second time.
     /// </summary>
-    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, long claimedAt, CancellationToken shutdown)
+    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, long claimedAt, CancellationToken shutdown, bool releaseSlots = true)
     {
         await start;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -185,7 +203,11 @@ public sealed partial class InboxWorker(
                 running.TryRemove(claim.UpdateId, out _);
             }
 
-            slots.Release(group.Count);
+            if (releaseSlots)
+            {
+                slots.Release(group.Count);
+            }
+
             // The chats' next updates may be claimable now.
             signals.Inbox.Set();
         }
@@ -387,6 +409,9 @@ public sealed partial class InboxWorker(
             await queue.ReleaseAsync(running.Keys, Owner, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Update {UpdateId} is taken over from a lease that ran out (attempt {Attempt}): handled alone")]
+    private static partial void LogOrphan(ILogger logger, long updateId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A group of {Count} updates is handled one by one after {ErrorType}")]
     private static partial void LogGroupFallback(ILogger logger, int count, string errorType);
