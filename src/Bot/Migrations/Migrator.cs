@@ -200,6 +200,15 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         {
             await AcquireLockAsync(connection, cancellationToken);
 
+            // A schema change may run long (no statement timeout), but never waits long for a lock: queued behind
+            // a busy table, it would queue every query of the bot behind itself. A lock it cannot get in time fails
+            // the migration's transaction, which is then tried again (RunWithLockRetryAsync).
+            await using (var session = new NpgsqlCommand(
+                $"SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET lock_timeout = '{MigrationLockTimeout.TotalMilliseconds}ms'", connection))
+            {
+                await session.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await using (var command = new NpgsqlCommand(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -232,10 +241,48 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         }
     }
 
-    private static async Task RunAsync(
+    /// <summary>How long a migration statement waits for a lock before its transaction is given up and tried again.</summary>
+    public static readonly TimeSpan MigrationLockTimeout = TimeSpan.FromSeconds(3);
+
+    private const int LockAttempts = 10;
+
+    private async Task RunAsync(
         NpgsqlConnection connection, string script, bool inTransaction, string bookkeeping,
         NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RunOnceAsync(connection, script, inTransaction, bookkeeping, parameters, cancellationToken);
+                return;
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable && inTransaction && attempt < LockAttempts)
+            {
+                // Rolled back with its transaction: nothing of it stays. Others got the lock meanwhile; try again.
+                var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
+                log.WriteLine($"a lock was not free within {MigrationLockTimeout.TotalSeconds:0} s (attempt {attempt} of {LockAttempts}); retrying in {delay.TotalSeconds:0} s");
+                await Task.Delay(delay, cancellationToken);
+                foreach (var parameter in parameters)
+                {
+                    parameter.Collection = null;
+                }
+            }
+        }
+    }
+
+    private static async Task RunOnceAsync(
+        NpgsqlConnection connection, string script, bool inTransaction, string bookkeeping,
+        NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        // A migration outside a transaction (CREATE INDEX CONCURRENTLY) waits for what it must: given up half
+        // way it would leave an invalid index behind. It blocks no writes while it waits.
+        if (!inTransaction)
+        {
+            await using var wait = new NpgsqlCommand("SET lock_timeout = 0", connection);
+            await wait.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var transaction = inTransaction ? await connection.BeginTransactionAsync(cancellationToken) : null;
         await using (var command = new NpgsqlCommand(script, connection, transaction))
         {
@@ -254,6 +301,12 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
         if (transaction is not null)
         {
             await transaction.CommitAsync(cancellationToken);
+        }
+
+        if (!inTransaction)
+        {
+            await using var restore = new NpgsqlCommand($"SET lock_timeout = '{MigrationLockTimeout.TotalMilliseconds}ms'", connection);
+            await restore.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 

@@ -81,7 +81,36 @@ public static class Database
         }
 
         csb.CommandTimeout = options.CommandTimeoutSeconds;
+        csb.Options = SessionTimeouts(csb.Options, options);
         return csb.ConnectionString;
+    }
+
+    /// <summary>
+    /// The server-side timeouts of every session, as startup options (so they hold from the first statement, pooled
+    /// or not); a setting already named in the connection string's Options keeps its value there.
+    /// </summary>
+    private static string SessionTimeouts(string? existing, DatabaseOptions options)
+    {
+        var parts = new List<string>();
+        if (!string.IsNullOrWhiteSpace(existing))
+        {
+            parts.Add(existing.Trim());
+        }
+
+        foreach (var (name, seconds) in new[]
+        {
+            ("statement_timeout", options.StatementTimeoutSeconds),
+            ("lock_timeout", options.LockTimeoutSeconds),
+            ("idle_in_transaction_session_timeout", options.IdleInTransactionTimeoutSeconds),
+        })
+        {
+            if (existing?.Contains(name, StringComparison.Ordinal) != true)
+            {
+                parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-c {name}={seconds * 1000}"));
+            }
+        }
+
+        return string.Join(' ', parts);
     }
 
     /// <summary>

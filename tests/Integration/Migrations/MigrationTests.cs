@@ -34,6 +34,38 @@ public sealed class MigrationTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task A_migration_waits_for_a_busy_table_briefly_and_retries_instead_of_queueing_the_bot_behind_it()
+    {
+        var settings = BotProcess.Settings(await postgres.Cluster.CreateDatabaseAsync());
+        Assert.Equal(0, (await BotProcess.RunAsync(settings, Timeout, "migrate", "up", "--to", "6")).ExitCode);
+
+        // A long transaction holds a lock that 0007's triggers conflict with (as a busy writer would).
+        await using var holder = new NpgsqlConnection(settings["Database__ConnectionString"]);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockIt = new NpgsqlCommand("LOCK TABLE inbox IN ROW EXCLUSIVE MODE", holder, transaction))
+        {
+            await lockIt.ExecuteNonQueryAsync();
+        }
+
+        var migrate = BotProcess.RunAsync(settings, Timeout, "migrate", "up");
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Meanwhile the table stays usable: the migration gave its place in the lock queue up each time.
+        await using (var reader = new NpgsqlConnection(settings["Database__ConnectionString"]))
+        {
+            await reader.OpenAsync();
+            await using var count = new NpgsqlCommand("SET lock_timeout = '1s'; SELECT count(*) FROM inbox", reader);
+            await count.ExecuteScalarAsync();
+        }
+
+        await transaction.CommitAsync();
+        var result = await migrate;
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("a lock was not free within 3 s (attempt 1 of 10)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("schema at version 7", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Concurrent_runs_leave_one_consistent_schema()
     {
         var settings = BotProcess.Settings(await postgres.Cluster.CreateDatabaseAsync());
