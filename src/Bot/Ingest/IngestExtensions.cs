@@ -10,6 +10,8 @@ public static class IngestExtensions
     {
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<IngestOptions>, IngestBudgetValidator>();
+        builder.Services.AddSingleton<IngestBudget>();
         builder.Services.AddSingleton<IInboxStore, InboxStore>();
         builder.Services.AddSingleton<InboxWriter>();
         builder.Services.AddSingleton(sp => new WebhookSecret(

@@ -17,7 +17,7 @@ namespace Bot.Ingest;
 /// (Telegram then retries, and the inbox key makes the retry harmless).
 /// </summary>
 public sealed partial class WebhookEndpoint(
-    InboxWriter writer, WebhookSecret secret, BotMetrics metrics, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
+    InboxWriter writer, WebhookSecret secret, IngestBudget budget, BotMetrics metrics, IOptions<IngestOptions> options, ILogger<WebhookEndpoint> logger)
 {
     public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
 
@@ -46,6 +46,25 @@ public sealed partial class WebhookEndpoint(
             return;
         }
 
+        var reserved = request.ContentLength ?? options.MaxBodyBytes;
+        if (!budget.TryReserve(reserved))
+        {
+            await UnavailableAsync(response);
+            return;
+        }
+
+        try
+        {
+            await ReadAndStoreAsync(context, request, response);
+        }
+        finally
+        {
+            budget.Release(reserved);
+        }
+    }
+
+    private async Task ReadAndStoreAsync(HttpContext context, HttpRequest request, HttpResponse response)
+    {
         byte[]? body;
         try
         {

@@ -493,6 +493,22 @@ await rejectCase('POST on another path', 404, (id) => message(id), { path: '/tel
   else rejected.add(id);
 }
 
+// ---- a burst of 1 MiB updates under the memory limit: 200 or 503, never a crash ----
+{
+  const ids = Array.from({ length: 150 }, () => newId());
+  const bodies = ids.map((id) => message(id, 'x', { pad: 'b'.repeat(1024 * 1024 - 400) }));
+  const results = await Promise.all(ids.map((id, i) => send({ body: bodies[i] }, { timeoutMs: 60000 })));
+  const counts = {};
+  results.forEach((r, i) => {
+    counts[r.status ?? 'none'] = (counts[r.status ?? 'none'] ?? 0) + 1;
+    if (r.status === 200) accepted.set(ids[i], Buffer.from(bodies[i], 'utf8'));
+    else rejected.add(ids[i]);
+  });
+  const only = Object.keys(counts).every((k) => k === '200' || k === '503');
+  report('150 concurrent 1 MiB updates under a 144 MiB heap', only && (counts['200'] ?? 0) > 0,
+    `${JSON.stringify(counts)} (want 200s and 503s only)`);
+}
+
 // ---- invariants ----
 {
   let alive = true;
@@ -510,6 +526,24 @@ await rejectCase('POST on another path', 404, (id) => message(id), { path: '/tel
     `${rows.size} rows, ${accepted.size} accepted; missing [${missing.slice(0, 5)}], unexpected [${unexpected.slice(0, 5)}], rejected ids stored [${leaked.slice(0, 5)}]`);
   const altered = [...accepted].filter(([id, body]) => rows.has(id) && rows.get(id) !== body.toString('hex')).map(([id]) => id);
   report('stored payloads byte for byte as first received', altered.length === 0, `altered [${altered.slice(0, 5)}]`);
+}
+
+// ---- processing on: every accepted update handled or dead-lettered with its reason ----
+{
+  let open = null;
+  for (let i = 0; i < 120; i++) {
+    open = psql("SELECT count(*) FROM inbox WHERE state IN ('pending', 'processing')");
+    if (open === '0') break;
+    await sleep(500);
+  }
+  const unexplained = psql("SELECT count(*) FROM inbox WHERE state = 'dead' AND coalesce(last_error, '') = ''");
+  const dead = psql("SELECT count(*) FROM inbox WHERE state = 'dead'");
+  report('every accepted update handled or dead-lettered with a reason', open === '0' && unexplained === '0',
+    `${open} still open, ${dead} dead (${unexplained} without a reason)`);
+  let alive = true;
+  try { process.kill(botPid, 0); } catch { alive = false; }
+  const crashes = fs.readFileSync(botLog, 'utf8').split('\n').filter((l) => /Unhandled exception|OutOfMemory|Process terminated/i.test(l));
+  report('no worker crashed on any of them', alive && crashes.length === 0, `alive=${alive}, ${crashes.length} crash lines`);
 }
 
 console.log(`${passed} passed, ${failed} failed`);

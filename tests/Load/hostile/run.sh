@@ -41,8 +41,12 @@ export Admin__Token=$ADMIN_TOKEN Admin__ReadToken=$ADMIN_READ_TOKEN
 export Admin__FailedAuthenticationsPerMinute=10000
 export DOTNET_ENVIRONMENT=Production Hosting__BindAddress=127.0.0.1 Shutdown__DrainDelaySeconds=0
 export Secrets__Directory=/nonexistent Config__Directory=/nonexistent
-# Ingest only: what is stored is what the corpus checks; nothing is handled or sent.
-export Processing__Enabled=false Telegram__ApiBaseUrl=http://127.0.0.1:9
+# Processing on: every accepted odd payload must be handled or dead-lettered with a reason, never crash a worker.
+# Nothing listens at the Bot API address, so replies stay queued.
+export Processing__Enabled=true Telegram__ApiBaseUrl=http://127.0.0.1:9
+# The GC heap under the development chart's memory limit (192Mi; .NET takes 75 % of a container's limit): a
+# burst of 1 MiB updates must meet 503s from the ingest budget, not an out-of-memory crash.
+export DOTNET_GCHeapHardLimit=0x9000000
 # A short commit timeout keeps the database-down case quick (503 after twice this).
 export Ingest__CommitTimeoutSeconds=2
 export PUBLIC_PORT INTERNAL_PORT PG_DIR=$work/pg

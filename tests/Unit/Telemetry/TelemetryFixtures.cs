@@ -49,7 +49,7 @@ internal static class TelemetryFixtures
     {
         var store = new RecordingStore();
         var writer = new InboxWriter(store, Options.Create(new IngestOptions()), NullLogger<InboxWriter>.Instance);
-        var endpoint = new WebhookEndpoint(writer, new WebhookSecret(WebhookSecretValue), metrics, Options.Create(new IngestOptions()),
+        var endpoint = new WebhookEndpoint(writer, new WebhookSecret(WebhookSecretValue), new IngestBudget(Options.Create(new IngestOptions())), metrics, Options.Create(new IngestOptions()),
             NullLogger<WebhookEndpoint>.Instance);
         return (endpoint, store, writer);
     }
