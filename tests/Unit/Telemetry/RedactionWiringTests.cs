@@ -1,12 +1,6 @@
-using Bot.Admin;
 using Bot.Hosting;
-using Bot.Ingest;
-using Bot.Processing;
-using Bot.Storage;
-using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,42 +8,30 @@ using OpenTelemetry.Logs;
 
 namespace Bot.Tests.Unit.Telemetry;
 
-/// <summary>The service's composition, as Program makes it with an OTLP endpoint configured (nothing is started).</summary>
+/// <summary>The service's composition, as Program builds it with an OTLP endpoint configured (nothing is started).</summary>
 public sealed class RedactionWiringTests
 {
-    private static WebApplicationBuilder Composition()
+    private static WebApplication Composition() => Program.Build([
+        .. TelemetryFixtures.SecretSettings().Select(s => $"--{s.Key}={s.Value}"),
+        "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317",
+        "--Secrets:Directory=/nonexistent",
+        "--Config:Directory=/nonexistent",
+    ]);
+
+    [Fact]
+    public async Task One_redactor_is_registered_for_logging_telemetry_and_the_workers()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TelemetryFixtures.SecretSettings())
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4317",
-        });
-        builder.AddBotLogging();
-        builder.AddTelemetry();
-        builder.AddHosting();
-        builder.AddStorage();
-        builder.AddTelegramOptions();
-        builder.AddIngest();
-        builder.AddProcessing();
-        builder.AddLeaderSingletons();
-        builder.AddAdminApi();
-        return builder;
+        await using var app = Composition();
+
+        Assert.Single(app.Services.GetServices<SecretRedactor>());
+        Assert.Same(app.Services.GetRequiredService<SecretRedactor>(), app.Services.GetRequiredService<SecretRedactor>());
     }
 
     [Fact]
-    public void One_redactor_is_registered_for_logging_telemetry_and_the_workers()
+    public async Task Log_scopes_reach_the_exporter_only_through_the_redacting_processor()
     {
-        var builder = Composition();
-
-        var registration = Assert.Single(builder.Services, d => d.ServiceType == typeof(SecretRedactor));
-        Assert.Equal(ServiceLifetime.Singleton, registration.Lifetime);
-    }
-
-    [Fact]
-    public void Log_scopes_reach_the_exporter_only_through_the_redacting_processor()
-    {
-        var builder = Composition();
-        using var services = builder.Services.BuildServiceProvider();
+        await using var app = Composition();
+        var services = app.Services;
 
         var options = services.GetRequiredService<IOptionsMonitor<OpenTelemetryLoggerOptions>>().CurrentValue;
         Assert.False(options.IncludeScopes);
