@@ -372,46 +372,45 @@ public sealed partial class OutboxSender(
         }
     }
 
+    /// <summary>The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many, $3 this term's epoch.</summary>
+    internal static readonly string TakeSql =
+        $$"""
+        WITH heads AS (
+            SELECT h.id
+            FROM outbox_heads h
+            WHERE h.not_before <= now() AND h.chat_id <> ALL($1)
+            ORDER BY h.priority, h.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), locked AS (
+            SELECT o.id
+            FROM outbox o
+            WHERE o.id = ANY (ARRAY(SELECT id FROM heads)) AND CASE WHEN o.state = 'pending' THEN true ELSE false END
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1, epoch = $3
+        WHERE o.id = ANY (ARRAY(SELECT id FROM locked)) AND {{LeaderEpochs.IsCurrent(3)}}
+        RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
+        """;
+
     /// <summary>
     /// Takes up to <paramref name="limit"/> messages to send now, marking them as being sent in the same statement:
-    /// each chat's oldest unfinished message, if it is due, interactive first, chats in <paramref name="skipChats"/>
-    /// (a call in flight or a full window) left out. Walks the due messages in send order (outbox_due) and keeps those
-    /// with no earlier pending message in their chat (one probe of outbox_chat_heads each), so the cost follows what is
-    /// taken, not the size of the backlog. Committed without waiting for the WAL flush: a mark lost in a database crash
-    /// only means the row is sent again, the same at-least-once window as a call in flight. A row another sender
-    /// marked meanwhile is not taken (state is checked again on the row itself).
+    /// each chat's next pending message, if it is due, interactive first, chats in <paramref name="skipChats"/>
+    /// (a call in flight or a full window) left out. It reads outbox_heads (one row per chat with pending messages,
+    /// kept by triggers) and reaches the outbox by primary key only, so its cost follows what is taken, not the
+    /// backlog or the planner's statistics. Committed without waiting for the WAL flush: a mark lost in a database
+    /// crash only means the row is sent again, the same at-least-once window as a call in flight. A row another
+    /// sender marked meanwhile is not taken (its state is checked again on the row itself, as a CASE so that no
+    /// partial index's predicate matches it).
     /// </summary>
     private async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, long epoch, CancellationToken cancellationToken)
     {
-        var take = new NpgsqlBatchCommand(
-            $$"""
-            WITH heads AS (
-                SELECT o.id
-                FROM outbox o
-                WHERE o.state = 'pending' AND o.not_before <= now() AND o.chat_id <> ALL($1)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM outbox earlier
-                      WHERE earlier.chat_id = o.chat_id AND earlier.state = 'pending'
-                        AND (earlier.priority, earlier.id) < (o.priority, o.id))
-                ORDER BY o.priority, o.id
-                LIMIT $2
-            )
-            UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1, epoch = $3
-            FROM heads
-            WHERE o.id = heads.id AND o.state = 'pending' AND {{LeaderEpochs.IsCurrent(3)}}
-            RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
-            """);
+        var take = new NpgsqlBatchCommand(TakeSql);
         take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
         take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-        // Index scans only: rows leave the partial indexes' predicates as they are sent, and until a vacuum their
-        // entries stay behind. An index scan marks such entries dead and skips them from then on; a bitmap scan
-        // cannot, and visits every one each time. With the planner's estimate of a few pending rows (right, but blind to
-        // the dead entries) it chose bitmap scans and a sort, and a take grew to 16,000 buffer reads and 760 ms
-        // within 20 s at 500 sends/s (auto_explain in tests/Load/pipeline.sh's cluster).
         var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken,
-            "bitmapscan", "sort");
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
         // RETURNING keeps no order: interactive first, then the order they were queued in.
         rows.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Row.Id.CompareTo(b.Row.Id));
         return rows.ConvertAll(r => r.Row);
