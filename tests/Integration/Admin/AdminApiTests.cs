@@ -87,8 +87,8 @@ public sealed class AdminApiTests(SharedPostgres postgres)
 
         Assert.Equal(202, (await RawHttp.SendAsync(port, "POST", "/ADMIN/Broadcasts", WriteToken, """{"fromChatId":1,"messageId":2}""")).Status);
         Assert.Equal(1, await bot.ScalarAsync("SELECT count(*) FROM broadcasts WHERE requested_via = 'api:write'"));
-        Assert.Contains("Admin API POST /admin/broadcasts: 202, scope write, token write, client 127.0.0.1", bot.Process.Output, StringComparison.Ordinal);
-        Assert.Contains("Admin API GET /admin/stats: 401, scope none, token none, client 127.0.0.1", bot.Process.Output, StringComparison.Ordinal);
+        await bot.Process.WaitForOutputAsync("Admin API POST /admin/broadcasts: 202, scope write, token write, client 127.0.0.1");
+        await bot.Process.WaitForOutputAsync("Admin API GET /admin/stats: 401, scope none, token none, client 127.0.0.1");
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class AdminApiTests(SharedPostgres postgres)
         Assert.Contains("write scope", create.Body, StringComparison.Ordinal);
         Assert.Equal(403, (await RawHttp.SendAsync(port, "POST", "/admin/broadcasts/1/cancel", ReadToken)).Status);
         Assert.Equal(0, await bot.ScalarAsync("SELECT count(*) FROM broadcasts"));
-        Assert.Contains("Admin API POST /admin/broadcasts: 403, scope read, token read, client 127.0.0.1", bot.Process.Output, StringComparison.Ordinal);
+        await bot.Process.WaitForOutputAsync("Admin API POST /admin/broadcasts: 403, scope read, token read, client 127.0.0.1");
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class AdminApiTests(SharedPostgres postgres)
             var port = bot.Process.InternalPort;
             Assert.Equal(200, (await RawHttp.SendAsync(port, "GET", "/admin/stats", WriteToken)).Status);
             Assert.Equal(200, (await RawHttp.SendAsync(port, "GET", "/admin/stats", Previous)).Status);
-            Assert.Contains("token write-previous", bot.Process.Output, StringComparison.Ordinal);
+            await bot.Process.WaitForOutputAsync("token write-previous");
 
             File.Delete(Path.Combine(secrets.FullName, "Admin__PreviousToken"));
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

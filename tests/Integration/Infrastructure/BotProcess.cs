@@ -54,6 +54,18 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     public int ExitCode => process.ExitCode;
 
+    /// <summary>Waits until the output holds <paramref name="text"/> (the console logger writes asynchronously).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!Output.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(text, Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Settings for a bot that serves on loopback against <paramref name="connectionString"/>.</summary>
     public static Dictionary<string, string?> Settings(string connectionString) => new()
     {

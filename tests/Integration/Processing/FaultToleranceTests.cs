@@ -55,7 +55,7 @@ public sealed class FaultToleranceTests(SharedPostgres postgres)
             Assert.True(DateTime.UtcNow < deadline, $"not dead-lettered after {group.Processes.Count(p => p.HasExited)} crashes:\n{bot.Output}");
             if (bot.HasExited)
             {
-                Assert.Contains("fault injection", bot.Output, StringComparison.Ordinal);
+                await bot.WaitForOutputAsync("fault injection");
                 bot = await StartAsync();
             }
 
@@ -86,7 +86,7 @@ public sealed class FaultToleranceTests(SharedPostgres postgres)
         Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM inbox WHERE update_id = {Poison} AND last_error LIKE 'the handler did not finish in 3 attempts%'"));
         Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM inbox_heads"));
         Assert.False(bot.HasExited);
-        Assert.Contains("dead-lettered after 3 attempts", bot.Output, StringComparison.Ordinal);
+        await bot.WaitForOutputAsync("dead-lettered after 3 attempts");
     }
 
     [Fact]
