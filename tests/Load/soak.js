@@ -4,6 +4,10 @@
 //   k6 run -e BASE_URL=... -e WEBHOOK_SECRET=... -e ADMIN_URL=... -e ADMIN_TOKEN=... tests/Load/soak.js
 // Options: RATE (default 100), USERS (default 20000), SOAK_DURATION (default 30m), P99_MS (default 50),
 // MAX_INBOX_PENDING / MAX_OUTBOX_PENDING (the largest backlog sampled; defaults 1000 / 60000).
+// That the tables themselves stay bounded (handled updates, sent messages, join decisions purged after their
+// retention) shows only after a day or more: run this for longer than the retention (SOAK_DURATION=52h with the
+// defaults of 48 h) with tests/Load/table-sizes.sh sampling the row counts alongside, then check that each
+// table's count is flat after the retention (tests/Load/table-sizes.sh check sizes.csv 49).
 import exec from 'k6/execution';
 import { interactive } from './lib/updates.js';
 import { postUpdate, idBase, sampleBacklog as sample } from './lib/k6common.js';

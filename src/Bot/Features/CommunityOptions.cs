@@ -25,6 +25,10 @@ public sealed class CommunityOptions
     [Range(1, 24 * 3600, ErrorMessage = "Bot:FloodWindowSeconds must be between 1 and 86400")]
     public int FloodWindowSeconds { get; set; } = 60;
 
+    /// <summary>Decided join requests (approved, declined) are kept this long for audit; open ones are never purged.</summary>
+    [Range(1, 3650, ErrorMessage = "Bot:JoinDecisionRetentionDays must be between 1 and 3650")]
+    public int JoinDecisionRetentionDays { get; set; } = 180;
+
     public long? MainChat => string.IsNullOrWhiteSpace(MainChatId) ? null : IdList.Parse(MainChatId, "Bot:MainChatId").Single();
 
     public IReadOnlyList<long> GatedChats => IdList.Parse(GatedChatIds, "Bot:GatedChatIds");

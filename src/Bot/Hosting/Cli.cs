@@ -6,7 +6,7 @@ using Npgsql;
 namespace Bot.Hosting;
 
 /// <summary>
-/// The executable's commands: <c>serve</c> (default), <c>migrate</c>, <c>webhook</c>. Every failure ends
+/// The executable's commands: <c>serve</c> (default), <c>migrate</c>, <c>webhook</c>, <c>deadletters</c>. Every failure ends
 /// with exit code non-zero and one line on stderr that says why.
 /// </summary>
 public static class Cli
@@ -19,6 +19,12 @@ public static class Cli
                Bot migrate status                 list applied and pending migrations
                Bot migrate create NAME            add a migration pair to src/Bot/Migrations/Sql (in a source tree)
                Bot webhook set|delete|info        manage the Telegram webhook
+               Bot deadletters list [--limit N] [--kind K]
+                                                  dead-lettered updates, newest first (20 unless N)
+               Bot deadletters requeue ID...|--all [--kind K]
+                                                  hand dead updates back to the workers (attempts start again)
+               Bot deadletters drop ID...|--all [--kind K]
+                                                  delete dead updates
         Settings come from appsettings.json, appsettings.{Environment}.json, Config__Directory, Secrets__Directory
         and environment variables (see .env.example).
         """;
@@ -43,6 +49,12 @@ public static class Cli
                     using (var cancellation = CancelOnSignal())
                     {
                         return await Bot.Telegram.WebhookCommand.RunAsync(rest, Console.Out, cancellation.Token);
+                    }
+
+                case "deadletters":
+                    using (var cancellation = CancelOnSignal())
+                    {
+                        return await Bot.Processing.DeadLettersCommand.RunAsync(rest, Console.Out, cancellation.Token);
                     }
 
                 case "help" or "--help" or "-h":

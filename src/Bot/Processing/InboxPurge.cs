@@ -1,58 +1,107 @@
 using Bot.Coordination;
+using Bot.Features;
+using Bot.Outbox;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Bot.Processing;
 
 /// <summary>
-/// Deletes finished inbox rows past the retention (at least Telegram's 24-hour redelivery window), expired
-/// conversation state and old flood-control windows.
+/// The leader's purge, when a replica takes the lead and every 10 minutes after: handled updates past
+/// Processing:RetentionHours (at least Telegram's 24-hour redelivery window), dead-lettered updates past
+/// Processing:DeadLetterRetentionDays, sent and dead outbox messages past Outbox:RetentionHours (except those a
+/// running or recently ended broadcast still reads), join decisions past Bot:JoinDecisionRetentionDays, expired
+/// conversation state and old flood-control windows. Batches of 5000 rows, each its own statement and commit, and at
+/// most <see cref="MaxBatches"/> of them per table and pass, so a large backlog is worked off over several passes.
 /// </summary>
 public sealed partial class InboxPurge(
-    InboxClaims claims, NpgsqlDataSource dataSource, IOptions<ProcessingOptions> options, TimeProvider time, ILogger<InboxPurge> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, IOptions<ProcessingOptions> processing, IOptions<OutboxOptions> outbox, IOptions<CommunityOptions> community,
+    TimeProvider time, ILogger<InboxPurge> logger) : ILeaderSingleton
 {
-    public string Name => "inbox-purge";
+    public const int BatchSize = 5000;
+    public const int MaxBatches = 100;
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+
+    public string Name => "purge";
 
     public async Task RunAsync(CancellationToken leadership)
     {
-        var retention = TimeSpan.FromHours(options.Value.RetentionHours);
+        var purges = new (string What, string Sql, TimeSpan Retention)[]
+        {
+            ("handled updates", Retention.DoneUpdatesSql, TimeSpan.FromHours(processing.Value.RetentionHours)),
+            ("dead-lettered updates", Retention.DeadUpdatesSql, TimeSpan.FromDays(processing.Value.DeadLetterRetentionDays)),
+            ("sent and dead outbox messages", Retention.OutboxSql, TimeSpan.FromHours(outbox.Value.RetentionHours)),
+            ("join decisions", Retention.JoinDecisionsSql, TimeSpan.FromDays(community.Value.JoinDecisionRetentionDays)),
+        };
         while (!leadership.IsCancellationRequested)
         {
-            try
+            foreach (var (what, sql, retention) in purges)
             {
-                int deleted, total = 0;
-                do
+                await PurgeAsync(what, async () =>
                 {
-                    deleted = await claims.PurgeAsync(retention, 5000, leadership);
+                    var (total, from) = (0, Retention.Start);
+                    for (var batch = 0; batch < MaxBatches && !leadership.IsCancellationRequested; batch++)
+                    {
+                        var (deleted, last) = await Retention.RunBatchAsync(dataSource, sql, retention, from, BatchSize, leadership);
+                        total += deleted;
+                        if (deleted < BatchSize || last is null)
+                        {
+                            break;
+                        }
+
+                        from = last.Value;
+                    }
+
+                    return total;
+                });
+            }
+
+            // Conversation state past its expiry, and flood-control windows long over.
+            await PurgeAsync("expired conversation states", async () =>
+            {
+                var total = 0;
+                for (var batch = 0; batch < MaxBatches && !leadership.IsCancellationRequested; batch++)
+                {
+                    var deleted = await ConversationState.PurgeExpiredAsync(dataSource, BatchSize, leadership);
                     total += deleted;
-                }
-                while (deleted == 5000 && !leadership.IsCancellationRequested);
-
-                if (total > 0)
-                {
-                    LogPurged(logger, total);
+                    if (deleted < BatchSize)
+                    {
+                        break;
+                    }
                 }
 
-                // Conversation state past its expiry, and flood-control windows long over.
-                while (await ConversationState.PurgeExpiredAsync(dataSource, 5000, leadership) == 5000 && !leadership.IsCancellationRequested)
-                {
-                }
-
-                await using var floods = dataSource.CreateCommand("DELETE FROM flood_windows WHERE window_start < now() - interval '1 day'");
-                await floods.ExecuteNonQueryAsync(leadership);
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+                return total;
+            });
+            await PurgeAsync("flood-control windows", async () =>
             {
-                LogPurgeFailed(logger, exception.Message);
-            }
+                await using var floods = dataSource.CreateCommand("DELETE FROM flood_windows WHERE window_start < now() - interval '1 day'");
+                return await floods.ExecuteNonQueryAsync(leadership);
+            });
 
-            await Task.Delay(TimeSpan.FromMinutes(10), time, leadership);
+            await Task.Delay(Interval, time, leadership);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} finished inbox rows")]
-    private static partial void LogPurged(ILogger logger, int count);
+    /// <summary>One table's purge; a failure is logged and the next table's still runs.</summary>
+    private async Task PurgeAsync(string what, Func<Task<int>> purge)
+    {
+        try
+        {
+            var deleted = await purge();
+            if (deleted > 0)
+            {
+                LogPurged(logger, deleted, what);
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        {
+            LogPurgeFailed(logger, what, exception.Message);
+        }
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox purge failed ({Error}); retrying later")]
-    private static partial void LogPurgeFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} {What} past their retention")]
+    private static partial void LogPurged(ILogger logger, int count, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purge of {What} failed ({Error}); retrying later")]
+    private static partial void LogPurgeFailed(ILogger logger, string what, string error);
 }

@@ -25,11 +25,13 @@ public static class ProcessingExtensions
         return builder;
     }
 
-    /// <summary>The leader's singletons: the sender, the inbox purge and, in polling mode, getUpdates.</summary>
+    /// <summary>The leader's singletons: the sender, the purge and, in polling mode, getUpdates.</summary>
     public static IHostApplicationBuilder AddLeaderSingletons(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SenderOptions>().BindConfiguration(SenderOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SenderOptions>, SenderOptionsValidator>();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
         builder.Services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, CoordinationOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, LeaderElectionModeValidator>();

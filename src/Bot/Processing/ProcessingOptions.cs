@@ -43,9 +43,16 @@ public sealed class ProcessingOptions
     [Range(0.05, 60, ErrorMessage = "Processing:PollIntervalSeconds must be between 0.05 and 60")]
     public double PollIntervalSeconds { get; set; } = 1;
 
-    /// <summary>Finished updates are kept at least this long: Telegram may redeliver within 24 hours.</summary>
+    /// <summary>Handled updates are kept at least this long: Telegram may redeliver within 24 hours.</summary>
     [Range(24, 24 * 365, ErrorMessage = "Processing:RetentionHours must be at least 24 (Telegram's redelivery window)")]
     public int RetentionHours { get; set; } = 48;
+
+    /// <summary>
+    /// Dead-lettered updates are kept this long after they died, for <c>Bot deadletters list|requeue|drop</c>; a
+    /// requeued update is pending again and is not purged.
+    /// </summary>
+    [Range(1, 365, ErrorMessage = "Processing:DeadLetterRetentionDays must be between 1 and 365")]
+    public int DeadLetterRetentionDays { get; set; } = 14;
 }
 
 [OptionsValidator]
