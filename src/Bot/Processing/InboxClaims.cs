@@ -146,19 +146,4 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    /// <summary>Deletes finished updates older than the retention, a batch at a time; returns how many went.</summary>
-    public async Task<int> PurgeAsync(TimeSpan retention, int batch, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            DELETE FROM inbox WHERE update_id IN (
-                SELECT update_id FROM inbox
-                WHERE state IN ('done', 'dead') AND processed_at < now() - make_interval(secs => $1)
-                LIMIT $2)
-            """);
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = retention.TotalSeconds });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 }
