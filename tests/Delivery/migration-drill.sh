@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Migration drill (expand/contract): the previous release must keep working on the schema the current release
 # expands, before a rollout finishes and after a rollback.
-#   1. The previous release (the commit before the newest migration was added, or PREVIOUS_REF) is built from
+#   1. The previous release (tests/Delivery/previous-release, or PREVIOUS_REF) is built from
 #      git, and its own integration suite runs with every `Bot migrate ...` done by the current binary and
 #      everything else (serve, the commands it tests) by the previous binary: its code on the expanded schema.
 #   2. On a database with data: current `migrate up`; the previous release serves and stores updates; current
@@ -13,8 +13,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 current=$(readlink -f "${BOT_BINARY:-artifacts/publish/Bot}")
 [[ -x "$current" ]] || { echo "migration-drill: no current binary at $current (run scripts/publish.sh)" >&2; exit 1; }
+# The previous release: PREVIOUS_REF, else the commit recorded in tests/Delivery/previous-release, else the
+# commit before the newest migration was added (right only for a release that adds a single migration).
+recorded=$(grep -v '^#' tests/Delivery/previous-release 2>/dev/null | head -n 1 || true)
 newest=$(git log -n 1 --diff-filter=A --format=%H -- 'src/Bot/Migrations/Sql/*.up.sql')
-previous=${PREVIOUS_REF:-$newest^}
+previous=${PREVIOUS_REF:-${recorded:-$newest^}}
 if ! git rev-parse --verify --quiet "$previous^{commit}" >/dev/null; then
   echo "migration-drill: the previous release ($previous) is not in this clone's history; skipped"
   echo "0 passed, 0 failed"

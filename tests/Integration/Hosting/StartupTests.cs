@@ -120,6 +120,19 @@ public sealed class StartupTests(SharedPostgres postgres)
     private static async Task AssertUpButUnreadyAsync(BotProcess bot, HttpClient http)
     {
         Assert.False(bot.HasExited, "the bot exited:\n" + bot.Output);
+        // The database is tried before the ports listen; on a busy machine they may open a moment later.
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); ; await Task.Delay(100))
+        {
+            try
+            {
+                using var probe = await http.GetAsync(new Uri(bot.InternalUri, "healthz"));
+                break;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !bot.HasExited)
+            {
+            }
+        }
+
         using var ready = await http.GetAsync(new Uri(bot.InternalUri, "readyz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         using var live = await http.GetAsync(new Uri(bot.InternalUri, "healthz"));
