@@ -14,10 +14,11 @@
 //   storm     paced load; from 20 % to 80 % the fake answers STORM_RATE calls a second with 429 (retry_after 1-3 s),
 //             500, 502, a timeout (delivered or not) or a slow answer; at 40 % the leader is stopped (SIGTERM, a
 //             rolling update's handover) and started again. No call to a chat may arrive inside its 429's retry_after
-//   skew      saturating bursts (CONCURRENCY requests in flight): SKEW normal chats alone; SKEW normal chats beside
-//             one hot chat with HOT updates; QUIET seconds of quiet with an ANALYZE inbox; the second burst again.
-//             The normal chats' reply latency (first webhook POST to the reply's delivery at the fake) of each
-//             burst. The hot chat's replies drain at Telegram's 1/s through the later phases and are not waited for
+//   skew      saturating bursts (CONCURRENCY requests in flight) of SKEW normal chats, one update each: alone; after
+//             HOT updates of one hot chat, so that its backlog is there when they arrive; QUIET seconds of quiet
+//             with an ANALYZE inbox half-way; HOT more and the normal burst again. The normal chats' reply latency
+//             (first webhook POST to the reply's delivery at the fake) of each burst. The hot chat's replies drain
+//             at Telegram's 1/s through the later phases and are not waited for
 //   failover  paced load; the primary SIGKILLed at 40 %, the standby promoted 1 s later; the replicas reach it
 //             through their connection string's second host
 // Each phase's table: acknowledged / stored / lost / handled / handled twice / dead-lettered / replies / duplicate
@@ -157,7 +158,9 @@ const poisonN = Math.max(20, Math.floor(poisonPhase.count / 4));
 const poisonId = poisonPhase.idBase + poisonN;
 poisonPhase.expectDead = 1;
 
-// The skew phase's layout: burst 1 normal only; bursts 2 and 3 normal with the hot chat's updates spread among them.
+// The skew phase's layout: three bursts of SKEW normal chats with one update each, posted the same way. Before the
+// second and the third, HOT updates of the hot chat, so that its backlog (handled one at a time in the inbox, replied
+// to at 1/s) is there when the normal chats arrive.
 const hotOffset = 999_999;
 const bursts = [];
 {
@@ -165,14 +168,12 @@ const bursts = [];
   let n = 0;
   let nextChat = 0;
   for (const [name, withHot] of [['alone', false], ['beside the hot chat', true], [`after ${quietSeconds} s quiet`, true]]) {
-    const first = n + 1;
-    const total = skewSize + (withHot ? hotSize : 0);
-    for (let i = 0; i < total; i++) {
-      n++;
-      const isHot = withHot && Math.floor(((i + 1) * hotSize) / total) > Math.floor((i * hotSize) / total);
-      offsets[n] = isHot ? hotOffset : nextChat++;
-    }
-    bursts.push({ name, first, last: n, withHot });
+    const burst = { name, withHot, hotFirst: n + 1 };
+    if (withHot) for (let i = 0; i < hotSize; i++) offsets[++n] = hotOffset;
+    burst.first = n + 1;
+    for (let i = 0; i < skewSize; i++) offsets[++n] = nextChat++;
+    burst.last = n;
+    bursts.push(burst);
   }
   skewPhase.chatOffset = offsets;
   skewPhase.chats = nextChat + 1;
@@ -593,15 +594,16 @@ await runPhase(skewPhase, async () => {
       burst.analyzeMs = Date.now() - t;
       await sleep((quietSeconds * 1000) / 2);
     }
+    if (burst.withHot) burst.hotPostMs = await postSaturated(skewPhase, burst.hotFirst, burst.first - 1);
     burst.postMs = await postSaturated(skewPhase, burst.first, burst.last);
-    const [lo, hi] = [skewPhase.idBase + burst.first - 1, skewPhase.idBase + burst.last];
+    const [lo, hi] = [skewPhase.idBase + burst.hotFirst - 1, skewPhase.idBase + burst.last];
     burst.settleMs = await settle({ ...skewPhase, inRange: `update_id > ${lo} AND update_id <= ${hi}`,
       outRange: `source_update_id > ${lo} AND source_update_id <= ${hi}` },
       // The hot chat's updates are handled one at a time, in order: a few milliseconds each.
       settleBudget(skewSize) + (burst.withHot ? hotSize * 50 : 0), `skew ${burst.name}`);
-    log(`skew: burst ${burst.name}: ${burst.last - burst.first + 1} acknowledged in ${seconds(burst.postMs)}, normal chats settled ${seconds(burst.settleMs)} later`);
+    log(`skew: burst ${burst.name}: ${burst.withHot ? `${hotSize} of the hot chat acknowledged in ${seconds(burst.hotPostMs)}, then ` : ''}${skewSize} normal in ${seconds(burst.postMs)}; settled ${seconds(burst.settleMs)} later`);
   }
-  skewPhase.postMs = bursts.reduce((s, b) => s + b.postMs, 0);
+  skewPhase.postMs = bursts.reduce((s, b) => s + b.postMs + (b.hotPostMs ?? 0), 0);
   skewPhase.settleMs = bursts.reduce((s, b) => s + b.settleMs, 0);
 });
 
@@ -759,16 +761,22 @@ if (!skewPhase.skipped) {
   const hotChat = p.chatBase + hotOffset;
   for (const burst of bursts) {
     const lat = [];
+    const delivered = [];
     for (let n = burst.first; n <= burst.last; n++) {
-      if (p.chatOffset[n] === hotOffset) continue;
       const at = keys.get(`${p.chatOf(n)}/${n}`);
-      if (at !== undefined && p.posted[n] > 0) lat.push(at - p.posted[n]);
+      if (at === undefined) continue;
+      delivered.push(at);
+      if (p.posted[n] > 0) lat.push(at - p.posted[n]);
     }
-    const range = `update_id > ${p.idBase + burst.first - 1} AND update_id <= ${p.idBase + burst.last} AND chat_id <> ${hotChat}`;
+    delivered.sort((a, b) => a - b);
+    // The replies go out at SEND_RATE at most: a burst that arrives faster than that queues, whatever else is going on.
+    const throughput = delivered.length > 1 ? (delivered.length - 1) / ((delivered.at(-1) - delivered[0]) / 1000) : 0;
+    const range = `update_id >= ${p.idBase + burst.first} AND update_id <= ${p.idBase + burst.last}`;
     const handledP99 = Number(await psql(`SELECT coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)), 0) FROM inbox WHERE ${range}`)) * 1000;
-    const count = burst.last - burst.first + 1;
-    p.rows.push([`burst ${burst.name}: ingest`, `${count} in ${seconds(burst.postMs)}`, `${Math.round(count / (burst.postMs / 1000))}/s, informational`, null]);
-    p.rows.push([`  normal chats' reply p50 / p99`, `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))}`, `max ${ms(pct(lat, 100))}; handled p99 ${ms(handledP99)}`, null]);
+    const hot = burst.withHot ? `after ${hotSize} of the hot chat in ${seconds(burst.hotPostMs)}` : 'no hot chat';
+    p.rows.push([`burst ${burst.name}: normal ingest`, `${skewSize} in ${seconds(burst.postMs)}`, `${Math.round(skewSize / (burst.postMs / 1000))}/s; ${hot}`, null]);
+    p.rows.push(['  normal chats\' reply p50 / p99', `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))}`,
+      `max ${ms(pct(lat, 100))}; replies ${Math.round(throughput)}/s (<= ${sendRate}); handled p99 ${ms(handledP99)}`, null]);
   }
   const hotRows = await psql(`SELECT count(*) || ' ' || count(*) FILTER (WHERE state = 'sent') || ' ' || count(*) FILTER (WHERE state IN ('pending', 'sending')) FROM outbox WHERE chat_id = ${hotChat}`);
   const [hotTotal, hotSent, hotQueued] = hotRows.split(' ').map(Number);
