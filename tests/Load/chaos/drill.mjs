@@ -776,7 +776,7 @@ if (!skewPhase.skipped) {
     const hot = burst.withHot ? `after ${hotSize} of the hot chat in ${seconds(burst.hotPostMs)}` : 'no hot chat';
     p.rows.push([`burst ${burst.name}: normal ingest`, `${skewSize} in ${seconds(burst.postMs)}`, `${Math.round(skewSize / (burst.postMs / 1000))}/s; ${hot}`, null]);
     p.rows.push(['  normal chats\' reply p50 / p99', `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))}`,
-      `max ${ms(pct(lat, 100))}; replies ${Math.round(throughput)}/s (<= ${sendRate}); handled p99 ${ms(handledP99)}`, null]);
+      `max ${ms(pct(lat, 100))}; replies ${Math.round(throughput)}/s (limit ${sendRate}); handled p99 ${ms(handledP99)}`, null]);
   }
   const hotRows = await psql(`SELECT count(*) || ' ' || count(*) FILTER (WHERE state = 'sent') || ' ' || count(*) FILTER (WHERE state IN ('pending', 'sending')) FROM outbox WHERE chat_id = ${hotChat}`);
   const [hotTotal, hotSent, hotQueued] = hotRows.split(' ').map(Number);
