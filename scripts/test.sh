@@ -101,7 +101,7 @@ if [[ "$quick" == false && -n "${BOT_BINARY:-}" ]]; then
   run_counted migration-drill tests/Delivery/migration-drill.sh
   echo "test: hostile input corpus against the webhook"
   run_counted hostile tests/Load/hostile/run.sh
-  echo "test: chaos drill, reduced size (two replicas, a SIGKILL, a PostgreSQL restart)"
+  echo "test: chaos drill, reduced size (two replicas, a synchronous standby; crashes, a stall, a poison update, a fault storm, skewed bursts, a failover)"
   UPDATES=${CHAOS_UPDATES:-4000} RATE=400 run_counted chaos tests/Load/chaos/run.sh
 fi
 
