@@ -871,8 +871,10 @@ print(['replicas alive at the end', survivors, '= 2', survivors === 2]);
 for (const crash of crashes) console.log(`crash: ${crash}`);
 if (failed > 0) {
   for (const file of [...bots.map((b) => b.log), `${work}/fake.log`]) {
+    const last = readLog(file).split('\n').filter(Boolean).slice(-8);
+    if (last.length === 0) continue;
     console.log(`chaos: last lines of ${file.slice(work.length + 1)}:`);
-    console.log(readLog(file).split('\n').filter(Boolean).slice(-8).map((l) => `  ${l.slice(0, 400)}`).join('\n'));
+    console.log(last.map((l) => `  ${l.slice(0, 400)}`).join('\n'));
   }
 }
 console.log(`${passed} passed, ${failed} failed`);
