@@ -32,6 +32,14 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
             if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
+                // A leader that stalls (SIGSTOP, a frozen VM) keeps its socket open, so the server would keep its
+                // session, and the lock, for as long as it is stopped. The leader checks its session every
+                // RetrySeconds; a session idle for three checks is one whose holder stalled, and the server ends
+                // it, which frees the lock for a follower.
+                var idle = TimeSpan.FromSeconds(Math.Max(5, 3 * check.TotalSeconds));
+                await using var timeout = new NpgsqlCommand(
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SET idle_session_timeout = {(long)idle.TotalMilliseconds}"), candidate);
+                await timeout.ExecuteNonQueryAsync(cancellationToken);
                 connection = candidate;
                 return true;
             }

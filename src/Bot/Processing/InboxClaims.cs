@@ -134,6 +134,22 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
+    /// <summary>
+    /// Gives back claims of updates taken over from a lease that ran out, still as such (processing, lease expired),
+    /// so that the next claim hands each of them out alone again; their attempt is not counted.
+    /// </summary>
+    public async Task ReleaseOrphansAsync(IEnumerable<long> updateIds, string owner, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE inbox SET lease_owner = NULL, lease_until = now() - interval '1 millisecond', attempts = greatest(attempts - 1, 0)
+            WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updateIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Gives claims back at shutdown so another replica takes them at once instead of after the lease.</summary>
     public async Task ReleaseAsync(IEnumerable<long> updateIds, string owner, CancellationToken cancellationToken)
     {

@@ -83,7 +83,14 @@ public sealed partial class InboxWorker(
                 // it. The rest of this claim is given back (its attempt not counted) and claimed again after it.
                 if (claimed.FirstOrDefault(c => c.Orphaned) is { } orphan)
                 {
-                    var others = claimed.Where(c => c != orphan).Select(c => c.UpdateId).ToList();
+                    // The claim's other orphans stay orphans (each goes alone later); the rest become pending again.
+                    var orphans = claimed.Where(c => c != orphan && c.Orphaned).Select(c => c.UpdateId).ToList();
+                    var others = claimed.Where(c => !c.Orphaned).Select(c => c.UpdateId).ToList();
+                    if (orphans.Count > 0)
+                    {
+                        await queue.ReleaseOrphansAsync(orphans, Owner, CancellationToken.None);
+                    }
+
                     if (others.Count > 0)
                     {
                         await queue.ReleaseAsync(others, Owner, CancellationToken.None);
