@@ -11,4 +11,11 @@ public interface ILeaderLock : IAsyncDisposable
 
     /// <summary>Gives the lock up so another replica takes over at once.</summary>
     Task ReleaseAsync();
+
+    /// <summary>
+    /// Whether the lock was confirmed recently enough that no other replica can hold it yet, on this replica's
+    /// monotonic clock. A leader that resumes from a stall reads false here before its loop notices the loss, and
+    /// must not make calls that only the leader may make.
+    /// </summary>
+    bool IsConfirmed { get; }
 }

@@ -353,6 +353,9 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
 
     private TimeSpan Remaining() => RenewDeadline - time.GetElapsedTime(renewedAt);
 
+    /// <inheritdoc/>
+    public bool IsConfirmed => Remaining() > TimeSpan.Zero;
+
     private static HttpStatusCode? StatusOf(HttpOperationException exception) => exception.Response?.StatusCode;
 
     private static bool IsApiFailure(Exception exception) =>

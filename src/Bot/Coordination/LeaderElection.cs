@@ -33,6 +33,11 @@ public sealed class LeadershipState : IDisposable
 
     internal void Lose() => lost.Cancel();
 
+    /// <summary>Whether the lock is confirmed now (see <see cref="ILeaderLock.IsConfirmed"/>); false when not leading.</summary>
+    public bool IsConfirmed => isLeader && confirmed?.Invoke() == true;
+
+    internal Func<bool>? confirmed;
+
     public void Dispose() => lost.Dispose();
 }
 
@@ -74,6 +79,7 @@ public sealed partial class LeaderElection(
                 continue;
             }
 
+            state.confirmed = () => leaderLock.IsConfirmed;
             state.Begin(epoch);
             LogLeading(logger, singletons.Length, epoch);
             using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

@@ -11,11 +11,18 @@ namespace Bot.Coordination;
 /// when the session ends, so a crashed or partitioned leader loses it without help. The leader checks its
 /// session every <see cref="CoordinationOptions.RetrySeconds"/> and counts a failed check as lost.
 /// </summary>
-public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOptions<CoordinationOptions> options) : ILeaderLock
+public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOptions<CoordinationOptions> options, TimeProvider time) : ILeaderLock
 {
     private readonly long key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("bot.leader:" + options.Value.LeaseName)));
     private readonly TimeSpan check = TimeSpan.FromSeconds(options.Value.RetrySeconds);
     private NpgsqlConnection? connection;
+    private long confirmedAt;
+
+    // The server ends a session idle for three checks (see TryAcquireAsync); a follower may hold the lock from then on.
+    private TimeSpan IdleLimit => TimeSpan.FromSeconds(Math.Max(5, 3 * check.TotalSeconds));
+
+    /// <inheritdoc/>
+    public bool IsConfirmed => connection is not null && time.GetElapsedTime(Interlocked.Read(ref confirmedAt)) < IdleLimit - check;
 
     public async Task<bool> TryAcquireAsync(CancellationToken cancellationToken)
     {
@@ -36,10 +43,11 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
                 // session, and the lock, for as long as it is stopped. The leader checks its session every
                 // RetrySeconds; a session idle for three checks is one whose holder stalled, and the server ends
                 // it, which frees the lock for a follower.
-                var idle = TimeSpan.FromSeconds(Math.Max(5, 3 * check.TotalSeconds));
+                var sent = time.GetTimestamp();
                 await using var timeout = new NpgsqlCommand(
-                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SET idle_session_timeout = {(long)idle.TotalMilliseconds}"), candidate);
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SET idle_session_timeout = {(long)IdleLimit.TotalMilliseconds}"), candidate);
                 await timeout.ExecuteNonQueryAsync(cancellationToken);
+                Interlocked.Exchange(ref confirmedAt, sent);
                 connection = candidate;
                 return true;
             }
@@ -60,12 +68,16 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
             try
             {
                 // Still our session, and the lock still ours (an administrator may have terminated it).
+                var sent = time.GetTimestamp();
                 await using var command = new NpgsqlCommand(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted", connection);
                 if (await command.ExecuteScalarAsync(cancellationToken) is not > 0L)
                 {
                     return;
                 }
+
+                // Confirmed as of when the check was sent: the session was alive then, so no one else holds the lock.
+                Interlocked.Exchange(ref confirmedAt, sent);
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException)
             {

@@ -154,6 +154,14 @@ public sealed partial class OutboxSender(
             Settlement settlement;
             try
             {
+                // A leader resuming from a stall must not send before it knows it still leads: its successor may be
+                // sending the same rows under a new epoch. The row stays 'sending' for whoever leads.
+                if (!term.IsConfirmed)
+                {
+                    await ReleaseAsync([row.Id], epoch, CancellationToken.None);
+                    return;
+                }
+
                 var result = await OutboxCodec.SendAsync(telegram.Sender, row.Method, row.Payload, lost);
                 settlement = Settlement.Sent(result);
             }
