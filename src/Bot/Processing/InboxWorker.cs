@@ -98,8 +98,8 @@ public sealed partial class InboxWorker(
 
                     await Task.WhenAll(running.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     LogOrphan(logger, orphan.UpdateId, orphan.Attempts);
-                    await RunAsync([orphan], slots, Task.CompletedTask, time.GetTimestamp(), handlers.Token, releaseSlots: false);
-                    slots.Release();
+                    // It runs in the one slot this loop holds, which RunAsync gives back.
+                    await RunAsync([orphan], slots, Task.CompletedTask, time.GetTimestamp(), handlers.Token);
                     continue;
                 }
 
@@ -174,7 +174,7 @@ public sealed partial class InboxWorker(
     /// a handler still running then is cancelled and its update fails, well before its lease could run out and
     /// another replica could start it a second time.
     /// </summary>
-    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, long claimedAt, CancellationToken shutdown, bool releaseSlots = true)
+    private async Task RunAsync(List<ClaimedUpdate> group, SemaphoreSlim slots, Task start, long claimedAt, CancellationToken shutdown)
     {
         await start;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -210,10 +210,7 @@ public sealed partial class InboxWorker(
                 running.TryRemove(claim.UpdateId, out _);
             }
 
-            if (releaseSlots)
-            {
-                slots.Release(group.Count);
-            }
+            slots.Release(group.Count);
 
             // The chats' next updates may be claimable now.
             signals.Inbox.Set();
@@ -265,8 +262,8 @@ public sealed partial class InboxWorker(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Shutdown, or the group's deadline: then there is no time left to handle its updates one by one,
-            // and each is failed so that it is retried alone (RunAsync's caller knows which).
+            // Shutdown, or the group's deadline: no time is left to handle its updates one by one. RunAsync tells
+            // the two apart and fails each update of a group out of time, so that it is retried alone.
             throw;
         }
         catch (Exception exception)
