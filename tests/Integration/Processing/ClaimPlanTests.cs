@@ -79,6 +79,24 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
         AssertProbesOnly(plan, 30, maxBuffers: 800, relationName: "outbox");
     }
 
+    [Fact]
+    public async Task The_broadcast_expansion_probes_after_statistics_of_no_active_users()
+    {
+        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
+        await using var connection = new NpgsqlConnection(settings["Database__ConnectionString"]);
+        await connection.OpenAsync();
+        // Statistics taken while every known user had stopped, then 40,000 subscribe: the chunk must still be read
+        // from users_active from the cursor on, never by scanning the users who are not active.
+        await ExecuteAsync(connection, """
+            INSERT INTO users (user_id, status) SELECT n, 'stopped' FROM generate_series(1, 60000) n;
+            ANALYZE users;
+            INSERT INTO users (user_id, status) SELECT 100000 + n, 'active' FROM generate_series(1, 40000) n;
+            """);
+        var plan = await ExplainAsync(connection, Bot.Features.Broadcasts.BroadcastRunner.ChunkSql,
+            new NpgsqlParameter<long> { TypedValue = 120_000 }, new NpgsqlParameter<int> { TypedValue = 500 });
+        AssertProbesOnly(plan, 500, maxBuffers: 60, relationName: "users");
+    }
+
     private static void AssertProbesOnly(JsonElement plan, int limit, int maxBuffers, string relationName = "inbox")
     {
         var root = plan[0].GetProperty("Plan");

@@ -1,3 +1,4 @@
+using Bot;
 using Bot.Admin;
 using Bot.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -55,7 +56,7 @@ public sealed class EndpointSurfaceTests
 
     private static async Task<List<RouteEndpoint>> EndpointsAsync()
     {
-        await using var app = Program.Build([
+        await using var app = BotApplication.Build([
             "--Database:ConnectionString=Host=127.0.0.1;Port=9;Database=bot;Username=bot",
             "--Telegram:BotToken=123456789:unit-test-token-not-real",
             "--Telegram:WebhookSecret=unit-test-webhook-secret",

@@ -1,3 +1,4 @@
+using Bot;
 using Bot.Hosting;
 using Bot.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +12,7 @@ namespace Bot.Tests.Unit.Telemetry;
 /// <summary>The service's composition, as Program builds it with an OTLP endpoint configured (nothing is started).</summary>
 public sealed class RedactionWiringTests
 {
-    private static WebApplication Composition() => Program.Build([
+    private static WebApplication Composition() => BotApplication.Build([
         .. TelemetryFixtures.SecretSettings().Select(s => $"--{s.Key}={s.Value}"),
         "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317",
         "--Secrets:Directory=/nonexistent",

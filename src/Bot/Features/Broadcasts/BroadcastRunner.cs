@@ -16,8 +16,8 @@ namespace Bot.Features.Broadcasts;
 /// has been settled.
 /// </summary>
 public sealed partial class BroadcastRunner(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, BotMetrics metrics, TimeProvider time,
-    ILogger<BroadcastRunner> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, LeadershipState term, BotMetrics metrics,
+    TimeProvider time, ILogger<BroadcastRunner> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private readonly BroadcastOptions options = options.Value;
@@ -41,6 +41,9 @@ public sealed partial class BroadcastRunner(
 
     private async Task LoopAsync(Action<int> reportRunning, CancellationToken leadership)
     {
+        // What this term writes (a chunk, a status edit) is fenced by its epoch: a leader that stalled and woke up
+        // after its successor began writes nothing.
+        var epoch = term.Epoch;
         while (!leadership.IsCancellationRequested)
         {
             try
@@ -49,7 +52,7 @@ public sealed partial class BroadcastRunner(
                 reportRunning(active.Count(b => b.State == "running"));
                 foreach (var broadcast in active)
                 {
-                    await StepAsync(broadcast, leadership);
+                    await StepAsync(broadcast, epoch, leadership);
                 }
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
@@ -61,9 +64,9 @@ public sealed partial class BroadcastRunner(
         }
     }
 
-    private async Task StepAsync(Row broadcast, CancellationToken cancellationToken)
+    private async Task StepAsync(Row broadcast, long epoch, CancellationToken cancellationToken)
     {
-        if (broadcast.State == "running" && !broadcast.Expanded && await ExpandAsync(broadcast.Id, cancellationToken) > 0)
+        if (broadcast.State == "running" && !broadcast.Expanded && await ExpandAsync(broadcast.Id, epoch, cancellationToken) > 0)
         {
             nudge.Nudge();
         }
@@ -114,7 +117,7 @@ public sealed partial class BroadcastRunner(
             LogFinished(logger, broadcast.Id, state, progress.Sent, progress.Failed, progress.Blocked);
         }
 
-        await ShowStatusAsync(broadcast, state, progress, elapsed, cancellationToken);
+        await ShowStatusAsync(broadcast, state, progress, elapsed, epoch, cancellationToken);
     }
 
     private void ReportProgress(string outcome, int delta)
@@ -125,21 +128,29 @@ public sealed partial class BroadcastRunner(
         }
     }
 
-    /// <summary>Puts the next chunk of recipients into the outbox if the last one is nearly sent; returns how many.</summary>
-    private async Task<int> ExpandAsync(long id, CancellationToken cancellationToken)
+    /// <summary>The next chunk of recipients: $1 the cursor (the last user id expanded), $2 how many.</summary>
+    internal const string ChunkSql = "SELECT user_id FROM users WHERE status = 'active' AND user_id > $1 ORDER BY user_id LIMIT $2";
+
+    /// <summary>
+    /// Puts the next chunk of recipients into the outbox if the last one is nearly sent; returns how many. Nothing
+    /// happens unless <paramref name="epoch"/> is the current term (the broadcast's row lock serializes two leaders'
+    /// expansions; the fence stops a stale one from expanding at all).
+    /// </summary>
+    internal async Task<int> ExpandAsync(long id, long epoch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         long cursor, fromChatId;
         int messageId;
         await using (var lockRow = new NpgsqlCommand(
-            """
+            $"""
             SELECT cursor, from_chat_id, message_id,
                    (SELECT count(*) FROM outbox WHERE broadcast_id = b.id AND state IN ('pending', 'sending'))::int
-            FROM broadcasts b WHERE id = $1 AND state = 'running' AND NOT expanded FOR UPDATE
+            FROM broadcasts b WHERE id = $1 AND state = 'running' AND NOT expanded AND {LeaderEpochs.IsCurrent(2)} FOR UPDATE
             """, connection, transaction))
         {
             lockRow.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+            lockRow.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
             await using var reader = await lockRow.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken) || reader.GetInt32(3) >= options.ChunkSize / 2)
             {
@@ -150,8 +161,7 @@ public sealed partial class BroadcastRunner(
         }
 
         var recipients = new List<long>(options.ChunkSize);
-        await using (var chunk = new NpgsqlCommand(
-            "SELECT user_id FROM users WHERE status = 'active' AND user_id > $1 ORDER BY user_id LIMIT $2", connection, transaction))
+        await using (var chunk = new NpgsqlCommand(ChunkSql, connection, transaction))
         {
             chunk.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             chunk.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.ChunkSize });
@@ -191,7 +201,7 @@ public sealed partial class BroadcastRunner(
     }
 
     /// <summary>Edits the status message when its text changed, at most every few seconds, one edit in flight at a time.</summary>
-    private async Task ShowStatusAsync(Row broadcast, string state, BroadcastStatus.Progress progress, TimeSpan elapsed, CancellationToken cancellationToken)
+    private async Task ShowStatusAsync(Row broadcast, string state, BroadcastStatus.Progress progress, TimeSpan elapsed, long epoch, CancellationToken cancellationToken)
     {
         if (broadcast.StatusChatId is not { } chatId || broadcast.StatusOutboxId is not { } statusOutboxId)
         {
@@ -210,17 +220,19 @@ public sealed partial class BroadcastRunner(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var pending = new NpgsqlCommand(
-            """
+            $"""
             SELECT (SELECT result FROM outbox WHERE id = $1 AND state = 'sent'),
-                   EXISTS (SELECT 1 FROM outbox WHERE id = $2 AND state IN ('pending', 'sending'))
+                   EXISTS (SELECT 1 FROM outbox WHERE id = $2 AND state IN ('pending', 'sending')),
+                   {LeaderEpochs.IsCurrent(3)}
             """, connection, transaction))
         {
             pending.Parameters.Add(new NpgsqlParameter<long> { TypedValue = statusOutboxId });
             pending.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lastEdits.TryGetValue(broadcast.Id, out var previous) ? previous.OutboxId : 0 });
+            pending.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
             await using var reader = await pending.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            // Not sent yet (no message to edit), or the last edit is still waiting to go out.
-            if (reader.IsDBNull(0) || reader.GetBoolean(1))
+            // Not sent yet (no message to edit), the last edit still waiting to go out, or this term is over.
+            if (reader.IsDBNull(0) || reader.GetBoolean(1) || reader.IsDBNull(2) || !reader.GetBoolean(2))
             {
                 return;
             }

@@ -14,7 +14,7 @@ namespace Bot.Features.JoinGate;
 /// Rows are taken with SKIP LOCKED, so a sweep and an answer arriving at the deadline cannot both decide.
 /// </summary>
 public sealed partial class JoinDeadlineSweeper(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, BotMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, BotMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
 {
     private const int Batch = 200;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
@@ -23,12 +23,13 @@ public sealed partial class JoinDeadlineSweeper(
 
     public async Task RunAsync(CancellationToken leadership)
     {
+        var epoch = term.Epoch;
         while (!leadership.IsCancellationRequested)
         {
             try
             {
                 // A full batch means more may be due: go again at once.
-                while (await SweepAsync(leadership) == Batch)
+                while (await SweepAsync(epoch, leadership) == Batch)
                 {
                 }
             }
@@ -41,23 +42,27 @@ public sealed partial class JoinDeadlineSweeper(
         }
     }
 
-    /// <summary>Declines one batch of overdue requests; returns how many.</summary>
-    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Declines one batch of overdue requests; returns how many. Only while <paramref name="epoch"/> is the current
+    /// term: a leader that stalled past its lease declines nothing its successor may be deciding.
+    /// </summary>
+    public async Task<int> SweepAsync(long epoch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<(long Id, long ChatId, long UserId, long UserChatId, bool Unreachable)>();
         await using (var command = new NpgsqlCommand(
-            """
+            $"""
             SELECT j.id, j.chat_id, j.user_id, j.user_chat_id, u.chat_id IS NOT NULL
             FROM join_requests j LEFT JOIN unreachable_chats u ON u.chat_id = j.user_chat_id
-            WHERE j.state = 'pending' AND j.deadline <= now()
+            WHERE j.state = 'pending' AND j.deadline <= now() AND {LeaderEpochs.IsCurrent(2)}
             ORDER BY j.deadline
             LIMIT $1
             FOR UPDATE OF j SKIP LOCKED
             """, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
