@@ -1,14 +1,24 @@
 using Bot;
 using Bot.Admin;
+using Bot.Coordination;
+using Bot.Features;
+using Bot.Features.Broadcasts;
+using Bot.Features.FloodControl;
+using Bot.Features.Help;
+using Bot.Features.JoinGate;
+using Bot.Features.Ping;
+using Bot.Features.Stats;
+using Bot.Features.Subscriptions;
 using Bot.Health;
 using Bot.Hosting;
 using Bot.Ingest;
+using Bot.Outbox;
 using Bot.Processing;
 using Bot.Storage;
 using Bot.Telegram;
 using Bot.Telemetry;
 
-return await Cli.RunAsync(args, ServeAsync);
+return await Cli.RunAsync(args, ServeAsync, BotApplication.PublishCommandsAsync);
 
 static async Task<int> ServeAsync(string[] args)
 {
@@ -39,11 +49,13 @@ namespace Bot
             builder.AddTelemetry();
             builder.AddHosting();
             builder.AddStorage();
-            builder.AddTelegramOptions();
+            builder.AddTelegram();
             builder.AddIngest();
             builder.AddProcessing();
-            builder.AddLeaderSingletons();
+            builder.AddOutbox();
+            builder.AddCoordination();
             builder.AddAdminApi();
+            builder.AddFeatures(Features());
 
             var app = builder.Build();
             app.UseRouting();
@@ -55,6 +67,26 @@ namespace Bot
             internalPort.MapHealth();
             internalPort.MapAdminApi();
             return app;
+        }
+
+        /// <summary>
+        /// The features, in order of precedence: each update is offered to their handlers in this order, and the first
+        /// that takes it handles it. Adding a feature is its folder and one line here.
+        /// </summary>
+        public static FeatureList Features() => new FeatureList()
+            .Add<FloodControlFeature>()
+            .Add<JoinGateFeature>()
+            .Add<BroadcastsFeature>()
+            .Add<StatsFeature>()
+            .Add<SubscriptionsFeature>()
+            .Add<PingFeature>()
+            .Add<HelpFeature>();
+
+        /// <summary>Registers the command menu with Telegram (<c>Bot webhook set</c>).</summary>
+        public static Task PublishCommandsAsync(global::Telegram.Bot.ITelegramBotClient client, IConfiguration configuration, CancellationToken cancellationToken)
+        {
+            var admins = configuration.GetSection(AdminOptions.Section).Get<AdminOptions>()?.Users ?? [];
+            return Features().Commands().PublishAsync(client, new Texts(), admins, cancellationToken);
         }
     }
 }

@@ -1,11 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
-using Bot.Features;
-using Bot.Features.Broadcasts;
-using Bot.Features.Flags;
-using Bot.Features.JoinGate;
-using Bot.Outbox;
+using Bot.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -13,20 +9,19 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
-using Telegram.Bot.Requests;
 
 namespace Bot.Admin;
 
-/// <summary>A broadcast to start: the message to copy, and optionally a chat where its progress is shown.</summary>
-/// <param name="FromChatId">The chat that holds the message.</param>
-/// <param name="MessageId">The message to copy to every active subscriber.</param>
-/// <param name="StatusChatId">A chat the bot may write to, where one status message shows the progress.</param>
-/// <param name="AllowConcurrent">Start even while another broadcast is running (otherwise that is a 409).</param>
-public sealed record CreateBroadcastRequest(long FromChatId, int MessageId, long? StatusChatId = null, bool AllowConcurrent = false);
+/// <summary>Routes a module or a feature adds to the admin API, inside its authorized route groups.</summary>
+public interface IAdminRoutes
+{
+    /// <summary>Maps onto <paramref name="read"/> (either token) or <paramref name="write"/> (the write token only).</summary>
+    void Map(RouteGroupBuilder read, RouteGroupBuilder write);
+}
 
 /// <summary>
-/// The admin HTTP API on the internal port: start, list, read and cancel broadcasts, read the counts and the join
-/// audit. Every route is in one route group that requires an authenticated caller (<see cref="AdminTokenHandler"/>):
+/// The admin HTTP API on the internal port: the counts, and the routes the features add (<see cref="IAdminRoutes"/>:
+/// broadcasts, the join audit). Every route is in one route group that requires an authenticated caller (<see cref="AdminTokenHandler"/>):
 /// reads need either token, writes the write token. Authorization is endpoint metadata, so it holds for every
 /// spelling of a path that routing accepts. Failed authentications are throttled per address before anything
 /// else; authenticated callers share one rate limit; every call is audited. Described at /openapi/v1.json.
@@ -45,7 +40,6 @@ public static class AdminEndpoints
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         builder.Services.AddSingleton<AdminTokens>();
         builder.Services.AddSingleton<AdminAuthThrottle>();
-        builder.Services.AddSingleton<Coordination.ILeaderSingleton, IdempotencyKeyPurge>();
 
         // The audit line says what the handler's own messages would ("was challenged"), with more.
         builder.Logging.AddFilter(typeof(AdminTokenHandler).FullName, LogLevel.Warning);
@@ -132,132 +126,21 @@ public static class AdminEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
         var write = read.MapGroup("").RequireAuthorization(AdminAuth.WritePolicy).ProducesProblem(StatusCodes.Status403Forbidden);
 
-        write.MapPost("/broadcasts", CreateAsync).WithName("CreateBroadcast")
-            .WithSummary("Start a broadcast of a message to every active subscriber (Idempotency-Key honoured for 24 h)");
-        read.MapGet("/broadcasts", ListAsync).WithName("ListBroadcasts").WithSummary("The most recent broadcasts, newest first");
-        read.MapGet("/broadcasts/{id:long}", GetAsync).WithName("GetBroadcast").WithSummary("A broadcast's state and counts");
-        write.MapPost("/broadcasts/{id:long}/cancel", CancelAsync).WithName("CancelBroadcast").WithSummary("Stop a running broadcast; what was sent stays sent");
-        read.MapGet("/join-requests", JoinRequestsAsync).WithName("ListJoinRequests").WithSummary("Join requests and their decisions, newest first (audit)");
-        read.MapGet("/stats", StatsAsync).WithName("GetStats").WithSummary("Subscribers, broadcasts, join decisions and queue depths");
+        read.MapGet("/stats", StatsAsync).WithName("GetStats").WithSummary("Every module's and feature's counts: subscribers, broadcasts, join decisions, queue depths");
+        foreach (var routes in app.ServiceProvider.GetServices<IAdminRoutes>())
+        {
+            routes.Map(read, write);
+        }
+
         return app;
     }
 
-    private static async Task<Results<Accepted<BroadcastView>, ProblemHttpResult>> CreateAsync(
-        CreateBroadcastRequest request, HttpContext http, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts, OutboxNudge nudge,
-        CancellationToken cancellationToken)
-    {
-        if (request.FromChatId == 0 || request.MessageId <= 0 || request.StatusChatId == 0)
-        {
-            return TypedResults.Problem("fromChatId must be a chat id and messageId a positive message id; statusChatId, when given, a chat id",
-                statusCode: StatusCodes.Status400BadRequest, title: "Invalid broadcast");
-        }
-
-        var key = http.Request.Headers[IdempotencyKeys.Header] is { Count: > 0 } values ? values.ToString() : null;
-        if (key is not null && !IdempotencyKeys.IsValid(key))
-        {
-            return TypedResults.Problem($"{IdempotencyKeys.Header} must be 1 to {IdempotencyKeys.MaxLength} visible ASCII characters",
-                statusCode: StatusCodes.Status400BadRequest, title: "Invalid idempotency key");
-        }
-
-        if (!flags.IsEnabledForAll(Feature.Broadcasts))
-        {
-            return TypedResults.Problem("the Broadcasts feature flag is off", statusCode: StatusCodes.Status409Conflict, title: "Broadcasts are switched off");
-        }
-
-        var fingerprint = IdempotencyKeys.Fingerprint(request);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // One creation at a time: the running check and the key lookup then see every earlier creation committed.
-        await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('bot.admin.create-broadcast'))", connection, transaction))
-        {
-            await serialize.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (key is not null && await IdempotencyKeys.FindAsync(connection, transaction, key, fingerprint, cancellationToken) is { } earlier)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            if (!earlier.SameRequest)
-            {
-                return TypedResults.Problem($"this {IdempotencyKeys.Header} was used for a different request in the last 24 hours",
-                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused");
-            }
-
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-            var first = await BroadcastStore.GetAsync(dataSource, earlier.BroadcastId, cancellationToken);
-            return TypedResults.Accepted($"/admin/broadcasts/{earlier.BroadcastId}", first!);
-        }
-
-        if (!request.AllowConcurrent && await BroadcastStore.RunningAsync(connection, transaction, cancellationToken) is { } running)
-        {
-            return TypedResults.Problem($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true",
-                statusCode: StatusCodes.Status409Conflict, title: "A broadcast is running");
-        }
-
-        var caller = $"api:{http.User.FindFirst(AdminAuth.TokenClaim)?.Value}";
-        var id = await BroadcastStore.CreateAsync(
-            connection, transaction, request.FromChatId, request.MessageId, null, request.StatusChatId, Texts.English, cancellationToken, caller);
-        if (request.StatusChatId is { } statusChat)
-        {
-            var outbox = new OutboxWriter(connection, transaction, null);
-            var status = await outbox.EnqueueAsync(new SendMessageRequest { ChatId = statusChat, Text = BroadcastStatus.Starting(texts, Texts.English, id) },
-                statusChat, cancellationToken: cancellationToken);
-            await BroadcastStore.SetStatusOutboxAsync(connection, transaction, id, status, cancellationToken);
-        }
-
-        if (key is not null)
-        {
-            await IdempotencyKeys.StoreAsync(connection, transaction, key, fingerprint, id, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        nudge.Nudge();
-        var view = await BroadcastStore.GetAsync(dataSource, id, cancellationToken);
-        return TypedResults.Accepted($"/admin/broadcasts/{id}", view!);
-    }
-
-    private static async Task<Ok<List<BroadcastView>>> ListAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, int limit = 20) =>
-        TypedResults.Ok(await BroadcastStore.ListAsync(dataSource, Math.Clamp(limit, 1, 200), cancellationToken));
-
-    private static async Task<Results<Ok<BroadcastView>, NotFound>> GetAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        await BroadcastStore.GetAsync(dataSource, id, cancellationToken) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
-
-    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> CancelAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var cancelled = await BroadcastStore.CancelAsync(connection, null, id, cancellationToken);
-        var view = await BroadcastStore.GetAsync(dataSource, id, cancellationToken);
-        return view switch
-        {
-            null => TypedResults.NotFound(),
-            _ when cancelled is null => TypedResults.Problem($"broadcast {id} is already {view.State}", statusCode: StatusCodes.Status409Conflict, title: "Not running"),
-            _ => TypedResults.Ok(view),
-        };
-    }
-
-    private static async Task<Results<Ok<List<JoinRequestView>>, ProblemHttpResult>> JoinRequestsAsync(
-        NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
-    {
-        if (state is not null and not ("pending" or "approved" or "declined"))
-        {
-            return TypedResults.Problem("state must be pending, approved or declined", statusCode: StatusCodes.Status400BadRequest, title: "Invalid filter");
-        }
-
-        return TypedResults.Ok(await JoinRequestAudit.ListAsync(dataSource, chatId, userId, state, Math.Clamp(limit, 1, 500), cancellationToken));
-    }
-
-    private static async Task<Ok<BotStats>> StatsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return TypedResults.Ok(await BroadcastStore.StatsAsync(connection, null, cancellationToken));
-    }
+    private static async Task<Ok<Dictionary<string, long>>> StatsAsync(BotCounts counts, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await counts.ReadAsync(Db.Of(dataSource), cancellationToken));
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(CreateBroadcastRequest))]
-[JsonSerializable(typeof(BroadcastView))]
-[JsonSerializable(typeof(List<BroadcastView>))]
-[JsonSerializable(typeof(BotStats))]
-[JsonSerializable(typeof(List<JoinRequestView>))]
+[JsonSerializable(typeof(Dictionary<string, long>))]
 internal sealed partial class AdminJson : JsonSerializerContext;
 
 /// <summary>Request body limit of an endpoint, applied by routing before the body is read (larger bodies get 413).</summary>

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Bot.Features;
+using Bot.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Admin;

@@ -25,6 +25,9 @@ public sealed class CoordinationOptions
     /// <summary>How often a follower tries to take the lead, and how often the leader checks it still leads.</summary>
     [Range(0.1, 60, ErrorMessage = "Coordination:RetrySeconds must be between 0.1 and 60")]
     public double RetrySeconds { get; set; } = 2;
+
+    /// <summary>Whether this process runs in a Kubernetes cluster (its service environment is set).</summary>
+    public static bool InCluster => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
 }
 
 [OptionsValidator]
@@ -34,7 +37,7 @@ public sealed partial class CoordinationOptionsValidator : IValidateOptions<Coor
 public sealed class LeaderElectionModeValidator : IValidateOptions<CoordinationOptions>
 {
     public ValidateOptionsResult Validate(string? name, CoordinationOptions options) =>
-        options.Mode == LeaderElectionMode.Kubernetes && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))
+        options.Mode == LeaderElectionMode.Kubernetes && !CoordinationOptions.InCluster
             ? ValidateOptionsResult.Fail("Coordination:Mode is Kubernetes but this process runs outside a cluster (no KUBERNETES_SERVICE_HOST); use Auto or Postgres")
             : ValidateOptionsResult.Success;
 }

@@ -29,7 +29,11 @@ public static class Cli
         and environment variables (see .env.example).
         """;
 
-    public static async Task<int> RunAsync(string[] args, Func<string[], Task<int>> serve)
+    /// <param name="args">The command line.</param>
+    /// <param name="serve">Runs the bot.</param>
+    /// <param name="publishCommands">Registers the command menu (after <c>webhook set</c>).</param>
+    public static async Task<int> RunAsync(
+        string[] args, Func<string[], Task<int>> serve, Func<global::Telegram.Bot.ITelegramBotClient, IConfiguration, CancellationToken, Task>? publishCommands = null)
     {
         try
         {
@@ -48,7 +52,7 @@ public static class Cli
                 case "webhook":
                     using (var cancellation = CancelOnSignal())
                     {
-                        return await Bot.Telegram.WebhookCommand.RunAsync(rest, Console.Out, cancellation.Token);
+                        return await Bot.Telegram.WebhookCommand.RunAsync(rest, Console.Out, cancellation.Token, publishCommands);
                     }
 
                 case "deadletters":

@@ -10,14 +10,6 @@ namespace Bot.Processing;
 /// </summary>
 public sealed class ConversationState(NpgsqlConnection connection, NpgsqlTransaction transaction)
 {
-    public async Task<string?> GetAsync(long chatId, long userId, string key, CancellationToken cancellationToken)
-    {
-        await using var command = Command(
-            "SELECT value FROM conversation_state WHERE chat_id = $1 AND user_id = $2 AND key = $3 AND (expires_at IS NULL OR expires_at > now())",
-            chatId, userId, key);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
-    }
-
     /// <summary>Sets the value; with a time to live it reads as absent once that has passed.</summary>
     public async Task SetAsync(long chatId, long userId, string key, string value, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {

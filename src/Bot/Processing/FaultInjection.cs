@@ -15,7 +15,7 @@ public sealed partial class FaultInjection
     {
         var section = configuration.GetSection(Section);
         crashOn = section.GetValue<bool>("Enabled")
-            ? [.. Bot.Features.IdList.Parse(section["CrashOnUpdateIds"], "FaultInjection:CrashOnUpdateIds")]
+            ? [.. Bot.Hosting.IdList.Parse(section["CrashOnUpdateIds"], "FaultInjection:CrashOnUpdateIds")]
             : [];
         if (crashOn.Count > 0)
         {

@@ -140,8 +140,8 @@ public sealed partial class InboxWorker(
 
     /// <summary>
     /// Splits a claim into groups handled in one transaction each, at most <see cref="ProcessingOptions.GroupSize"/>
-    /// updates to a group, spread evenly. A join request goes alone: its handler asks Telegram inline, and its
-    /// group-mates would wait for that call. So does a retried update: if a group failed or ran out of time, the
+    /// updates to a group, spread evenly. An update whose feature says it runs alone (<see cref="IRunsAlone"/>) goes
+    /// alone. So does a retried update: if a group failed or ran out of time, the
     /// update that caused it then fails alone, and its former group-mates do not share its attempts.
     /// </summary>
     private List<List<ClaimedUpdate>> Groups(IEnumerable<ClaimedUpdate> claims)
@@ -150,7 +150,7 @@ public sealed partial class InboxWorker(
         var together = new List<ClaimedUpdate>();
         foreach (var claim in claims)
         {
-            if (claim.Kind == "chat_join_request" || claim.Attempts > 1)
+            if (claim.Attempts > 1 || router.RunsAlone(claim.Kind))
             {
                 groups.Add([claim]);
             }
@@ -291,7 +291,7 @@ public sealed partial class InboxWorker(
         var update = JsonSerializer.Deserialize(claim.Payload, TelegramJson.Update)
             ?? throw new JsonException("the stored update is null");
         var outbox = new OutboxWriter(connection, transaction, claim.UpdateId);
-        return new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, time, cancellationToken);
+        return new UpdateContext(update, claim, connection, transaction, outbox, telegram.Reader, cancellationToken);
     }
 
     /// <summary>

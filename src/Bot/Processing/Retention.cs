@@ -52,48 +52,6 @@ public static class Retention
         SELECT count(*)::int, max(processed_at) FROM gone
         """;
 
-    /// <summary>
-    /// Sent and dead messages settled before the retention. Through outbox_finished_at. A broadcast's messages are
-    /// counted from the outbox while it runs and for a while after it ends, and its status message is read back for
-    /// the message id to edit: the messages of a broadcast that is running or ended within the retention, and its
-    /// status message, are kept.
-    /// </summary>
-    public const string OutboxSql =
-        """
-        WITH kept AS (
-            SELECT id, status_outbox_id FROM broadcasts
-            WHERE state = 'running' OR finished_at > now() - make_interval(secs => $1)
-        ), gone AS (
-            DELETE FROM outbox
-            WHERE id = ANY (ARRAY(
-                SELECT o.id FROM outbox o
-                WHERE o.state IN ('sent', 'dead') AND o.sent_at < now() - make_interval(secs => $1) AND o.sent_at >= $2
-                  AND (o.broadcast_id IS NULL OR o.broadcast_id NOT IN (SELECT id FROM kept))
-                  AND o.id NOT IN (SELECT status_outbox_id FROM kept WHERE status_outbox_id IS NOT NULL)
-                ORDER BY o.sent_at
-                LIMIT $3))
-              AND state IN ('sent', 'dead')
-            RETURNING sent_at
-        )
-        SELECT count(*)::int, max(sent_at) FROM gone
-        """;
-
-    /// <summary>Decided join requests (approved, declined) past the audit period; pending ones are never touched.</summary>
-    public const string JoinDecisionsSql =
-        """
-        WITH gone AS (
-            DELETE FROM join_requests
-            WHERE id = ANY (ARRAY(
-                SELECT id FROM join_requests
-                WHERE state <> 'pending' AND decided_at < now() - make_interval(secs => $1) AND decided_at >= $2
-                ORDER BY decided_at
-                LIMIT $3))
-              AND state <> 'pending'
-            RETURNING decided_at
-        )
-        SELECT count(*)::int, max(decided_at) FROM gone
-        """;
-
     /// <summary>Runs one batch of <paramref name="sql"/> (one of the statements above) from <paramref name="from"/>.</summary>
     public static async Task<Batch> RunBatchAsync(
         NpgsqlDataSource dataSource, string sql, TimeSpan retention, DateTimeOffset from, int limit, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Bot.Outbox;
+using Bot.Storage;
 using Npgsql;
 using Telegram.Bot;
 using Telegram.Bot.Types;
@@ -12,7 +13,7 @@ namespace Bot.Processing;
 /// </summary>
 public sealed class UpdateContext(
     Update update, ClaimedUpdate claim, NpgsqlConnection connection, NpgsqlTransaction transaction,
-    OutboxWriter outbox, ITelegramBotClient reader, TimeProvider time, CancellationToken cancellationToken)
+    OutboxWriter outbox, ITelegramBotClient reader, CancellationToken cancellationToken)
 {
     public Update Update { get; } = update;
 
@@ -26,14 +27,13 @@ public sealed class UpdateContext(
 
     public ITelegramBotClient Reader { get; } = reader;
 
-    public TimeProvider Time { get; } = time;
-
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
     /// <summary>Per-user conversation state, in this transaction.</summary>
     public ConversationState State => state ??= new ConversationState(Connection, Transaction);
 
-    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+    /// <summary>Statements in this update's transaction.</summary>
+    public Db Db => Db.In(Connection, Transaction);
 
     /// <summary>Values read once and shared by the handlers of this update (keys are the features' own).</summary>
     public Dictionary<string, object?> Items { get; } = [];
@@ -58,10 +58,23 @@ public interface IGroupPreparer
     ValueTask PrepareAsync(IReadOnlyList<UpdateContext> group);
 }
 
+/// <summary>
+/// A feature whose updates of a kind must be handled alone, each in its own transaction, not in a group: its handler
+/// calls Telegram inline (a join request's getChatMember), and group-mates would wait for that call.
+/// </summary>
+public interface IRunsAlone
+{
+    bool RunsAlone(string kind);
+}
+
 /// <summary>Offers the update to each handler in registration order; the first that takes it wins.</summary>
-public sealed class UpdateRouter(IEnumerable<IUpdateHandler> handlers)
+public sealed class UpdateRouter(IEnumerable<IUpdateHandler> handlers, IEnumerable<IRunsAlone> alone)
 {
     private readonly IUpdateHandler[] handlers = handlers.ToArray();
+    private readonly IRunsAlone[] alone = alone.ToArray();
+
+    /// <summary>Whether an update of this kind must be handled alone (<see cref="IRunsAlone"/>).</summary>
+    public bool RunsAlone(string kind) => alone.Any(a => a.RunsAlone(kind));
 
     /// <summary>Lets each <see cref="IGroupPreparer"/> handler read what it needs for a group in one statement.</summary>
     public async ValueTask PrepareAsync(IReadOnlyList<UpdateContext> group)

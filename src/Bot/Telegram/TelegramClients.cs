@@ -14,7 +14,7 @@ namespace Bot.Telegram;
 /// unknown; an HTTP-level retry of a call that may have gone through would send twice.</item>
 /// <item><see cref="Reader"/> for read-only calls (getChatMember, getMe, getWebhookInfo): retried on transient
 /// failures, which is harmless for them.</item>
-/// <item><see cref="Poller"/> for getUpdates, whose long poll outlasts the others' timeouts.</item>
+/// <item><see cref="PollerClient"/> for getUpdates (<see cref="UpdatePoller"/>), whose long poll outlasts the others' timeouts.</item>
 /// </list>
 /// Telegram.Bot's own retry of 429s is switched off (RetryCount 0) so that the two never multiply: the
 /// sender honours retry_after itself.
@@ -29,10 +29,11 @@ public sealed class TelegramClients(IHttpClientFactory factory, IOptions<Telegra
 
     public ITelegramBotClient Reader { get; } = Create(factory, options.Value, ReaderClient);
 
-    public ITelegramBotClient Poller { get; } = Create(factory, options.Value, PollerClient);
+    /// <summary>A Bot API client on <paramref name="http"/>: the token and address from the options, no retry of its own.</summary>
+    public static TelegramBotClient Create(TelegramOptions options, HttpClient http, CancellationToken cancellationToken = default) =>
+        new(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, http, cancellationToken);
 
-    private static TelegramBotClient Create(IHttpClientFactory factory, TelegramOptions options, string name) =>
-        new(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, factory.CreateClient(name));
+    private static TelegramBotClient Create(IHttpClientFactory factory, TelegramOptions options, string name) => Create(options, factory.CreateClient(name));
 }
 
 public static class TelegramClientRegistration

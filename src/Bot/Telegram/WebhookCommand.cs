@@ -10,7 +10,13 @@ public static class WebhookCommand
 {
     public const string Usage = "usage: Bot webhook set|delete|info";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the command; after <c>set</c>, <paramref name="publishCommands"/> (when given) registers the bot's command
+    /// menu with the same client, so a new deployment's menu matches its commands.
+    /// </summary>
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter output, CancellationToken cancellationToken,
+        Func<ITelegramBotClient, IConfiguration, CancellationToken, Task>? publishCommands = null)
     {
         if (args.Length != 1 || args[0] is not ("set" or "delete" or "info"))
         {
@@ -21,7 +27,7 @@ public static class WebhookCommand
         var options = LoadOptions(configuration, requireWebhook: args[0] == "set");
         using var redactor = new SecretRedactor(configuration);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var client = new TelegramBotClient(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, http, cancellationToken);
+        var client = TelegramClients.Create(options, http, cancellationToken);
         try
         {
             switch (args[0])
@@ -32,6 +38,12 @@ public static class WebhookCommand
                         allowedUpdates: options.AllowedUpdateKinds().Select(UpdateClassifier.ToUpdateType),
                         dropPendingUpdates: false, secretToken: options.WebhookSecret, cancellationToken: cancellationToken);
                     output.WriteLine($"webhook set: {options.WebhookUrl} (max_connections {options.MaxConnections}, allowed_updates {options.AllowedUpdates})");
+                    if (publishCommands is not null)
+                    {
+                        await publishCommands(client, configuration, cancellationToken);
+                        output.WriteLine("command menu set");
+                    }
+
                     break;
                 case "delete":
                     // Pending updates stay with Telegram: a later webhook or getUpdates still receives them.

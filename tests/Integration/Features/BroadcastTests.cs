@@ -106,7 +106,10 @@ public sealed class BroadcastTests(SharedPostgres postgres)
 
         await BotGroup.PostAsync(bot, Updates.UserMessage(3, Admin, "/stats"));
         var stats = (await group.Telegram.WaitForDeliveriesAsync(3, TimeSpan.FromSeconds(30)))[^1].Text!;
-        Assert.StartsWith(BotTexts.Prefix("en", "Broadcasts.stats") + "10\n", stats, StringComparison.Ordinal);
+        // One line per feature that reports counts, in the order of the feature list.
+        Assert.StartsWith(BotTexts.Prefix("en", "JoinGate.stats") + "0 ", stats, StringComparison.Ordinal);
+        Assert.Contains(BotTexts.Prefix("en", "Subscriptions.stats") + "10\n", stats, StringComparison.Ordinal);
+        Assert.Contains(BotTexts.Prefix("en", "Broadcasts.stats") + "0 (", stats, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,7 +23,11 @@ public sealed class SubscriptionTests(SharedPostgres postgres)
 
         // Telegram still says "en" for this user: the choice wins from now on, in every feature.
         await BotGroup.PostAsync(bot, Updates.UserMessage(3, user, "/help"));
-        Assert.Equal(BotTexts.Get("ru", "Help.help"), (await group.Telegram.WaitForDeliveriesAsync(3, Wait))[^1].Text);
+        // The help is made from every feature's commands, in the user's language.
+        var help = (await group.Telegram.WaitForDeliveriesAsync(3, Wait))[^1].Text!;
+        Assert.StartsWith(BotTexts.Get("ru", "Help.help") + "\n/start – " + BotTexts.Get("ru", "Subscriptions.command_start"), help, StringComparison.Ordinal);
+        Assert.Contains("/help – " + BotTexts.Get("ru", "Help.command_help"), help, StringComparison.Ordinal);
+        Assert.DoesNotContain("/broadcast", help, StringComparison.Ordinal);
         await BotGroup.PostAsync(bot, Updates.UserMessage(4, user, "/start again"));
         Assert.Equal(BotTexts.Get("ru", "Subscriptions.already_subscribed"), (await group.Telegram.WaitForDeliveriesAsync(4, Wait))[^1].Text);
         await BotGroup.PostAsync(bot, Updates.UserMessage(5, user, "/stop"));

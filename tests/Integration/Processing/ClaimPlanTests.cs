@@ -92,7 +92,7 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
             ANALYZE users;
             INSERT INTO users (user_id, status) SELECT 100000 + n, 'active' FROM generate_series(1, 40000) n;
             """);
-        var plan = await ExplainAsync(connection, Bot.Features.Broadcasts.BroadcastRunner.ChunkSql,
+        var plan = await ExplainAsync(connection, Bot.Features.Subscriptions.Subscribers.ChunkSql,
             new NpgsqlParameter<long> { TypedValue = 120_000 }, new NpgsqlParameter<int> { TypedValue = 500 });
         AssertProbesOnly(plan, 500, maxBuffers: 60, relationName: "users");
     }

@@ -135,13 +135,13 @@ public sealed class RetentionTests(SharedPostgres postgres)
         var retention = TimeSpan.FromHours(48);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
 
-        var first = await Retention.RunBatchAsync(dataSource, Retention.OutboxSql, retention, Retention.Start, 5000, CancellationToken.None);
+        var first = await Retention.RunBatchAsync(dataSource, OutboxSql, retention, Retention.Start, 5000, CancellationToken.None);
         Assert.Equal(5000, first.Deleted);
         Assert.NotNull(first.Last);
 
         // The second batch reads the index from the first one's end: not the 10,000 kept rows before it again.
         await using var connection = await dataSource.OpenConnectionAsync();
-        var plan = await ExplainAsync(connection, Retention.OutboxSql,
+        var plan = await ExplainAsync(connection, OutboxSql,
             new NpgsqlParameter<double> { TypedValue = retention.TotalSeconds }, new NpgsqlParameter<DateTimeOffset> { TypedValue = first.Last!.Value },
             new NpgsqlParameter<int> { TypedValue = 5000 });
         var nodes = Nodes(plan[0].GetProperty("Plan")).ToList();
@@ -159,13 +159,16 @@ public sealed class RetentionTests(SharedPostgres postgres)
             * scan.GetProperty("Actual Loops").GetDouble();
         Assert.True(read <= 5001, $"the index scan read {read} rows:\n{plan}");
 
-        var second = await Retention.RunBatchAsync(dataSource, Retention.OutboxSql, retention, first.Last!.Value, 5000, CancellationToken.None);
-        var third = await Retention.RunBatchAsync(dataSource, Retention.OutboxSql, retention, second.Last!.Value, 5000, CancellationToken.None);
+        var second = await Retention.RunBatchAsync(dataSource, OutboxSql, retention, first.Last!.Value, 5000, CancellationToken.None);
+        var third = await Retention.RunBatchAsync(dataSource, OutboxSql, retention, second.Last!.Value, 5000, CancellationToken.None);
         Assert.Equal((5000, 0), (second.Deleted, third.Deleted));
         Assert.Equal(10_000, await ScalarAsync(connectionString, "SELECT count(*) FROM outbox WHERE sent_at < now() - interval '2 days'"));
         Assert.Equal(10_000, await ScalarAsync(connectionString, "SELECT count(*) FROM outbox WHERE broadcast_id = 1"));
         Assert.Equal(150_000, await ScalarAsync(connectionString, "SELECT count(*) FROM outbox WHERE broadcast_id IS NULL"));
     }
+
+    /// <summary>The outbox purge's batch statement as the bot composes it, with the broadcasts' hold.</summary>
+    private static readonly string OutboxSql = Bot.Outbox.OutboxPurge.BatchSql([new Bot.Features.Broadcasts.BroadcastRetentionHold()]);
 
     private static IEnumerable<JsonElement> Nodes(JsonElement node)
     {

@@ -1,4 +1,4 @@
-using Bot.Features.Flags;
+using Bot.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,4 @@
-using Bot.Features;
+using Bot.Features.JoinGate;
 using Bot.Outbox;
 using Bot.Processing;
 
@@ -12,10 +12,10 @@ public sealed class RetentionSettingsTests
         Assert.Equal(48, new ProcessingOptions().RetentionHours);
         Assert.Equal(14, new ProcessingOptions().DeadLetterRetentionDays);
         Assert.Equal(48, new OutboxOptions().RetentionHours);
-        Assert.Equal(180, new CommunityOptions().JoinDecisionRetentionDays);
+        Assert.Equal(180, new JoinGateOptions().JoinDecisionRetentionDays);
         Assert.True(new ProcessingOptionsValidator().Validate(null, new ProcessingOptions()).Succeeded);
         Assert.True(new OutboxOptionsValidator().Validate(null, new OutboxOptions()).Succeeded);
-        Assert.True(new CommunityOptionsAttributesValidator().Validate(null, new CommunityOptions()).Succeeded);
+        Assert.True(new JoinGateOptionsAttributesValidator().Validate(null, new JoinGateOptions()).Succeeded);
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public sealed class RetentionSettingsTests
         var dead = new ProcessingOptionsValidator().Validate(null, new ProcessingOptions { DeadLetterRetentionDays = 0 });
         Assert.Contains(dead.Failures!, f => f.Contains("DeadLetterRetentionDays", StringComparison.Ordinal));
 
-        var join = new CommunityOptionsAttributesValidator().Validate(null, new CommunityOptions { JoinDecisionRetentionDays = 4000 });
+        var join = new JoinGateOptionsAttributesValidator().Validate(null, new JoinGateOptions { JoinDecisionRetentionDays = 4000 });
         Assert.Contains(join.Failures!, f => f.Contains("JoinDecisionRetentionDays", StringComparison.Ordinal));
     }
 }

@@ -1,6 +1,5 @@
 using Bot.Admin;
-using Bot.Features.Flags;
-using Bot.Features.Users;
+using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Microsoft.Extensions.Options;
 using Telegram.Bot.Types;
@@ -10,8 +9,8 @@ namespace Bot.Features.Broadcasts;
 
 /// <summary>
 /// The admins' commands: /broadcast as a reply to any message starts a broadcast of that message to every active
-/// subscriber, with its progress shown in one status message; /cancel stops the running broadcast; /stats shows
-/// the counts. Others who try them are told the commands are for admins.
+/// subscriber, with its progress shown in one status message; /cancel stops the running broadcast. Others who try
+/// them are told the commands are for admins.
 /// </summary>
 public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
 {
@@ -19,7 +18,7 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
     {
         if (context.Update is not { Type: UpdateType.Message, Message: { From: { } from } message }
             || !ChatCommand.TryParse(message.Text, null, out var command)
-            || command.Name is not ("broadcast" or "cancel" or "stats"))
+            || command.Name is not ("broadcast" or "cancel"))
         {
             return false;
         }
@@ -33,21 +32,14 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
 
         switch (command.Name)
         {
-            case "stats":
-                var stats = await BroadcastStore.StatsAsync(context.Connection, context.Transaction, context.CancellationToken);
-                context.Reply(message, texts.Format(language, "Broadcasts.stats",
-                    ("subscribers", stats.Subscribers), ("active", stats.Active), ("stopped", stats.Stopped), ("blocked", stats.Blocked),
-                    ("broadcasts", stats.Broadcasts), ("running", stats.BroadcastsRunning),
-                    ("approved", stats.JoinApproved), ("declined", stats.JoinDeclined), ("pending", stats.JoinPending)));
-                return true;
             case "cancel":
-                var cancelled = await BroadcastStore.CancelAsync(context.Connection, context.Transaction, null, context.CancellationToken);
+                var cancelled = await BroadcastStore.CancelAsync(context.Db, null, context.CancellationToken);
                 context.Reply(message, cancelled is { } id
                     ? texts.Format(language, "Broadcasts.cancelled", ("id", id))
                     : texts.Get(language, "Broadcasts.nothing_to_cancel"));
                 return true;
             default:
-                if (!flags.IsEnabled(Feature.Broadcasts, from.Id))
+                if (!flags.IsEnabled(BroadcastsFeature.FeatureName, from.Id))
                 {
                     context.Reply(message, texts.Get(language, "Broadcasts.disabled"));
                     return true;
@@ -60,9 +52,9 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
                 }
 
                 var broadcast = await BroadcastStore.CreateAsync(
-                    context.Connection, context.Transaction, message.Chat.Id, original.MessageId, from.Id, message.Chat.Id, language, context.CancellationToken);
+                    context.Db, message.Chat.Id, original.MessageId, from.Id, message.Chat.Id, language, context.CancellationToken);
                 var status = await context.ReplyNowAsync(message, BroadcastStatus.Starting(texts, language, broadcast));
-                await BroadcastStore.SetStatusOutboxAsync(context.Connection, context.Transaction, broadcast, status, context.CancellationToken);
+                await BroadcastStore.SetStatusOutboxAsync(context.Db, broadcast, status, context.CancellationToken);
                 return true;
         }
     }

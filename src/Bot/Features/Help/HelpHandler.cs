@@ -1,5 +1,5 @@
 using Bot.Admin;
-using Bot.Features.Users;
+using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Microsoft.Extensions.Options;
 using Telegram.Bot.Types;
@@ -7,11 +7,22 @@ using Telegram.Bot.Types.Enums;
 
 namespace Bot.Features.Help;
 
+/// <summary>Help: the last feature of the list, so that it answers what no other feature took.</summary>
+public sealed class HelpFeature : IFeature
+{
+    public string Name => "Help";
+
+    public IReadOnlyList<CommandSpec> Commands { get; } = [new("help", CommandAccess.Everyone)];
+
+    public void Register(FeatureBuilder feature) => feature.Handler<HelpHandler>();
+}
+
 /// <summary>
-/// /help, /start when no other feature took it, and a hint for anything else said to the bot in private.
-/// In groups the bot stays quiet unless spoken to with a command.
+/// /help (the commands of every feature the caller may run, from the <see cref="CommandRegistry"/>), /start when no
+/// other feature took it, and a hint for anything else said to the bot in private. In groups the bot stays quiet
+/// unless spoken to with a command.
 /// </summary>
-public sealed class HelpHandler(Texts texts, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
+public sealed class HelpHandler(Texts texts, CommandRegistry commands, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
 {
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
@@ -41,13 +52,20 @@ public sealed class HelpHandler(Texts texts, IOptionsMonitor<AdminOptions> admin
         }
 
         var language = await UserDirectory.LanguageAsync(context, from);
-        var text = texts.Get(language, key);
-        if (key == "Help.help" && admin.CurrentValue.IsAdmin(from.Id))
+        context.Reply(message, key == "Help.help" ? Help(language, admin.CurrentValue.IsAdmin(from.Id)) : texts.Get(language, key));
+        return true;
+    }
+
+    /// <summary>Everyone's commands under the help's heading; for an admin, the admins' commands under their own.</summary>
+    public string Help(string language, bool isAdmin)
+    {
+        var text = texts.Get(language, "Help.help") + "\n" + CommandRegistry.Lines(texts, language, commands.For(isAdmin: false));
+        var adminOnly = commands.All.Where(c => c.Access != CommandAccess.Everyone).ToList();
+        if (isAdmin && adminOnly.Count > 0)
         {
-            text += "\n\n" + texts.Get(language, "Help.help_admin");
+            text += "\n\n" + texts.Get(language, "Help.help_admin") + "\n" + CommandRegistry.Lines(texts, language, adminOnly);
         }
 
-        context.Reply(message, text);
-        return true;
+        return text;
     }
 }

@@ -1,6 +1,7 @@
 using Bot.Coordination;
 using Bot.Outbox;
 using Bot.Processing;
+using Bot.Storage;
 using Bot.Telemetry;
 using Npgsql;
 using Telegram.Bot.Requests;
@@ -11,7 +12,8 @@ namespace Bot.Features.JoinGate;
 /// The leader's deadline sweep: join requests whose check went unanswered past the deadline are declined, the
 /// decline and a message saying so queued in the same transaction. A requester the bot cannot write to (blocked
 /// it, so the check never arrived) is declined the same way with the reason "unreachable" and no message.
-/// Rows are taken with SKIP LOCKED, so a sweep and an answer arriving at the deadline cannot both decide.
+/// Rows are taken with SKIP LOCKED, so a sweep and an answer arriving at the deadline cannot both decide
+/// (<see cref="JoinDecisions.LockDueAsync"/>).
 /// </summary>
 public sealed partial class JoinDeadlineSweeper(
     NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, BotMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
@@ -50,32 +52,14 @@ public sealed partial class JoinDeadlineSweeper(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var due = new List<(long Id, long ChatId, long UserId, long UserChatId, bool Unreachable)>();
-        await using (var command = new NpgsqlCommand(
-            $"""
-            SELECT j.id, j.chat_id, j.user_id, j.user_chat_id, u.chat_id IS NOT NULL
-            FROM join_requests j LEFT JOIN unreachable_chats u ON u.chat_id = j.user_chat_id
-            WHERE j.state = 'pending' AND j.deadline <= now() AND {LeaderEpochs.IsCurrent(2)}
-            ORDER BY j.deadline
-            LIMIT $1
-            FOR UPDATE OF j SKIP LOCKED
-            """, connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                due.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetBoolean(4)));
-            }
-        }
-
+        var db = Db.In(connection, transaction);
+        var due = await JoinDecisions.LockDueAsync(db, Batch, epoch, cancellationToken);
         var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null);
         var state = new ConversationState(connection, transaction);
         foreach (var request in due)
         {
-            var reason = request.Unreachable ? "unreachable" : "timeout";
-            await JoinDecisions.DecideAsync(connection, transaction, outbox, request.Id, approve: false, reason, cancellationToken);
+            var reason = request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout;
+            await JoinDecisions.DecideAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
             var check = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
             if (!request.Unreachable && check is not null)
             {
@@ -89,7 +73,7 @@ public sealed partial class JoinDeadlineSweeper(
         await transaction.CommitAsync(cancellationToken);
         foreach (var request in due)
         {
-            metrics.JoinDecided(approved: false, request.Unreachable ? "unreachable" : "timeout");
+            metrics.JoinDecided(approved: false, request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout);
         }
 
         if (due.Count > 0)

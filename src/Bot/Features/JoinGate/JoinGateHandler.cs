@@ -1,6 +1,5 @@
 using System.Globalization;
-using Bot.Features.Flags;
-using Bot.Features.Users;
+using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;
@@ -20,7 +19,7 @@ namespace Bot.Features.JoinGate;
 /// decision is a row of join_requests, stored once however often Telegram delivers the update.
 /// </summary>
 public sealed partial class JoinGateHandler(
-    Texts texts, FeatureFlags flags, IOptionsMonitor<CommunityOptions> community, BotMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
+    Texts texts, FeatureFlags flags, IOptionsMonitor<JoinGateOptions> gate, BotMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
 {
     public const string CallbackPrefix = "join:";
 
@@ -29,8 +28,8 @@ public sealed partial class JoinGateHandler(
         switch (context.Update)
         {
             case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { } request }
-                when community.CurrentValue.GatedChats.Contains(request.Chat.Id):
-                if (!flags.IsEnabled(Feature.JoinGate, request.From.Id))
+                when gate.CurrentValue.GatedChats.Contains(request.Chat.Id):
+                if (!flags.IsEnabled(JoinGateFeature.FeatureName, request.From.Id))
                 {
                     // Left to the chat's own admins, as if the bot were not there.
                     LogGateOff(logger, request.Chat.Id, request.From.Id);
@@ -50,18 +49,18 @@ public sealed partial class JoinGateHandler(
 
     private async Task RequestAsync(UpdateContext context, ChatJoinRequest request)
     {
-        var options = community.CurrentValue;
+        var options = gate.CurrentValue;
         var (chatId, userId) = (request.Chat.Id, request.From.Id);
         var member = await IsMainChatMemberAsync(context, options.MainChat!.Value, userId);
 
         // A repeated request while one is open (Telegram sends one again when the user asks again) is the same
         // request: a member is let in on it, anyone else keeps the check already sent.
-        if (await JoinDecisions.OpenRequestAsync(context.Connection, context.Transaction, chatId, userId, context.CancellationToken) is { } open)
+        if (await JoinDecisions.OpenRequestAsync(context.Db, chatId, userId, context.CancellationToken) is { } open)
         {
-            if (member && await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, open, approve: true, "member", context.CancellationToken))
+            if (member && await JoinDecisions.DecideAsync(context.Db, context.Outbox, open, approve: true, JoinReason.Member, context.CancellationToken))
             {
                 await JoinDecisions.TakeCheckAsync(context.State, request.UserChatId, userId, open, context.CancellationToken);
-                Decided(open, chatId, userId, approved: true, "member");
+                Decided(open, chatId, userId, approved: true, JoinReason.Member);
             }
             else
             {
@@ -73,8 +72,8 @@ public sealed partial class JoinGateHandler(
 
         var checkTime = TimeSpan.FromSeconds(options.JoinCheckSeconds);
         var id = await JoinDecisions.InsertAsync(
-            context.Connection, context.Transaction, chatId, userId, request.UserChatId, context.Claim.UpdateId, request.Date,
-            member ? JoinDecisions.Approved : "pending", member ? "member" : null, checkTime, context.CancellationToken);
+            context.Db, chatId, userId, request.UserChatId, context.Claim.UpdateId, request.Date,
+            member ? JoinDecisions.Approved : JoinDecisions.Pending, member ? JoinReason.Member : null, checkTime, context.CancellationToken);
         if (id is not { } requestId)
         {
             LogAlreadyStored(logger, context.Claim.UpdateId);
@@ -84,7 +83,7 @@ public sealed partial class JoinGateHandler(
         if (member)
         {
             await JoinDecisions.QueueCallAsync(context.Outbox, chatId, userId, request.UserChatId, approve: true, context.CancellationToken);
-            Decided(requestId, chatId, userId, approved: true, "member");
+            Decided(requestId, chatId, userId, approved: true, JoinReason.Member);
             return;
         }
 
@@ -114,23 +113,13 @@ public sealed partial class JoinGateHandler(
             return;
         }
 
-        await using var command = context.Command(
-            "SELECT user_id, user_chat_id, state, deadline <= now() FROM join_requests WHERE id = $1 FOR UPDATE");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = requestId });
-        long userId, userChatId;
-        string state;
-        bool late;
-        await using (var reader = await command.ExecuteReaderAsync(context.CancellationToken))
+        if (await JoinDecisions.LockAsync(context.Db, requestId, context.CancellationToken) is not { } request)
         {
-            if (!await reader.ReadAsync(context.CancellationToken))
-            {
-                context.Answer(query);
-                return;
-            }
-
-            (userId, userChatId, state, late) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), !reader.IsDBNull(3) && reader.GetBoolean(3));
+            context.Answer(query);
+            return;
         }
 
+        var (userId, userChatId, state, late) = (request.UserId, request.UserChatId, request.State, request.Late);
         var language = await UserDirectory.LanguageAsync(context, query.From);
         if (userId != query.From.Id)
         {
@@ -138,18 +127,20 @@ public sealed partial class JoinGateHandler(
             return;
         }
 
-        if (state != "pending")
+        if (state != JoinDecisions.Pending)
         {
             context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
         }
 
         var check = await JoinDecisions.TakeCheckAsync(context.State, userChatId, userId, requestId, context.CancellationToken);
-        var (approve, reason) = late || check is null ? (false, "timeout") : (chosen == check.Answer, chosen == check.Answer ? "correct_answer" : "wrong_answer");
-        await JoinDecisions.DecideAsync(context.Connection, context.Transaction, context.Outbox, requestId, approve, reason, context.CancellationToken);
+        var (approve, reason) = late || check is null
+            ? (false, JoinReason.Timeout)
+            : (chosen == check.Answer, chosen == check.Answer ? JoinReason.CorrectAnswer : JoinReason.WrongAnswer);
+        await JoinDecisions.DecideAsync(context.Db, context.Outbox, requestId, approve, reason, context.CancellationToken);
         Decided(requestId, null, userId, approve, reason);
 
-        var key = reason switch { "correct_answer" => "JoinGate.approved", "wrong_answer" => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
+        var key = reason switch { JoinReason.CorrectAnswer => "JoinGate.approved", JoinReason.WrongAnswer => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
         var result = texts.Format(check?.Language ?? language, key, ("chat", check?.Chat ?? ""));
         context.Answer(query);
         if (query.Message is { } question)

@@ -1,7 +1,5 @@
-using Bot.Features.Flags;
-using Bot.Features.Users;
+using Bot.Outbox;
 using Bot.Processing;
-using Npgsql;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 using Telegram.Bot.Types.ReplyMarkups;
@@ -22,7 +20,7 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
         switch (context.Update)
         {
             case { Type: UpdateType.Message, Message: { Chat.Type: ChatType.Private, From: { } from } message }
-                when flags.IsEnabled(Feature.Subscriptions, from.Id) && ChatCommand.TryParse(message.Text, null, out var command):
+                when flags.IsEnabled(SubscriptionsFeature.FeatureName, from.Id) && ChatCommand.TryParse(message.Text, null, out var command):
                 return command.Name switch
                 {
                     "start" => await StartAsync(context, message, from, command.Argument),
@@ -31,7 +29,7 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
                     _ => false,
                 };
             case { Type: UpdateType.CallbackQuery, CallbackQuery: { Data: { } data, From: { } user } query }
-                when data.StartsWith(LanguageCallback, StringComparison.Ordinal) && flags.IsEnabled(Feature.Subscriptions, user.Id):
+                when data.StartsWith(LanguageCallback, StringComparison.Ordinal) && flags.IsEnabled(SubscriptionsFeature.FeatureName, user.Id):
                 var language = data[LanguageCallback.Length..];
                 if (!Texts.Languages.Contains(language))
                 {
@@ -52,47 +50,17 @@ public sealed class SubscriptionHandler(Texts texts, FeatureFlags flags) : IUpda
     private async Task<bool> StartAsync(UpdateContext context, Message message, User from, string payload)
     {
         // Talking to the bot again means it can reach them: a user once marked blocked is active again.
-        await using var command = context.Command(
-            """
-            WITH previous AS (SELECT status FROM users WHERE user_id = $1)
-            INSERT INTO users AS u (user_id, language_code, status, source, subscribed_at, status_at)
-            VALUES ($1, $2, 'active', nullif($3, ''), now(), now())
-            ON CONFLICT (user_id) DO UPDATE SET
-                language_code = excluded.language_code,
-                status = 'active',
-                source = coalesce(u.source, excluded.source),
-                subscribed_at = coalesce(u.subscribed_at, now()),
-                status_at = CASE WHEN u.status = 'active' THEN u.status_at ELSE now() END
-            RETURNING (SELECT status FROM previous), u.language
-            """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Id });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = from.LanguageCode });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Source(payload) });
-        string? previous, chosen;
-        await using (var reader = await command.ExecuteReaderAsync(context.CancellationToken))
-        {
-            await reader.ReadAsync(context.CancellationToken);
-            previous = reader.IsDBNull(0) ? null : reader.GetString(0);
-            chosen = reader.IsDBNull(1) ? null : reader.GetString(1);
-        }
-
-        await using (var reachable = context.Command("DELETE FROM unreachable_chats WHERE chat_id = $1"))
-        {
-            reachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Id });
-            await reachable.ExecuteNonQueryAsync(context.CancellationToken);
-        }
+        var (previous, chosen) = await Subscribers.SubscribeAsync(context.Db, from.Id, from.LanguageCode, Source(payload), context.CancellationToken);
+        await UnreachableChats.ClearAsync(context.Db, from.Id, context.CancellationToken);
 
         var language = Texts.Resolve(chosen, from.LanguageCode);
-        context.Reply(message, texts.Get(language, previous == "active" ? "Subscriptions.already_subscribed" : "Subscriptions.subscribed"));
+        context.Reply(message, texts.Get(language, previous == SubscriberStatus.Active ? "Subscriptions.already_subscribed" : "Subscriptions.subscribed"));
         return true;
     }
 
     private async Task<bool> StopAsync(UpdateContext context, Message message, User from)
     {
-        await using var command = context.Command(
-            "UPDATE users SET status = 'stopped', status_at = now() WHERE user_id = $1 AND status = 'active' RETURNING 1");
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Id });
-        var stopped = await command.ExecuteScalarAsync(context.CancellationToken) is not null;
+        var stopped = await Subscribers.StopAsync(context.Db, from.Id, context.CancellationToken);
         var language = await UserDirectory.LanguageAsync(context, from);
         context.Reply(message, texts.Get(language, stopped ? "Subscriptions.stopped" : "Subscriptions.not_subscribed"));
         return true;

@@ -1,8 +1,8 @@
 using Bot.Processing;
-using Npgsql;
 using Telegram.Bot.Types;
+using static Bot.Storage.Sql;
 
-namespace Bot.Features.Users;
+namespace Bot.Features.Subscriptions;
 
 /// <summary>
 /// The users table as the features read it: which language to answer in. A user's /lang choice is read at most
@@ -21,9 +21,7 @@ public static class UserDirectory
     {
         if (!context.Items.TryGetValue(Key(user.Id), out var chosen))
         {
-            await using var command = context.Command("SELECT " + ChosenLanguageOf("$1"));
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
-            chosen = await command.ExecuteScalarAsync(context.CancellationToken) as string;
+            chosen = await context.Db.ScalarAsync<string>("SELECT " + ChosenLanguageOf("$1"), context.CancellationToken, Arg(user.Id));
             Remember(context, user.Id, (string?)chosen);
         }
 
@@ -36,15 +34,12 @@ public static class UserDirectory
     /// <summary>Stores the user's /lang choice.</summary>
     public static async Task SetLanguageAsync(UpdateContext context, User user, string language)
     {
-        await using var command = context.Command(
+        await context.Db.ExecuteAsync(
             """
             INSERT INTO users (user_id, language_code, language) VALUES ($1, $2, $3)
             ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, language_code = excluded.language_code
-            """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = user.Id });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = user.LanguageCode });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = language });
-        await command.ExecuteNonQueryAsync(context.CancellationToken);
+            """,
+            context.CancellationToken, Arg(user.Id), Arg(user.LanguageCode), Arg(language));
         Remember(context, user.Id, language);
     }
 

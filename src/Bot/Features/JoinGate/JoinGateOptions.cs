@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using Bot.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Features;
+namespace Bot.Features.JoinGate;
 
-/// <summary>The community the bot serves: its main group, the chats it gates, and the feature tunables.</summary>
-public sealed class CommunityOptions
+/// <summary>The join gate's settings (section "Bot", as Bot__MainChatId etc.): the main group, the gated chats, the check's time.</summary>
+public sealed class JoinGateOptions
 {
     public const string Section = "Bot";
 
@@ -18,13 +19,6 @@ public sealed class CommunityOptions
     [Range(10, 24 * 3600, ErrorMessage = "Bot:JoinCheckSeconds must be between 10 and 86400")]
     public int JoinCheckSeconds { get; set; } = 600;
 
-    /// <summary>Updates one user may send per window before flood control answers once and then ignores them.</summary>
-    [Range(1, 10_000, ErrorMessage = "Bot:FloodMaxUpdates must be between 1 and 10000")]
-    public int FloodMaxUpdates { get; set; } = 20;
-
-    [Range(1, 24 * 3600, ErrorMessage = "Bot:FloodWindowSeconds must be between 1 and 86400")]
-    public int FloodWindowSeconds { get; set; } = 60;
-
     /// <summary>Decided join requests (approved, declined) are kept this long for audit; open ones are never purged.</summary>
     [Range(1, 3650, ErrorMessage = "Bot:JoinDecisionRetentionDays must be between 1 and 3650")]
     public int JoinDecisionRetentionDays { get; set; } = 180;
@@ -35,12 +29,12 @@ public sealed class CommunityOptions
 }
 
 [OptionsValidator]
-public sealed partial class CommunityOptionsAttributesValidator : IValidateOptions<CommunityOptions>;
+public sealed partial class JoinGateOptionsAttributesValidator : IValidateOptions<JoinGateOptions>;
 
 /// <summary>The id lists parse, and a gate has a main chat to check membership in.</summary>
-public sealed class CommunityOptionsValidator : IValidateOptions<CommunityOptions>
+public sealed class JoinGateOptionsValidator : IValidateOptions<JoinGateOptions>
 {
-    public ValidateOptionsResult Validate(string? name, CommunityOptions options)
+    public ValidateOptionsResult Validate(string? name, JoinGateOptions options)
     {
         try
         {

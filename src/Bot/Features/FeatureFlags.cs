@@ -3,20 +3,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Bot.Hosting;
 using Microsoft.Extensions.Primitives;
 
-namespace Bot.Features.Flags;
-
-/// <summary>The features that sit behind a flag.</summary>
-public static class Feature
-{
-    public const string JoinGate = "JoinGate";
-    public const string Subscriptions = "Subscriptions";
-    public const string Broadcasts = "Broadcasts";
-    public const string FloodControl = "FloodControl";
-
-    public static readonly string[] All = [JoinGate, Subscriptions, Broadcasts, FloodControl];
-}
+namespace Bot.Features;
 
 /// <summary>One flag: off for everyone, or on for the allow-list plus a stable share of all users.</summary>
 public sealed record FeatureFlag(bool Enabled, int Percentage, FrozenSet<long> AllowUserIds)
@@ -150,14 +140,16 @@ public sealed partial class FeatureFlags : IDisposable
     private static partial void LogRejected(ILogger logger, string error);
 }
 
+/// <summary>What <see cref="FeatureFlagsValidator"/> validates at start (the flags themselves are read from configuration).</summary>
+public sealed class FeatureFlagsCheck;
+
 /// <summary>
 /// Checks the flags at start-up together with the other settings, so a bad flag stops the process with its name
-/// (a bad flag in a later reload only keeps the previous flags). Hung on the community options, which every
-/// serving process validates at start.
+/// (a bad flag in a later reload only keeps the previous flags).
 /// </summary>
-public sealed class FeatureFlagsValidator(IConfiguration configuration) : IValidateOptions<CommunityOptions>
+public sealed class FeatureFlagsValidator(IConfiguration configuration) : IValidateOptions<FeatureFlagsCheck>
 {
-    public ValidateOptionsResult Validate(string? name, CommunityOptions options)
+    public ValidateOptionsResult Validate(string? name, FeatureFlagsCheck options)
     {
         try
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Bot.Features;
+namespace Bot.Hosting;
 
 /// <summary>
 /// Telegram ids from configuration: a comma-separated string ("1,-100200") as the chart and the environment

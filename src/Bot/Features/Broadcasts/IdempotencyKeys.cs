@@ -2,12 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 
-namespace Bot.Admin;
+namespace Bot.Features.Broadcasts;
 
 /// <summary>
 /// Idempotency-Key of POST /admin/broadcasts (admin_idempotency_keys): the broadcast a key created within the
 /// last 24 hours, and a fingerprint of the request that created it. Keys older than that are forgotten when
-/// the key comes again, and deleted by <see cref="IdempotencyKeyPurge"/>.
+/// the key comes again, and deleted by the purge (<see cref="IdempotencyKeysPurge"/>).
 /// </summary>
 public static class IdempotencyKeys
 {

@@ -1,0 +1,116 @@
+using Bot.Admin;
+using Bot.Coordination;
+using Bot.Telegram;
+using Microsoft.Extensions.Options;
+using Telegram.Bot;
+using Telegram.Bot.Types;
+
+namespace Bot.Features;
+
+/// <summary>Who may run a command.</summary>
+public enum CommandAccess
+{
+    /// <summary>Anyone who talks to the bot.</summary>
+    Everyone,
+
+    /// <summary>The bot's admins (Admin__UserIds).</summary>
+    Admins,
+
+    /// <summary>The admins of the chat it is run in (and the bot's admins).</summary>
+    ChatAdmins,
+}
+
+/// <summary>
+/// A command a feature answers. Its description is the feature's text <c>command_&lt;name&gt;</c> in each language
+/// (<c>Features/X/messages.&lt;language&gt;.json</c>); <see cref="Feature"/> is filled in by the feature list.
+/// </summary>
+public sealed record CommandSpec(string Name, CommandAccess Access, string Feature = "")
+{
+    public string DescriptionKey => $"{Feature}.command_{Name}";
+}
+
+/// <summary>Every feature's commands, in the order of the feature list: what /help lists and Telegram's menu shows.</summary>
+public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
+{
+    public IReadOnlyList<CommandSpec> All { get; } = Distinct(commands);
+
+    /// <summary>The commands a caller may run: everyone's, and the admins' for an admin.</summary>
+    public IEnumerable<CommandSpec> For(bool isAdmin, bool isChatAdmin = false) =>
+        All.Where(c => c.Access == CommandAccess.Everyone || isAdmin || (c.Access == CommandAccess.ChatAdmins && isChatAdmin));
+
+    /// <summary>"/name – description" lines of <paramref name="commands"/> in <paramref name="language"/>.</summary>
+    public static string Lines(Texts texts, string language, IEnumerable<CommandSpec> commands) =>
+        string.Join("\n", commands.Select(c => $"/{c.Name} – {texts.Get(language, c.DescriptionKey)}"));
+
+    /// <summary>Telegram's command menu in <paramref name="language"/> for the given commands.</summary>
+    public static BotCommand[] Menu(Texts texts, string language, IEnumerable<CommandSpec> commands) =>
+        [.. commands.Select(c => new BotCommand { Command = c.Name, Description = texts.Get(language, c.DescriptionKey) })];
+
+    /// <summary>
+    /// Registers the menu with Telegram (setMyCommands): everyone's commands for all private chats, per language (English
+    /// also as the default for other languages), and everyone's plus the admins' in each bot admin's own chat.
+    /// </summary>
+    public async Task PublishAsync(ITelegramBotClient client, Texts texts, IReadOnlyList<long> admins, CancellationToken cancellationToken)
+    {
+        var everyone = For(isAdmin: false).ToList();
+        var all = For(isAdmin: true).ToList();
+        await client.SetMyCommands(Menu(texts, Texts.English, everyone), new BotCommandScopeDefault(), null, cancellationToken);
+        foreach (var language in Texts.Languages)
+        {
+            await client.SetMyCommands(Menu(texts, language, everyone), new BotCommandScopeDefault(), language, cancellationToken);
+            foreach (var admin in admins)
+            {
+                await client.SetMyCommands(Menu(texts, language, all), new BotCommandScopeChat { ChatId = admin }, language, cancellationToken);
+            }
+        }
+    }
+
+    private static CommandSpec[] Distinct(IEnumerable<CommandSpec> commands)
+    {
+        var list = commands.ToArray();
+        if (list.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidOperationException($"/{twice.Key} is declared by {string.Join(" and ", twice.Select(c => c.Feature))}");
+        }
+
+        return list;
+    }
+}
+
+/// <summary>
+/// Publishes the command menu when this replica takes the lead (and so after every deploy), retrying while Telegram
+/// cannot be reached; <c>Bot webhook set</c> publishes it too.
+/// </summary>
+public sealed partial class CommandMenu(
+    CommandRegistry registry, Texts texts, TelegramClients telegram, IOptionsMonitor<AdminOptions> admin, TimeProvider time, ILogger<CommandMenu> logger)
+    : ILeaderSingleton
+{
+    public string Name => "commands";
+
+    public async Task RunAsync(CancellationToken leadership)
+    {
+        for (var delay = TimeSpan.FromSeconds(5); !leadership.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)))
+        {
+            try
+            {
+                await registry.PublishAsync(telegram.Sender, texts, admin.CurrentValue.Users, leadership);
+                LogPublished(logger, registry.All.Count);
+                // Once a term: the job ends only with the leadership.
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, leadership);
+                return;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !leadership.IsCancellationRequested)
+            {
+                LogFailed(logger, exception.GetType().Name, delay.TotalSeconds);
+            }
+
+            await Task.Delay(delay, time, leadership).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Command menu of {Count} commands registered with Telegram")]
+    private static partial void LogPublished(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering the command menu failed ({ErrorType}); retrying in {Seconds} s")]
+    private static partial void LogFailed(ILogger logger, string errorType, double seconds);
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+using Bot.Admin;
+using Bot.Outbox;
+using Bot.Processing;
+using Bot.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Bot.Features.JoinGate;
+
+/// <summary>
+/// The join gate: join requests to the gated chats, the check sent to the requester, the deadline sweep, the
+/// decisions' audit (join_requests, GET /admin/join-requests) and their purge.
+/// </summary>
+public sealed class JoinGateFeature : IFeature
+{
+    public const string FeatureName = "JoinGate";
+
+    public string Name => FeatureName;
+
+    public void Register(FeatureBuilder feature) => feature
+        .Options<JoinGateOptions, JoinGateOptionsAttributesValidator>(o => o.BindConfiguration(JoinGateOptions.Section))
+        .Validator<JoinGateOptions, JoinGateOptionsValidator>()
+        .Handler<JoinGateHandler>()
+        .LeaderJob<JoinDeadlineSweeper>()
+        .Purge<JoinDecisionsPurge>()
+        .Counts<JoinCounts>()
+        .AdminApi<JoinGateAdminApi>(JoinGateApiJson.Default)
+        .Hook<IRunsAlone, JoinGateRules>()
+        .Hook<ISendOutcomeRules, JoinGateRules>();
+}
+
+/// <summary>What the pipeline must know about join requests and the calls that decide them.</summary>
+public sealed class JoinGateRules : IRunsAlone, ISendOutcomeRules
+{
+    /// <summary>A join request's handler asks Telegram inline (getChatMember): it runs alone, not in a group.</summary>
+    public bool RunsAlone(string kind) => kind == "chat_join_request";
+
+    /// <summary>
+    /// A decision is queued under the requester's chat, but a 403 refusal is the group's (the bot was removed from it or
+    /// lost its rights): the requester is not unreachable.
+    /// </summary>
+    public bool RefusalIsNotTheChats(string method) => method is "approveChatJoinRequest" or "declineChatJoinRequest";
+}
+
+/// <summary>Decided join requests (approved, declined) past Bot:JoinDecisionRetentionDays; pending ones are never touched.</summary>
+public sealed class JoinDecisionsPurge(IOptions<JoinGateOptions> options) : BatchedPurgeRule
+{
+    public override string What => "join decisions";
+
+    protected override string Sql => JoinDecisions.PurgeSql;
+
+    protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(options.Value.JoinDecisionRetentionDays);
+}
+
+public sealed class JoinCounts : ICountSource
+{
+    public IReadOnlyList<Count> Counts { get; } =
+    [
+        new("joinApproved", "SELECT count(*) FROM join_requests WHERE state = 'approved'"),
+        new("joinDeclined", "SELECT count(*) FROM join_requests WHERE state = 'declined'"),
+        new("joinPending", "SELECT count(*) FROM join_requests WHERE state = 'pending'"),
+    ];
+
+    public string? TextKey => $"{JoinGateFeature.FeatureName}.stats";
+}
+
+/// <summary>GET /admin/join-requests: the decisions' audit.</summary>
+public sealed class JoinGateAdminApi : IAdminRoutes
+{
+    public void Map(RouteGroupBuilder read, RouteGroupBuilder write) =>
+        read.MapGet("/join-requests", ListAsync).WithName("ListJoinRequests").WithSummary("Join requests and their decisions, newest first (audit)");
+
+    private static async Task<Results<Ok<List<JoinRequestView>>, ProblemHttpResult>> ListAsync(
+        NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
+    {
+        if (state is not null and not (JoinDecisions.Pending or JoinDecisions.Approved or JoinDecisions.Declined))
+        {
+            return TypedResults.Problem("state must be pending, approved or declined", statusCode: StatusCodes.Status400BadRequest, title: "Invalid filter");
+        }
+
+        return TypedResults.Ok(await JoinDecisions.ListAsync(Db.Of(dataSource), chatId, userId, state, Math.Clamp(limit, 1, 500), cancellationToken));
+    }
+}
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(List<JoinRequestView>))]
+internal sealed partial class JoinGateApiJson : JsonSerializerContext;
