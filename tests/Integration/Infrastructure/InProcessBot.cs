@@ -1,5 +1,9 @@
 using Bot;
+using System.Text.Json;
 using Bot.Coordination;
+using Bot.Outbox;
+using Bot.Processing;
+using Bot.Telegram;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -44,6 +48,46 @@ public sealed class InProcessBot : IAsyncDisposable
         await ExecuteAsync(
             $"INSERT INTO leader_epochs (name, epoch, holder) VALUES ('{LeaderEpochs.Name}', {epoch}, 'test') ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch");
         Leadership.Begin(epoch);
+    }
+
+    /// <summary>
+    /// Handles one update as the inbox worker would (the features' handlers, in the feature list's order), in a
+    /// transaction of its own, and commits it with the replies the handlers queued; returns whether a handler took it.
+    /// </summary>
+    public async Task<bool> HandleAsync(string updateJson, long updateId, DateTimeOffset? receivedAt = null)
+    {
+        var router = Services.GetRequiredService<UpdateRouter>();
+        var update = JsonSerializer.Deserialize(updateJson, TelegramJson.Update)!;
+        var claim = new ClaimedUpdate(updateId, update.Message?.Chat.Id, "message", updateJson, 1, null, receivedAt ?? DateTimeOffset.UtcNow);
+        await using var connection = await DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var outbox = new OutboxWriter(connection, transaction, updateId);
+        var context = new UpdateContext(update, claim, connection, transaction, outbox, Services.GetRequiredService<TelegramClients>().Reader, CancellationToken.None);
+        var taken = await router.RouteAsync(context);
+        if (outbox.TakeBuffered() is { } replies)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { replies } };
+            await batch.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+        return taken;
+    }
+
+    /// <summary>The texts of the messages queued for <paramref name="chatId"/>, oldest first.</summary>
+    public async Task<List<string>> RepliesAsync(long chatId)
+    {
+        await using var command = DataSource.CreateCommand("SELECT payload FROM outbox WHERE chat_id = $1 AND method = 'sendMessage' ORDER BY id");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
+        var texts = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            using var payload = JsonDocument.Parse(reader.GetString(0));
+            texts.Add(payload.RootElement.GetProperty("text").GetString()!);
+        }
+
+        return texts;
     }
 
     public async Task ExecuteAsync(string sql)
