@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Bot.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -33,13 +32,13 @@ public sealed partial class AdminTokens : IDisposable
     /// <summary>The token <paramref name="presented"/> is, or null. Every configured token is compared, in constant time.</summary>
     public AdminToken? Match(string presented)
     {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        Span<byte> hash = stackalloc byte[SecretHash.Size];
+        SecretHash.Hash(presented, hash);
         AdminToken? match = null;
         foreach (var token in tokens)
         {
             // No early exit: the time taken does not tell which token, if any, was close.
-            if (CryptographicOperations.FixedTimeEquals(hash, token.Hash))
+            if (SecretHash.Equal(hash, token.Hash))
             {
                 match = token;
             }
@@ -74,7 +73,7 @@ public sealed partial class AdminTokens : IDisposable
 
         failure = null;
         return [.. options.Tokens().Where(t => !string.IsNullOrEmpty(t.Value))
-            .Select(t => new AdminToken(t.Name, t.Scope, SHA256.HashData(Encoding.UTF8.GetBytes(t.Value!))))];
+            .Select(t => new AdminToken(t.Name, t.Scope, SecretHash.Of(t.Value!)))];
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Admin tokens not reloaded, the previous ones stay in force: {Failure}")]

@@ -1,11 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
+using Bot.Hosting;
 
 namespace Bot.Ingest;
 
 /// <summary>
-/// Checks X-Telegram-Bot-Api-Secret-Token in constant time. Both sides are hashed first so that neither the
-/// content nor the length of the secret shows in the timing.
+/// Checks X-Telegram-Bot-Api-Secret-Token in constant time (<see cref="SecretHash"/>).
 /// </summary>
 public sealed class WebhookSecret
 {
@@ -14,7 +12,7 @@ public sealed class WebhookSecret
     public WebhookSecret(string secret)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        expectedHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+        expectedHash = SecretHash.Of(secret);
     }
 
     public bool Matches(ReadOnlySpan<char> presented)
@@ -24,10 +22,8 @@ public sealed class WebhookSecret
             return false;
         }
 
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(presented.Length)];
-        var length = Encoding.UTF8.GetBytes(presented, utf8);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..length], hash);
-        return CryptographicOperations.FixedTimeEquals(hash, expectedHash);
+        Span<byte> hash = stackalloc byte[SecretHash.Size];
+        SecretHash.Hash(presented, hash);
+        return SecretHash.Equal(hash, expectedHash);
     }
 }
