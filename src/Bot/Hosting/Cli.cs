@@ -17,7 +17,9 @@ public static class Cli
                Bot migrate up [--to VERSION]      apply migrations (all, or up to VERSION)
                Bot migrate down [--to VERSION]    revert migrations (one, or down to VERSION; 0 empties the schema)
                Bot migrate status                 list applied and pending migrations
-               Bot migrate create NAME            add a migration pair to src/Bot/Migrations/Sql (in a source tree)
+               Bot migrate create NAME [--feature F]
+                                                  add a migration pair to src/Bot/Migrations/Sql, or to
+                                                  src/Bot/Features/F/Migrations (in a source tree)
                Bot webhook set|delete|info        manage the Telegram webhook
                Bot deadletters list [--limit N] [--kind K]
                                                   dead-lettered updates, newest first (20 unless N)

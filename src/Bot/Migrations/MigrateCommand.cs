@@ -17,12 +17,12 @@ public static class MigrateCommand
 
         if (args[0] == "create")
         {
-            if (args.Length != 2)
+            if (args.Length is not (2 or 4) || (args.Length == 4 && args[2] != "--feature"))
             {
-                throw new StartupException("usage: Bot migrate create NAME", ExitCodes.Usage);
+                throw new StartupException("usage: Bot migrate create NAME [--feature FEATURE]", ExitCodes.Usage);
             }
 
-            foreach (var path in MigrationScaffold.Create(Directory.GetCurrentDirectory(), args[1]))
+            foreach (var path in MigrationScaffold.Create(Directory.GetCurrentDirectory(), args[1], args.Length == 4 ? args[3] : null))
             {
                 output.WriteLine($"created {path}");
             }
@@ -83,13 +83,19 @@ public static class MigrateCommand
     }
 }
 
-/// <summary>Writes the next numbered up/down pair into the source tree's migrations folder.</summary>
+/// <summary>
+/// Writes the next numbered up/down pair into the source tree: into <c>Migrations/Sql/</c>, or with a feature into
+/// that feature's own <c>Features/&lt;Feature&gt;/Migrations/</c>. Versions are numbered across all folders.
+/// </summary>
 public static partial class MigrationScaffold
 {
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
     private static partial System.Text.RegularExpressions.Regex ValidName();
 
-    public static IReadOnlyList<string> Create(string startDirectory, string name)
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Z][A-Za-z0-9]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex ValidFeature();
+
+    public static IReadOnlyList<string> Create(string startDirectory, string name, string? feature = null)
     {
         if (!ValidName().IsMatch(name))
         {
@@ -98,7 +104,22 @@ public static partial class MigrationScaffold
 
         var folder = FindFolder(startDirectory)
             ?? throw new StartupException("no src/Bot/Migrations/Sql above the current directory: run migrate create inside the source tree", ExitCodes.Usage);
-        var existing = Directory.GetFiles(folder, "*.sql").Select(Path.GetFileName)
+        var source = Path.GetDirectoryName(Path.GetDirectoryName(folder))!;
+        if (feature is not null)
+        {
+            var featureFolder = Path.Combine(source, "Features", feature);
+            if (!ValidFeature().IsMatch(feature) || !Directory.Exists(featureFolder))
+            {
+                throw new StartupException($"no feature folder src/Bot/Features/{feature}", ExitCodes.Usage);
+            }
+
+            folder = Directory.CreateDirectory(Path.Combine(featureFolder, "Migrations")).FullName;
+        }
+
+        var all = Directory.GetFiles(Path.Combine(source, "Migrations", "Sql"), "*.sql")
+            .Concat(Directory.GetDirectories(Path.Combine(source, "Features")).SelectMany(f =>
+                Directory.Exists(Path.Combine(f, "Migrations")) ? Directory.GetFiles(Path.Combine(f, "Migrations"), "*.sql") : []));
+        var existing = all.Select(Path.GetFileName)
             .Select(f => (f ?? "").Split('_')[0])
             .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0);
         var version = existing.DefaultIfEmpty(0).Max() + 1;
