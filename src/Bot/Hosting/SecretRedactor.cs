@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
-using Bot.Storage;
-using Bot.Telegram;
 using Microsoft.Extensions.Primitives;
 
 namespace Bot.Hosting;
@@ -24,16 +22,15 @@ public sealed class SecretRedactor : IDisposable
     /// </summary>
     public const int RetiredLimit = 256;
 
-    // Read by key, so that the hosting layer depends on no feature's options (the admin API's tokens among them).
-    private static readonly string[] SecretKeys =
+    // Read by key, so that the hosting layer depends on no other module's options (a unit test checks that the keys
+    // are those options' names).
+    internal static readonly string[] SecretKeys =
     [
-        $"{TelegramOptions.Section}:{nameof(TelegramOptions.BotToken)}",
-        $"{TelegramOptions.Section}:{nameof(TelegramOptions.WebhookSecret)}",
-        $"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Password)}",
+        "Telegram:BotToken", "Telegram:WebhookSecret", "Database:Password",
         "Admin:Token", "Admin:PreviousToken", "Admin:ReadToken", "Admin:PreviousReadToken",
     ];
 
-    private static readonly string ConnectionStringKey = $"{DatabaseOptions.Section}:{nameof(DatabaseOptions.ConnectionString)}";
+    internal const string ConnectionStringKey = "Database:ConnectionString";
     private static readonly string BotTokenKey = SecretKeys[0];
 
     private readonly IConfiguration configuration;

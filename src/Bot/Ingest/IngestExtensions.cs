@@ -1,4 +1,3 @@
-using Bot.Inbox;
 using Bot.Telegram;
 using Microsoft.Extensions.Options;
 
@@ -6,6 +5,7 @@ namespace Bot.Ingest;
 
 public static class IngestExtensions
 {
+    /// <summary>The webhook and its group-commit writer into the inbox, and in polling mode the leader's getUpdates loop.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateOnStart();
@@ -18,6 +18,11 @@ public static class IngestExtensions
             sp.GetRequiredService<IOptions<TelegramOptions>>().Value.WebhookSecret
             ?? throw new InvalidOperationException("Telegram:WebhookSecret is missing")));
         builder.Services.AddSingleton<WebhookEndpoint>();
+        if (builder.Configuration.GetSection(TelegramOptions.Section).Get<TelegramOptions>()?.Mode == UpdateMode.Polling)
+        {
+            builder.Services.AddSingleton<Coordination.ILeaderSingleton, UpdatePoller>();
+        }
+
         return builder;
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Bot.Inbox;
 using Bot.Telegram;
 using Telegram.Bot.Types;
 

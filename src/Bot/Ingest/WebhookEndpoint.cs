@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using Bot.Inbox;
 using Microsoft.Extensions.Options;
 using Bot.Telegram;
 using Bot.Telemetry;

@@ -4,18 +4,13 @@ namespace Bot.Telegram;
 
 public static class TelegramExtensions
 {
-    /// <summary>The Bot API's settings and clients, and in polling mode the leader's getUpdates loop.</summary>
+    /// <summary>The Bot API's settings and clients.</summary>
     public static IHostApplicationBuilder AddTelegram(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramModeValidator>();
         builder.Services.AddTelegramClients();
-        if (builder.Configuration.GetSection(TelegramOptions.Section).Get<TelegramOptions>()?.Mode == UpdateMode.Polling)
-        {
-            builder.Services.AddSingleton<Coordination.ILeaderSingleton, UpdatePoller>();
-        }
-
         return builder;
     }
 }

@@ -63,7 +63,7 @@ public sealed class TelegramModeValidator : IValidateOptions<TelegramOptions>
             failures.Add("Telegram:WebhookSecret is missing; webhook mode needs it (set Telegram__WebhookSecret or the secret file Telegram__WebhookSecret)");
         }
 
-        var unknown = options.AllowedUpdateKinds().Where(k => !Bot.Ingest.UpdateClassifier.IsKnownKind(k)).ToList();
+        var unknown = options.AllowedUpdateKinds().Where(k => !Bot.Telegram.UpdateClassifier.IsKnownKind(k)).ToList();
         if (unknown.Count > 0)
         {
             failures.Add($"Telegram:AllowedUpdates names unknown update kinds: {string.Join(", ", unknown)}");

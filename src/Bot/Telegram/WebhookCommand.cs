@@ -1,5 +1,4 @@
 using Bot.Hosting;
-using Bot.Ingest;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 

@@ -150,3 +150,22 @@ public sealed class SecretRedactorTests
         Assert.Null(redactor.RedactValue(null));
     }
 }
+
+/// <summary>The redactor reads secrets by configuration key: the keys are the options' own names.</summary>
+public sealed class SecretKeyNameTests
+{
+    [Fact]
+    public void The_secret_keys_are_the_options_names() =>
+        Assert.Equal(
+            [
+                $"{Bot.Telegram.TelegramOptions.Section}:{nameof(Bot.Telegram.TelegramOptions.BotToken)}",
+                $"{Bot.Telegram.TelegramOptions.Section}:{nameof(Bot.Telegram.TelegramOptions.WebhookSecret)}",
+                $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.Password)}",
+                $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.Token)}",
+                $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousToken)}",
+                $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.ReadToken)}",
+                $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousReadToken)}",
+                $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ConnectionString)}",
+            ],
+            [.. Bot.Hosting.SecretRedactor.SecretKeys, Bot.Hosting.SecretRedactor.ConnectionStringKey]);
+}

@@ -1,7 +1,6 @@
 using System.Text;
 using Bot.Coordination;
 using Bot.Hosting;
-using Bot.Inbox;
 using Bot.Ingest;
 using Bot.Telemetry;
 using Microsoft.AspNetCore.Http;

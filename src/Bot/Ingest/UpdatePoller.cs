@@ -4,13 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bot.Coordination;
 using Bot.Hosting;
-using Bot.Inbox;
-using Bot.Ingest;
+using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Bot.Telegram;
+namespace Bot.Ingest;
 
 /// <summary>
 /// Polling mode (development): the leader long-polls getUpdates, writes each batch to the inbox, and only

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
-namespace Bot.Ingest;
+namespace Bot.Telegram;
 
 /// <summary>What the inbox needs to know of an update besides its JSON: its kind and its ordering key.</summary>
 public static class UpdateClassifier

@@ -1,4 +1,4 @@
-namespace Bot.Inbox;
+namespace Bot.Ingest;
 
 /// <summary>An update as the ingest hands it to the inbox: its id, ordering key, kind and the raw JSON.</summary>
 public sealed record InboxRecord(long UpdateId, long? ChatId, string Kind, string Payload, string? TraceContext);

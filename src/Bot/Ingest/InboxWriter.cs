@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Bot.Ingest;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Inbox;
+namespace Bot.Ingest;
 
 /// <summary>
 /// Group commit for the ingest: concurrent requests queue their update here and wait; a loop takes whatever

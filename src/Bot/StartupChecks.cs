@@ -1,9 +1,10 @@
+using Bot.Hosting;
 using Bot.Migrations;
 using Bot.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Bot.Hosting;
+namespace Bot;
 
 public static partial class StartupChecks
 {

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using Bot.Ingest;
+using Bot.Telegram;
 using Telegram.Bot.Types;
 
-namespace Bot.Tests.Unit.Ingest;
+namespace Bot.Tests.Unit.Telegram;
 
 public sealed class UpdateClassifierTests
 {

@@ -1,9 +1,10 @@
+using Bot.Hosting;
 using System.Runtime.InteropServices;
 using Bot.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Bot.Hosting;
+namespace Bot;
 
 /// <summary>
 /// The executable's commands: <c>serve</c> (default), <c>migrate</c>, <c>webhook</c>, <c>deadletters</c>. Every failure ends

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Bot.Inbox;
+namespace Bot.Ingest;
 
 public sealed class InboxStore(NpgsqlDataSource dataSource) : IInboxStore
 {

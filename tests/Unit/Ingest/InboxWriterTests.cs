@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
-using Bot.Inbox;
 using Bot.Ingest;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Tests.Unit.Inbox;
+namespace Bot.Tests.Unit.Ingest;
 
 public sealed class InboxWriterTests
 {
