@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Coordination;
@@ -23,8 +24,8 @@ public static class LeaderEpochs
             ON CONFLICT (name) DO UPDATE SET epoch = e.epoch + 1, holder = excluded.holder, started_at = now()
             RETURNING epoch
             """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Name });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = holder });
+        command.Parameters.Add(Sql.Arg<string>(Name));
+        command.Parameters.Add(Sql.Arg<string>(holder));
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

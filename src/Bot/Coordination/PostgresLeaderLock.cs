@@ -36,7 +36,7 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
         {
             await candidate.OpenAsync(cancellationToken);
             await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", candidate);
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+            command.Parameters.Add(Sql.Arg<long>(key));
             if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
                 // A leader that stalls (SIGSTOP, a frozen VM) keeps its socket open, so the server would keep its
@@ -93,7 +93,7 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
             try
             {
                 await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+                command.Parameters.Add(Sql.Arg<long>(key));
                 await command.ExecuteNonQueryAsync();
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException)

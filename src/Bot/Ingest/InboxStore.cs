@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Ingest;
@@ -31,11 +32,11 @@ public sealed class InboxStore(NpgsqlDataSource dataSource) : IInboxStore
         }
 
         await using var command = dataSource.CreateCommand(InsertSql);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = chats });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = traces });
+        command.Parameters.Add(Sql.Arg<long[]>(ids));
+        command.Parameters.Add(Sql.Arg<long?[]>(chats));
+        command.Parameters.Add(Sql.Arg<string[]>(kinds));
+        command.Parameters.Add(Sql.Arg<string[]>(payloads));
+        command.Parameters.Add(Sql.Arg<string?[]>(traces));
 
         var inserted = new HashSet<long>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -7,6 +7,7 @@ using Bot.Hosting;
 using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Ingest;
@@ -100,7 +101,7 @@ public sealed partial class UpdatePoller(
     private async Task<long?> ReadOffsetAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT value FROM bot_state WHERE key = $1");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OffsetKey });
+        command.Parameters.Add(Sql.Arg<string>(OffsetKey));
         return await command.ExecuteScalarAsync(cancellationToken) is string value ? long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
@@ -108,8 +109,8 @@ public sealed partial class UpdatePoller(
     {
         await using var command = dataSource.CreateCommand(
             "INSERT INTO bot_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OffsetKey });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        command.Parameters.Add(Sql.Arg<string>(OffsetKey));
+        command.Parameters.Add(Sql.Arg<string>(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Migrations;
@@ -72,9 +73,9 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
                 await RunAsync(connection, migration.Up, migration.UpInTransaction,
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     [
-                        new NpgsqlParameter<int> { TypedValue = migration.Version },
-                        new NpgsqlParameter<string> { TypedValue = migration.Name },
-                        new NpgsqlParameter<string> { TypedValue = migration.Checksum },
+                        Sql.Arg<int>(migration.Version),
+                        Sql.Arg<string>(migration.Name),
+                        Sql.Arg<string>(migration.Checksum),
                     ],
                     cancellationToken);
                 count++;
@@ -180,7 +181,7 @@ public sealed class Migrator(NpgsqlDataSource dataSource, IReadOnlyList<Migratio
     private async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
+        command.Parameters.Add(Sql.Arg<long>(LockKey));
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
         {

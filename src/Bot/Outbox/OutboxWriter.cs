@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 using Telegram.Bot.Requests.Abstractions;
 
@@ -81,12 +82,12 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         else
         {
             insert = new NpgsqlBatchCommand(InsertMany);
-            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = buffered.Select(r => r.ChatId).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Method).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = buffered.Select(r => r.Payload).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = buffered.Select(r => r.Priority).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-            insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = TraceContext });
+            insert.Parameters.Add(Sql.Arg<long[]>(buffered.Select(r => r.ChatId).ToArray()));
+            insert.Parameters.Add(Sql.Arg<string[]>(buffered.Select(r => r.Method).ToArray()));
+            insert.Parameters.Add(Sql.Arg<string[]>(buffered.Select(r => r.Payload).ToArray()));
+            insert.Parameters.Add(Sql.Arg<short[]>(buffered.Select(r => r.Priority).ToArray()));
+            insert.Parameters.Add(Sql.Arg<long?>(sourceUpdateId));
+            insert.Parameters.Add(Sql.Arg<string?>(TraceContext));
         }
 
         buffered.Clear();
@@ -96,12 +97,12 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
     private NpgsqlBatchCommand Insert(long chatId, string method, string payload, short priority, bool returning)
     {
         var insert = new NpgsqlBatchCommand(returning ? InsertOne + " RETURNING id" : InsertOne);
-        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = method });
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-        insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
-        insert.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = sourceUpdateId });
-        insert.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = TraceContext });
+        insert.Parameters.Add(Sql.Arg<long>(chatId));
+        insert.Parameters.Add(Sql.Arg<string>(method));
+        insert.Parameters.Add(Sql.Arg<string>(payload));
+        insert.Parameters.Add(Sql.Arg<short>(priority));
+        insert.Parameters.Add(Sql.Arg<long?>(sourceUpdateId));
+        insert.Parameters.Add(Sql.Arg<string?>(TraceContext));
         return insert;
     }
 }

@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Processing;
@@ -20,8 +21,8 @@ public sealed class ConversationState(NpgsqlConnection connection, NpgsqlTransac
             ON CONFLICT (chat_id, user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, updated_at = now()
             """,
             chatId, userId, key);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
-        command.Parameters.Add(new NpgsqlParameter<double?> { TypedValue = timeToLive?.TotalSeconds });
+        command.Parameters.Add(Sql.Arg<string>(value));
+        command.Parameters.Add(Sql.Arg<double?>(timeToLive?.TotalSeconds));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -45,16 +46,16 @@ public sealed class ConversationState(NpgsqlConnection connection, NpgsqlTransac
             DELETE FROM conversation_state WHERE ctid IN (
                 SELECT ctid FROM conversation_state WHERE expires_at < now() LIMIT $1)
             """);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+        command.Parameters.Add(Sql.Arg<int>(batch));
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private NpgsqlCommand Command(string sql, long chatId, long userId, string key)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = chatId });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = userId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        command.Parameters.Add(Sql.Arg<long>(chatId));
+        command.Parameters.Add(Sql.Arg<long>(userId));
+        command.Parameters.Add(Sql.Arg<string>(key));
         return command;
     }
 }

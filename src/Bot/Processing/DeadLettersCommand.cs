@@ -98,8 +98,8 @@ public static class DeadLettersCommand
             ORDER BY update_id DESC
             LIMIT $2
             """);
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = selection.Kind });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = selection.Limit });
+        command.Parameters.Add(Sql.Arg<string?>(selection.Kind));
+        command.Parameters.Add(Sql.Arg<int>(selection.Limit));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         // total: every dead update of the selection, counted before the limit (none when no row comes back).
         var (shown, total) = (0, 0L);
@@ -138,8 +138,8 @@ public static class DeadLettersCommand
                   RETURNING update_id
                   """,
             connection, transaction);
-        change.Parameters.Add(new NpgsqlParameter<long[]?> { TypedValue = selection.Ids });
-        change.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = selection.Kind });
+        change.Parameters.Add(Sql.Arg<long[]?>(selection.Ids));
+        change.Parameters.Add(Sql.Arg<string?>(selection.Kind));
         var changed = new HashSet<long>();
         await using (var reader = await change.ExecuteReaderAsync(cancellationToken))
         {

@@ -62,10 +62,10 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
         // of its own and rolls back, and the update is claimed again. Not waiting for the WAL flush here
         // halves the flushes per update.
         var claim = new NpgsqlBatchCommand(ClaimSql);
-        claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
-        claim.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lease.TotalSeconds });
-        claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxAttempts });
+        claim.Parameters.Add(Sql.Arg<int>(limit));
+        claim.Parameters.Add(Sql.Arg<string>(owner));
+        claim.Parameters.Add(Sql.Arg<double>(lease.TotalSeconds));
+        claim.Parameters.Add(Sql.Arg<int>(maxAttempts));
         var claimed = await dataSource.ReadWithoutFlushAsync(claim, reader => new ClaimedUpdate(
             reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
             reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetBoolean(7), reader.GetBoolean(8)),
@@ -105,8 +105,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
             UPDATE inbox SET state = 'done', processed_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL
             WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
             """);
-        complete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.UpdateId).ToArray() });
-        complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        complete.Parameters.Add(Sql.Arg<long[]>(updates.Select(u => u.UpdateId).ToArray()));
+        complete.Parameters.Add(Sql.Arg<string>(owner));
         batch.BatchCommands.Add(complete);
         await batch.ExecuteNonQueryAsync(cancellationToken);
         return complete.RecordsAffected;
@@ -126,11 +126,11 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
             WHERE update_id = $1 AND lease_owner = $2 AND state = 'processing'
             RETURNING state = 'dead'
             """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = update.UpdateId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxAttempts });
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = retryAfter.TotalSeconds });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = error });
+        command.Parameters.Add(Sql.Arg<long>(update.UpdateId));
+        command.Parameters.Add(Sql.Arg<string>(owner));
+        command.Parameters.Add(Sql.Arg<int>(maxAttempts));
+        command.Parameters.Add(Sql.Arg<double>(retryAfter.TotalSeconds));
+        command.Parameters.Add(Sql.Arg<string>(error));
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
@@ -145,8 +145,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
             UPDATE inbox SET lease_owner = NULL, lease_until = now() - interval '1 millisecond', attempts = greatest(attempts - 1, 0)
             WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
             """);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updateIds.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.Parameters.Add(Sql.Arg<long[]>(updateIds.ToArray()));
+        command.Parameters.Add(Sql.Arg<string>(owner));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -158,8 +158,8 @@ public sealed class InboxClaims(NpgsqlDataSource dataSource)
             UPDATE inbox SET state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
             WHERE update_id = ANY($1) AND lease_owner = $2 AND state = 'processing'
             """);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updateIds.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.Parameters.Add(Sql.Arg<long[]>(updateIds.ToArray()));
+        command.Parameters.Add(Sql.Arg<string>(owner));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

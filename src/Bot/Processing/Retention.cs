@@ -1,3 +1,4 @@
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Processing;
@@ -57,9 +58,9 @@ public static class Retention
         NpgsqlDataSource dataSource, string sql, TimeSpan retention, DateTimeOffset from, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = retention.TotalSeconds });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.Parameters.Add(Sql.Arg<double>(retention.TotalSeconds));
+        command.Parameters.Add(Sql.Arg<DateTimeOffset>(from));
+        command.Parameters.Add(Sql.Arg<int>(limit));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new Batch(reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));

@@ -136,7 +136,7 @@ public static class Database
         var settings = new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)" + string.Concat(planOff.Select((_, i) => $", set_config(${i + 1}, 'off', true)")));
         foreach (var method in planOff)
         {
-            settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "enable_" + method });
+            settings.Parameters.Add(Sql.Arg<string>("enable_" + method));
         }
 
         batch.BatchCommands.Add(settings);

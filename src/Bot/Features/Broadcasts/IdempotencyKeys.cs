@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Features.Broadcasts;
@@ -31,9 +32,9 @@ public static class IdempotencyKeys
             WITH expired AS (DELETE FROM admin_idempotency_keys WHERE key = $1 AND created_at < now() - $3::interval)
             SELECT broadcast_id, request_hash = $2 FROM admin_idempotency_keys WHERE key = $1 AND created_at >= now() - $3::interval
             """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
-        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = fingerprint });
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = Lifetime });
+        command.Parameters.Add(Sql.Arg<string>(key));
+        command.Parameters.Add(Sql.Arg<byte[]>(fingerprint));
+        command.Parameters.Add(Sql.Arg<TimeSpan>(Lifetime));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
     }
@@ -43,9 +44,9 @@ public static class IdempotencyKeys
     {
         await using var command = new NpgsqlCommand(
             "INSERT INTO admin_idempotency_keys (key, request_hash, broadcast_id) VALUES ($1, $2, $3)", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
-        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = fingerprint });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = broadcastId });
+        command.Parameters.Add(Sql.Arg<string>(key));
+        command.Parameters.Add(Sql.Arg<byte[]>(fingerprint));
+        command.Parameters.Add(Sql.Arg<long>(broadcastId));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -57,8 +58,8 @@ public static class IdempotencyKeys
             DELETE FROM admin_idempotency_keys WHERE key IN (
                 SELECT key FROM admin_idempotency_keys WHERE created_at < now() - $1::interval ORDER BY created_at LIMIT $2)
             """);
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = Lifetime });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+        command.Parameters.Add(Sql.Arg<TimeSpan>(Lifetime));
+        command.Parameters.Add(Sql.Arg<int>(batch));
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
