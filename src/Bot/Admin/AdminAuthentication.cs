@@ -10,6 +10,10 @@ namespace Bot.Admin;
 /// <summary>The admin API's authentication scheme, its claims and its two policies.</summary>
 public static class AdminAuth
 {
+    /// <summary>A Retry-After header's value: whole seconds, rounded up, at least one.</summary>
+    public static string RetryAfter(TimeSpan after) =>
+        Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public const string Scheme = "AdminBearer";
     public const string ScopeClaim = "bot.admin.scope";
     public const string TokenClaim = "bot.admin.token";
@@ -124,7 +128,7 @@ public sealed class AdminTokenHandler(
     {
         if (throttledFor is { } after)
         {
-            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = AdminAuth.RetryAfter(after);
             return TypedResults.Problem("too many failed authentications from this address; retry later",
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(Context);
         }

@@ -61,8 +61,7 @@ public static class AdminEndpoints
             {
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after))
                 {
-                    context.HttpContext.Response.Headers.RetryAfter =
-                        Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    context.HttpContext.Response.Headers.RetryAfter = AdminAuth.RetryAfter(after);
                 }
 
                 return ValueTask.CompletedTask;

@@ -196,7 +196,7 @@ public sealed partial class InboxWorker(
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             // The group ran out of time together: nothing of it was committed, and each update is retried alone.
-            var timeout = new TimeoutException($"its group did not finish within {options.HandlerBudget.TotalSeconds:0.#} s of the claim");
+            var timeout = OutOfTime("its group");
             foreach (var claim in group)
             {
                 await FailAsync(claim, timeout);
@@ -340,7 +340,7 @@ public sealed partial class InboxWorker(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             outcome = "failed";
-            var timeout = new TimeoutException($"the handler did not finish within {options.HandlerBudget.TotalSeconds:0.#} s of the claim");
+            var timeout = OutOfTime("the handler");
             BotActivities.RecordException(activity, timeout, redactor);
             await FailAsync(claim, timeout);
         }
@@ -356,6 +356,10 @@ public sealed partial class InboxWorker(
             metrics.UpdateProcessed(claim.Kind, outcome, time.GetElapsedTime(started));
         }
     }
+
+    /// <summary>The failure recorded for an update whose handler (or group) ran past its deadline.</summary>
+    private TimeoutException OutOfTime(string what) =>
+        new($"{what} did not finish within {options.HandlerBudget.TotalSeconds:0.#} s of the claim");
 
     /// <summary>Counts and logs the updates the claim dead-lettered; returns how many.</summary>
     private int ReportDeadLettered(IReadOnlyList<ClaimedUpdate> claimed)
