@@ -8,7 +8,6 @@ using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Telegram.Bot.Exceptions;
 
 namespace Bot.Outbox;
 
@@ -228,37 +227,23 @@ public sealed partial class OutboxSender(
     private Settlement Classify(Exception exception, string method, int attempt)
     {
         var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
-        switch (exception)
+        var settlement = SendOutcomes.Classify(
+            exception, error, method, attempt, options.MaxAttempts, RefusalIsNotTheChats, Random.Shared.NextDouble());
+        if (settlement.PausesSending)
         {
-            case ApiRequestException { ErrorCode: 429 } limited:
-                var seconds = limited.Parameters?.RetryAfter ?? 1;
-                LogRateLimited(logger, seconds);
-                return Settlement.Retry(TimeSpan.FromSeconds(seconds), error, countsAsAttempt: false) with { PausesSending = true };
-            case ApiRequestException { ErrorCode: 400 } bad when bad.Message.Contains("message is not modified", StringComparison.OrdinalIgnoreCase):
-                return Settlement.Sent(null);
-            case ApiRequestException { ErrorCode: 403 } when method is "approveChatJoinRequest" or "declineChatJoinRequest":
-                // Queued under the requester's chat, but the refusal is the group's (the bot was removed from it or
-                // lost its rights): the requester is not unreachable.
-                return Settlement.Dead(error);
-            case ApiRequestException { ErrorCode: 403 }:
-                return Settlement.Unreachable(error);
-            case ApiRequestException { ErrorCode: 400 }:
-                return Settlement.Dead(error);
-            case ApiRequestException { ErrorCode: 401 or 404 }:
-                // A revoked token or a wrong API address: nothing to do per message; keep it and keep trying slowly.
-                LogConfigurationProblem(logger, error);
-                return Settlement.Retry(TimeSpan.FromMinutes(1), error, countsAsAttempt: false);
-            default:
-                // 5xx, timeouts, connection failures: retry with backoff and jitter, then give up.
-                if (attempt >= options.MaxAttempts)
-                {
-                    return Settlement.Dead(error);
-                }
-
-                var backoff = Math.Min(300, Math.Pow(2, attempt)) * (0.5 + Random.Shared.NextDouble());
-                return Settlement.Retry(TimeSpan.FromSeconds(backoff), error, countsAsAttempt: true);
+            LogRateLimited(logger, (int)settlement.RetryAfter!.Value.TotalSeconds);
         }
+        else if (settlement.IsConfigurationProblem)
+        {
+            LogConfigurationProblem(logger, error);
+        }
+
+        return settlement;
     }
+
+    // A join decision is queued under the requester's chat, but its refusal is the group's (the bot was removed from
+    // it or lost its rights): the requester is not unreachable.
+    private static bool RefusalIsNotTheChats(string method) => method is "approveChatJoinRequest" or "declineChatJoinRequest";
 
     private Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, long epoch, CancellationToken leadership) =>
         RetryWhileLeadingAsync(() => SettleAsync(row, settlement, epoch), row.Id, time, logger, leadership);
@@ -527,26 +512,4 @@ public sealed partial class OutboxSender(
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
 
     private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts, string? TraceContext);
-
-    private enum SettlementKind
-    {
-        Sent,
-        Retry,
-        Dead,
-        Unreachable,
-    }
-
-    private sealed record Settlement(SettlementKind Kind, string? Result, TimeSpan? RetryAfter, string? Error, bool CountsAsAttempt)
-    {
-        /// <summary>A 429: Telegram asks for quiet, in this chat and (it does not say which limit) everywhere.</summary>
-        public bool PausesSending { get; init; }
-
-        public static Settlement Sent(string? result) => new(SettlementKind.Sent, result, null, null, false);
-
-        public static Settlement Retry(TimeSpan after, string error, bool countsAsAttempt) => new(SettlementKind.Retry, null, after, error, countsAsAttempt);
-
-        public static Settlement Dead(string error) => new(SettlementKind.Dead, null, null, error, false);
-
-        public static Settlement Unreachable(string error) => new(SettlementKind.Unreachable, null, null, error, false);
-    }
 }
