@@ -13,7 +13,7 @@ internal sealed record OutboxRow(long Id, long ChatId, string Method, string Pay
 /// lease and woke up changes nothing its successor has taken over.
 /// </summary>
 internal sealed partial class OutboxQueue(
-    NpgsqlDataSource dataSource, long epoch, TimeProvider time, ILogger logger)
+    NpgsqlDataSource dataSource, long epoch, IReadOnlyList<IUnreachableChatHook> unreachableHooks, TimeProvider time, ILogger logger)
 {
     /// <summary>The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many, $3 this term's epoch.</summary>
     internal static readonly string TakeSql =
@@ -166,40 +166,51 @@ internal sealed partial class OutboxQueue(
     private async Task<bool> SettleOnceAsync(OutboxRow row, Settlement settlement)
     {
         var fence = $"id = $1 AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}";
-        await using var batch = dataSource.CreateBatch();
-        var update = new NpgsqlBatchCommand(settlement.Kind switch
+        var sql = settlement.Kind switch
         {
             SettlementKind.Sent => $"UPDATE outbox SET state = 'sent', sent_at = now(), result = $3, last_error = NULL WHERE {fence}",
             SettlementKind.Retry => $"UPDATE outbox SET state = 'pending', not_before = now() + make_interval(secs => $3), last_error = $4, attempts = attempts - $5 WHERE {fence}",
             _ => $"UPDATE outbox SET state = 'dead', sent_at = now(), last_error = $3 WHERE {fence}",
-        });
-        AddSettleParameters(update.Parameters, row, settlement);
-        batch.BatchCommands.Add(update);
-        if (settlement.Kind == SettlementKind.Unreachable)
+        };
+
+        if (settlement.Kind != SettlementKind.Unreachable)
         {
-            // Only when the fence let the settle through (the same transaction: the batch is one).
-            var unreachable = new NpgsqlBatchCommand(
-                $"""
-                INSERT INTO unreachable_chats (chat_id, reason)
-                SELECT $1, $2 FROM outbox WHERE id = $3 AND state = 'dead' AND epoch = $4
-                ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()
-                """);
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
-            unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            batch.BatchCommands.Add(unreachable);
-            // A private chat's id is its user's: a user who blocked the bot is no longer an active subscriber.
-            var deactivate = new NpgsqlBatchCommand(
-                "UPDATE users SET status = 'blocked', status_at = now() WHERE user_id = $1 AND status = 'active' AND EXISTS (SELECT 1 FROM outbox WHERE id = $2 AND state = 'dead' AND epoch = $3)");
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            batch.BatchCommands.Add(deactivate);
+            await using var command = dataSource.CreateCommand(sql);
+            AddSettleParameters(command.Parameters, row, settlement);
+            return Settled(row, await command.ExecuteNonQueryAsync(CancellationToken.None));
         }
 
-        await batch.ExecuteNonQueryAsync(CancellationToken.None);
-        return Settled(row, update.RecordsAffected);
+        // The chat is recorded as unreachable, and the hooks told, only when the fence let the settle through, in
+        // the same transaction.
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await using (var update = new NpgsqlCommand(sql, connection, transaction))
+        {
+            AddSettleParameters(update.Parameters, row, settlement);
+            if (!Settled(row, await update.ExecuteNonQueryAsync(CancellationToken.None)))
+            {
+                return false;
+            }
+        }
+
+        await using (var unreachable = new NpgsqlCommand(
+            """
+            INSERT INTO unreachable_chats (chat_id, reason) VALUES ($1, $2)
+            ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()
+            """, connection, transaction))
+        {
+            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
+            unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+            await unreachable.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+
+        foreach (var hook in unreachableHooks)
+        {
+            await hook.ChatUnreachableAsync(connection, transaction, row.ChatId, CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        return true;
     }
 
     /// <summary>True when the settle changed the row; false (and logged) when the fence refused it.</summary>

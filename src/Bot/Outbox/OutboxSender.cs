@@ -13,10 +13,12 @@ namespace Bot.Outbox;
 /// Drains the outbox on the leader: each chat's oldest unfinished message, interactive before bulk, within
 /// Telegram's limits (<see cref="SendLimiter"/>). A row is marked 'sending' before its call and settled after
 /// it, so a crash can repeat only the one call that was in flight (delivery is at least once). What a failure
-/// means is decided by <see cref="SendOutcomes"/>; the rows' SQL is <see cref="OutboxQueue"/>'s.
+/// means is decided by <see cref="SendOutcomes"/>, with the features' <see cref="ISendOutcomeRules"/>; the rows'
+/// SQL is <see cref="OutboxQueue"/>'s.
 /// </summary>
 public sealed partial class OutboxSender(
     NpgsqlDataSource dataSource, TelegramClients telegram, WorkSignals signals, IOptions<SenderOptions> options,
+    IEnumerable<ISendOutcomeRules> outcomeRules, IEnumerable<IUnreachableChatHook> unreachableHooks,
     SecretRedactor redactor, BotMetrics metrics, LeadershipState term, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
@@ -25,13 +27,15 @@ public sealed partial class OutboxSender(
     // sender's queries from growing with its throughput.
     private static readonly TimeSpan MinFetchInterval = TimeSpan.FromMilliseconds(5);
     private readonly SenderOptions options = options.Value;
+    private readonly ISendOutcomeRules[] outcomeRules = [.. outcomeRules];
+    private readonly IUnreachableChatHook[] unreachableHooks = [.. unreachableHooks];
 
     public string Name => "sender";
 
     public async Task RunAsync(CancellationToken leadership)
     {
         // Every row this term takes is stamped with its epoch, and settled only while the epoch is still current.
-        var queue = new OutboxQueue(dataSource, term.Epoch, time, logger);
+        var queue = new OutboxQueue(dataSource, term.Epoch, unreachableHooks, time, logger);
         var limiter = new SendLimiter(options, time);
         // Before anything is reset: the groups' calls of the last minute count against their 20 a minute here too.
         await queue.SeedGroupWindowsAsync(limiter, SendLimiter.GroupWindow(options), leadership);
@@ -218,9 +222,7 @@ public sealed partial class OutboxSender(
         return settlement;
     }
 
-    // A join decision is queued under the requester's chat, but its refusal is the group's (the bot was removed from
-    // it or lost its rights): the requester is not unreachable.
-    private static bool RefusalIsNotTheChats(string method) => method is "approveChatJoinRequest" or "declineChatJoinRequest";
+    private bool RefusalIsNotTheChats(string method) => outcomeRules.Any(rules => rules.RefusalIsNotTheChats(method));
 
     private void Count(string method, SettlementKind kind)
     {
