@@ -24,8 +24,6 @@ public static class OutboxCodec
         return (method, JsonSerializer.Serialize(request, TelegramJson.Options.GetTypeInfo(request.GetType())));
     }
 
-    public static bool IsKnown(string method) => Senders.ContainsKey(method);
-
     /// <summary>Sends a stored call; returns the Bot API result as JSON.</summary>
     public static Task<string> SendAsync(ITelegramBotClient client, string method, string payload, CancellationToken cancellationToken) =>
         Senders.TryGetValue(method, out var send)

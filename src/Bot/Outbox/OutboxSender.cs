@@ -1,24 +1,24 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Bot.Coordination;
 using Bot.Hosting;
 using Bot.Processing;
-using Bot.Storage;
 using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Telegram.Bot.Exceptions;
 
 namespace Bot.Outbox;
 
 /// <summary>
 /// Drains the outbox on the leader: each chat's oldest unfinished message, interactive before bulk, within
 /// Telegram's limits (<see cref="SendLimiter"/>). A row is marked 'sending' before its call and settled after
-/// it, so a crash can repeat only the one call that was in flight (delivery is at least once).
+/// it, so a crash can repeat only the one call that was in flight (delivery is at least once). What a failure
+/// means is decided by <see cref="SendOutcomes"/>, with the features' <see cref="ISendOutcomeRules"/>; the rows'
+/// SQL is <see cref="OutboxQueue"/>'s.
 /// </summary>
 public sealed partial class OutboxSender(
     NpgsqlDataSource dataSource, TelegramClients telegram, WorkSignals signals, IOptions<SenderOptions> options,
+    IEnumerable<ISendOutcomeRules> outcomeRules, IEnumerable<IUnreachableChatHook> unreachableHooks,
     SecretRedactor redactor, BotMetrics metrics, LeadershipState term, TimeProvider time, ILogger<OutboxSender> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
@@ -27,37 +27,35 @@ public sealed partial class OutboxSender(
     // sender's queries from growing with its throughput.
     private static readonly TimeSpan MinFetchInterval = TimeSpan.FromMilliseconds(5);
     private readonly SenderOptions options = options.Value;
+    private readonly ISendOutcomeRules[] outcomeRules = [.. outcomeRules];
+    private readonly IUnreachableChatHook[] unreachableHooks = [.. unreachableHooks];
 
     public string Name => "sender";
 
     public async Task RunAsync(CancellationToken leadership)
     {
         // Every row this term takes is stamped with its epoch, and settled only while the epoch is still current.
-        var epoch = term.Epoch;
+        var queue = new OutboxQueue(dataSource, term.Epoch, unreachableHooks, time, logger);
         var limiter = new SendLimiter(options, time);
         // Before anything is reset: the groups' calls of the last minute count against their 20 a minute here too.
-        await SeedGroupWindowsAsync(limiter, leadership);
+        await queue.SeedGroupWindowsAsync(limiter, SendLimiter.GroupWindow(options), leadership);
         // Calls the previous leader had in flight have an unknown outcome: send them again. Its settles of them,
         // should it still be running, are refused from here on (their epoch is no longer current).
-        await using (var reset = dataSource.CreateCommand($"UPDATE outbox SET state = 'pending', epoch = NULL WHERE state = 'sending' AND {LeaderEpochs.IsCurrent(1)}"))
-        {
-            reset.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            await reset.ExecuteNonQueryAsync(leadership);
-        }
+        await queue.ResetInFlightAsync(leadership);
         var lastFetch = DateTimeOffset.MinValue;
         var inFlight = new Dictionary<long, Task>();
         var outcomes = new ConcurrentQueue<SendOutcome>();
         // One wake-up for new rows and finished calls alike: waiting on two at once would leave a stale waiter
         // that swallows the next wake-up.
         var completed = signals.Outbox;
-        var sent = new SentRecorder(dataSource, epoch, time, logger);
+        var sent = new SentRecorder(queue);
         var recording = sent.RunAsync(leadership);
         try
         {
             // The previous leader's last calls (this replica's own, after leadership was lost and regained) may
             // have reached Telegram within the last second, and this limiter has no record of them: resending
             // at once broke the per-chat limit in the chaos drill (tests/Load/chaos). One window passes first.
-            // A group's 60 s window is seeded from the outbox instead (SeedGroupWindowsAsync).
+            // A group's 60 s window is seeded from the outbox instead (OutboxQueue.SeedGroupWindowsAsync).
             await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(options.SafetyMarginMilliseconds), time, leadership);
             while (!leadership.IsCancellationRequested)
             {
@@ -85,13 +83,13 @@ public sealed partial class OutboxSender(
                     var waiting = limiter.Waiting(out var earliestFree);
                     wake = Earliest(wake, earliestFree);
                     waiting.AddRange(inFlight.Keys);
-                    var taken = await TakeHeadsAsync(waiting.ToArray(), capacity, epoch, leadership);
+                    var taken = await queue.TakeHeadsAsync(waiting.ToArray(), capacity, leadership);
                     var released = new List<long>();
                     foreach (var row in taken)
                     {
                         if (limiter.TryAcquire(row.ChatId) is { } ticket)
                         {
-                            inFlight[row.ChatId] = SendAsync(row, ticket, epoch, outcomes, completed, sent, leadership);
+                            inFlight[row.ChatId] = SendAsync(row, ticket, queue, outcomes, completed, sent, leadership);
                         }
                         else
                         {
@@ -102,7 +100,8 @@ public sealed partial class OutboxSender(
 
                     if (released.Count > 0)
                     {
-                        await ReleaseAsync(released.ToArray(), epoch, leadership);
+                        // Rare: the round is sized to the limits.
+                        await queue.ReleaseAsync(released.ToArray(), leadership);
                     }
                 }
                 else if (capacity > 0)
@@ -144,7 +143,7 @@ public sealed partial class OutboxSender(
     }
 
     private async Task SendAsync(
-        OutboxRow row, SendTicket ticket, long epoch, ConcurrentQueue<SendOutcome> outcomes, Signal completed, SentRecorder sent, CancellationToken leadership)
+        OutboxRow row, SendTicket ticket, OutboxQueue queue, ConcurrentQueue<SendOutcome> outcomes, Signal completed, SentRecorder sent, CancellationToken leadership)
     {
         var reported = false;
         var lost = term.TermLost;
@@ -158,7 +157,7 @@ public sealed partial class OutboxSender(
                 // sending the same rows under a new epoch. The row stays 'sending' for whoever leads.
                 if (!term.IsConfirmed)
                 {
-                    await ReleaseAsync([row.Id], epoch, CancellationToken.None);
+                    await queue.ReleaseAsync([row.Id], CancellationToken.None);
                     return;
                 }
 
@@ -186,7 +185,7 @@ public sealed partial class OutboxSender(
             // The chat's next message waits for this record (its row stays 'sending' until then), so order holds.
             await (settlement.Kind == SettlementKind.Sent
                 ? sent.RecordAsync(row.Id, settlement.Result)
-                : SettleWithRetryAsync(row, settlement, epoch, leadership));
+                : queue.SettleAsync(row, settlement, leadership));
         }
         catch (OperationCanceledException) when (leadership.IsCancellationRequested || lost.IsCancellationRequested)
         {
@@ -205,6 +204,25 @@ public sealed partial class OutboxSender(
             completed.Set();
         }
     }
+
+    private Settlement Classify(Exception exception, string method, int attempt)
+    {
+        var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
+        var settlement = SendOutcomes.Classify(
+            exception, error, method, attempt, options.MaxAttempts, RefusalIsNotTheChats, Random.Shared.NextDouble());
+        if (settlement.PausesSending)
+        {
+            LogRateLimited(logger, (int)settlement.RetryAfter!.Value.TotalSeconds);
+        }
+        else if (settlement.IsConfigurationProblem)
+        {
+            LogConfigurationProblem(logger, error);
+        }
+
+        return settlement;
+    }
+
+    private bool RefusalIsNotTheChats(string method) => outcomeRules.Any(rules => rules.RefusalIsNotTheChats(method));
 
     private void Count(string method, SettlementKind kind)
     {
@@ -225,328 +243,14 @@ public sealed partial class OutboxSender(
         }
     }
 
-    private Settlement Classify(Exception exception, string method, int attempt)
-    {
-        var error = redactor.Redact($"{exception.GetType().Name}: {exception.Message}");
-        switch (exception)
-        {
-            case ApiRequestException { ErrorCode: 429 } limited:
-                var seconds = limited.Parameters?.RetryAfter ?? 1;
-                LogRateLimited(logger, seconds);
-                return Settlement.Retry(TimeSpan.FromSeconds(seconds), error, countsAsAttempt: false) with { PausesSending = true };
-            case ApiRequestException { ErrorCode: 400 } bad when bad.Message.Contains("message is not modified", StringComparison.OrdinalIgnoreCase):
-                return Settlement.Sent(null);
-            case ApiRequestException { ErrorCode: 403 } when method is "approveChatJoinRequest" or "declineChatJoinRequest":
-                // Queued under the requester's chat, but the refusal is the group's (the bot was removed from it or
-                // lost its rights): the requester is not unreachable.
-                return Settlement.Dead(error);
-            case ApiRequestException { ErrorCode: 403 }:
-                return Settlement.Unreachable(error);
-            case ApiRequestException { ErrorCode: 400 }:
-                return Settlement.Dead(error);
-            case ApiRequestException { ErrorCode: 401 or 404 }:
-                // A revoked token or a wrong API address: nothing to do per message; keep it and keep trying slowly.
-                LogConfigurationProblem(logger, error);
-                return Settlement.Retry(TimeSpan.FromMinutes(1), error, countsAsAttempt: false);
-            default:
-                // 5xx, timeouts, connection failures: retry with backoff and jitter, then give up.
-                if (attempt >= options.MaxAttempts)
-                {
-                    return Settlement.Dead(error);
-                }
-
-                var backoff = Math.Min(300, Math.Pow(2, attempt)) * (0.5 + Random.Shared.NextDouble());
-                return Settlement.Retry(TimeSpan.FromSeconds(backoff), error, countsAsAttempt: true);
-        }
-    }
-
-    private Task SettleWithRetryAsync(OutboxRow row, Settlement settlement, long epoch, CancellationToken leadership) =>
-        RetryWhileLeadingAsync(() => SettleAsync(row, settlement, epoch), row.Id, time, logger, leadership);
-
-    /// <summary>
-    /// Writes a call's outcome, retrying through a database blip for as long as this replica leads: the call
-    /// happened, and an outcome not recorded means the call is repeated (by the next leader, at the latest).
-    /// </summary>
-    private static async Task RetryWhileLeadingAsync(Func<Task> write, long rowId, TimeProvider time, ILogger logger, CancellationToken leadership)
-    {
-        for (var delay = 100; ; delay = Math.Min(delay * 2, 5000))
-        {
-            try
-            {
-                await write();
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !leadership.IsCancellationRequested)
-            {
-                LogSettleRetry(logger, rowId, exception.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(delay), time, leadership);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Records a call's outcome, only while the row is still this term's (the fence): a leader that stalled past its
-    /// lease and woke up changes nothing its successor has taken over. Returns false when the fence refused it.
-    /// </summary>
-    private async Task<bool> SettleAsync(OutboxRow row, Settlement settlement, long epoch)
-    {
-        var fence = $"id = $1 AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}";
-        await using var batch = dataSource.CreateBatch();
-        var update = new NpgsqlBatchCommand(settlement.Kind switch
-        {
-            SettlementKind.Sent => $"UPDATE outbox SET state = 'sent', sent_at = now(), result = $3, last_error = NULL WHERE {fence}",
-            SettlementKind.Retry => $"UPDATE outbox SET state = 'pending', not_before = now() + make_interval(secs => $3), last_error = $4, attempts = attempts - $5 WHERE {fence}",
-            _ => $"UPDATE outbox SET state = 'dead', sent_at = now(), last_error = $3 WHERE {fence}",
-        });
-        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-        switch (settlement.Kind)
-        {
-            case SettlementKind.Sent:
-                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Result });
-                break;
-            case SettlementKind.Retry:
-                update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = settlement.RetryAfter!.Value.TotalSeconds });
-                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
-                update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settlement.CountsAsAttempt ? 0 : 1 });
-                break;
-            default:
-                update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
-                break;
-        }
-
-        batch.BatchCommands.Add(update);
-        if (settlement.Kind == SettlementKind.Unreachable)
-        {
-            // Only when the fence let the settle through (the same transaction: the batch is one).
-            var unreachable = new NpgsqlBatchCommand(
-                $"""
-                INSERT INTO unreachable_chats (chat_id, reason)
-                SELECT $1, $2 FROM outbox WHERE id = $3 AND state = 'dead' AND epoch = $4
-                ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()
-                """);
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
-            unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            batch.BatchCommands.Add(unreachable);
-            // A private chat's id is its user's: a user who blocked the bot is no longer an active subscriber.
-            var deactivate = new NpgsqlBatchCommand(
-                "UPDATE users SET status = 'blocked', status_at = now() WHERE user_id = $1 AND status = 'active' AND EXISTS (SELECT 1 FROM outbox WHERE id = $2 AND state = 'dead' AND epoch = $3)");
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-            batch.BatchCommands.Add(deactivate);
-        }
-
-        await batch.ExecuteNonQueryAsync(CancellationToken.None);
-        if (update.RecordsAffected == 0)
-        {
-            LogFenced(logger, row.Id, epoch);
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// A new leader's limiter knows nothing of what its predecessor sent. A group's window is a minute, too long to
-    /// wait out, so its calls of the last window are read back from the outbox (settled ones at their settle time,
-    /// those still marked in flight as of now) and counted as if this limiter had made them. Ages come from the
-    /// database's clock, so the replicas' clocks need not agree.
-    /// </summary>
-    private async Task SeedGroupWindowsAsync(SendLimiter limiter, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT chat_id, extract(epoch FROM now() - sent_at)::float8 FROM outbox
-            WHERE chat_id < 0 AND state IN ('sent', 'dead') AND sent_at > now() - make_interval(secs => $1)
-            UNION ALL
-            SELECT chat_id, 0 FROM outbox WHERE chat_id < 0 AND state = 'sending'
-            """);
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = SendLimiter.GroupWindow(options).TotalSeconds });
-        var now = time.GetUtcNow();
-        var seeded = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            limiter.Seed(reader.GetInt64(0), now - TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(1))));
-            seeded++;
-        }
-
-        if (seeded > 0)
-        {
-            LogSeeded(logger, seeded);
-        }
-    }
-
-    /// <summary>The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many, $3 this term's epoch.</summary>
-    internal static readonly string TakeSql =
-        $$"""
-        WITH heads AS (
-            SELECT h.id
-            FROM outbox_heads h
-            WHERE h.not_before <= now() AND h.chat_id <> ALL($1)
-            ORDER BY h.priority, h.id
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        ), locked AS (
-            SELECT o.id
-            FROM outbox o
-            WHERE o.id = ANY (ARRAY(SELECT id FROM heads)) AND CASE WHEN o.state = 'pending' THEN true ELSE false END
-            FOR UPDATE SKIP LOCKED
-        )
-        UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1, epoch = $3
-        WHERE o.id = ANY (ARRAY(SELECT id FROM locked)) AND {{LeaderEpochs.IsCurrent(3)}}
-        RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
-        """;
-
-    /// <summary>
-    /// Takes up to <paramref name="limit"/> messages to send now, marking them as being sent in the same statement:
-    /// each chat's next pending message, if it is due, interactive first, chats in <paramref name="skipChats"/>
-    /// (a call in flight or a full window) left out. It reads outbox_heads (one row per chat with pending messages,
-    /// kept by triggers) and reaches the outbox by primary key only, so its cost follows what is taken, not the
-    /// backlog or the planner's statistics. Committed without waiting for the WAL flush: a mark lost in a database
-    /// crash only means the row is sent again, the same at-least-once window as a call in flight. A row another
-    /// sender marked meanwhile is not taken (its state is checked again on the row itself, as a CASE so that no
-    /// partial index's predicate matches it).
-    /// </summary>
-    private async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, long epoch, CancellationToken cancellationToken)
-    {
-        var take = new NpgsqlBatchCommand(TakeSql);
-        take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
-        take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-        var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
-        // RETURNING keeps no order: interactive first, then the order they were queued in.
-        rows.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Row.Id.CompareTo(b.Row.Id));
-        return rows.ConvertAll(r => r.Row);
-    }
-
-    /// <summary>Puts back taken rows the limiter would not let go now (rare: the round is sized to the limits).</summary>
-    private async Task ReleaseAsync(long[] ids, long epoch, CancellationToken cancellationToken)
-    {
-        var release = new NpgsqlBatchCommand(
-            $"UPDATE outbox SET state = 'pending', attempts = attempts - 1, epoch = NULL WHERE id = ANY($1) AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}");
-        release.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        release.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-        await dataSource.ReadWithoutFlushAsync(release, _ => 0, cancellationToken);
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram answered 429: pausing sends for {Seconds} s")]
     private static partial void LogRateLimited(ILogger logger, int seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The Bot API refuses the bot's credentials or address: {Error}")]
     private static partial void LogConfigurationProblem(ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the outcome of outbox row {Id} failed ({Error}); retrying")]
-    private static partial void LogSettleRetry(ILogger logger, long id, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Counted {Calls} group calls of the previous leader's last minute against Telegram's group limit")]
-    private static partial void LogSeeded(ILogger logger, int calls);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome of outbox row {Id} not recorded: epoch {Epoch} is no longer the current leadership term")]
-    private static partial void LogFenced(ILogger logger, long id, long epoch);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
     private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
 
-    /// <summary>
-    /// Records successful calls in groups, one statement and one commit per group: calls that finish while a group
-    /// is being written form the next one, so under load a commit records many sends, and alone a send is recorded
-    /// at once. Each caller waits until its own record is durable. A database blip is retried as long as this
-    /// replica leads; the next leader resends whatever was not recorded (at least once, as for a call in flight).
-    /// </summary>
-    private sealed class SentRecorder(NpgsqlDataSource dataSource, long epoch, TimeProvider time, ILogger logger)
-    {
-        private const int MaxGroup = 512;
-
-        private readonly Channel<(long Id, string? Result, TaskCompletionSource Done)> queue =
-            Channel.CreateUnbounded<(long, string?, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-
-        public Task RecordAsync(long id, string? result)
-        {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!queue.Writer.TryWrite((id, result, done)))
-            {
-                done.SetException(new InvalidOperationException("the sender has stopped"));
-            }
-
-            return done.Task;
-        }
-
-        /// <summary>No more records come (every call has finished); <see cref="RunAsync"/> ends once they are written.</summary>
-        public void Complete() => queue.Writer.TryComplete();
-
-        public async Task RunAsync(CancellationToken leadership)
-        {
-            var group = new List<(long Id, string? Result, TaskCompletionSource Done)>(MaxGroup);
-            while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
-            {
-                while (group.Count < MaxGroup && queue.Reader.TryRead(out var item))
-                {
-                    group.Add(item);
-                }
-
-                try
-                {
-                    await WriteWithRetryAsync(group, leadership);
-                    group.ForEach(g => g.Done.TrySetResult());
-                }
-                catch (Exception exception)
-                {
-                    group.ForEach(g => g.Done.TrySetException(exception));
-                }
-
-                group.Clear();
-            }
-        }
-
-        private Task WriteWithRetryAsync(List<(long Id, string? Result, TaskCompletionSource Done)> group, CancellationToken leadership) =>
-            RetryWhileLeadingAsync(async () =>
-            {
-                // Fenced like every settle: only this term's rows, only while its epoch is current.
-                await using var command = dataSource.CreateCommand(
-                    $"""
-                    UPDATE outbox AS o SET state = 'sent', sent_at = now(), result = r.result, last_error = NULL
-                    FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
-                    WHERE o.id = r.id AND o.state = 'sending' AND o.epoch = $3 AND {LeaderEpochs.IsCurrent(3)}
-                    """);
-                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = group.Select(g => g.Id).ToArray() });
-                command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = group.Select(g => g.Result).ToArray() });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-                var recorded = await command.ExecuteNonQueryAsync(CancellationToken.None);
-                if (recorded < group.Count)
-                {
-                    LogFenced(logger, group[0].Id, epoch);
-                }
-            }, group[0].Id, time, logger, leadership);
-    }
-
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
-
-    private sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts, string? TraceContext);
-
-    private enum SettlementKind
-    {
-        Sent,
-        Retry,
-        Dead,
-        Unreachable,
-    }
-
-    private sealed record Settlement(SettlementKind Kind, string? Result, TimeSpan? RetryAfter, string? Error, bool CountsAsAttempt)
-    {
-        /// <summary>A 429: Telegram asks for quiet, in this chat and (it does not say which limit) everywhere.</summary>
-        public bool PausesSending { get; init; }
-
-        public static Settlement Sent(string? result) => new(SettlementKind.Sent, result, null, null, false);
-
-        public static Settlement Retry(TimeSpan after, string error, bool countsAsAttempt) => new(SettlementKind.Retry, null, after, error, countsAsAttempt);
-
-        public static Settlement Dead(string error) => new(SettlementKind.Dead, null, null, error, false);
-
-        public static Settlement Unreachable(string error) => new(SettlementKind.Unreachable, null, null, error, false);
-    }
 }

@@ -70,7 +70,7 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
         // The hot chat's messages come first in send order; it has a call in flight, so it is left out.
         await using var transaction = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)", transaction);
-        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + Bot.Outbox.OutboxSender.TakeSql, connection, transaction);
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + Bot.Outbox.OutboxQueue.TakeSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [HotChat] });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 30 });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = 1 });
