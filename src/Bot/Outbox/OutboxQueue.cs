@@ -43,7 +43,7 @@ internal sealed partial class OutboxQueue(
     public async Task ResetInFlightAsync(CancellationToken cancellationToken)
     {
         await using var reset = dataSource.CreateCommand($"UPDATE outbox SET state = 'pending', epoch = NULL WHERE state = 'sending' AND {LeaderEpochs.IsCurrent(1)}");
-        reset.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        reset.Parameters.Add(Sql.Arg<long>(epoch));
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -62,7 +62,7 @@ internal sealed partial class OutboxQueue(
             UNION ALL
             SELECT chat_id, 0 FROM outbox WHERE chat_id < 0 AND state = 'sending'
             """);
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = groupWindow.TotalSeconds });
+        command.Parameters.Add(Sql.Arg<double>(groupWindow.TotalSeconds));
         var now = time.GetUtcNow();
         var seeded = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -91,9 +91,9 @@ internal sealed partial class OutboxQueue(
     public async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, CancellationToken cancellationToken)
     {
         var take = new NpgsqlBatchCommand(TakeSql);
-        take.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = skipChats });
-        take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        take.Parameters.Add(Sql.Arg<long[]>(skipChats));
+        take.Parameters.Add(Sql.Arg<int>(limit));
+        take.Parameters.Add(Sql.Arg<long>(epoch));
         var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
             reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
         // RETURNING keeps no order: interactive first, then the order they were queued in.
@@ -109,8 +109,8 @@ internal sealed partial class OutboxQueue(
     {
         var release = new NpgsqlBatchCommand(
             $"UPDATE outbox SET state = 'pending', attempts = attempts - 1, epoch = NULL WHERE id = ANY($1) AND state = 'sending' AND epoch = $2 AND {LeaderEpochs.IsCurrent(2)}");
-        release.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        release.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        release.Parameters.Add(Sql.Arg<long[]>(ids));
+        release.Parameters.Add(Sql.Arg<long>(epoch));
         await dataSource.ReadWithoutFlushAsync(release, _ => 0, cancellationToken);
     }
 
@@ -131,9 +131,9 @@ internal sealed partial class OutboxQueue(
                 FROM unnest($1::bigint[], $2::text[]) AS r(id, result)
                 WHERE o.id = r.id AND o.state = 'sending' AND o.epoch = $3 AND {LeaderEpochs.IsCurrent(3)}
                 """);
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = sent.Select(s => s.Id).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = sent.Select(s => s.Result).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+            command.Parameters.Add(Sql.Arg<long[]>(sent.Select(s => s.Id).ToArray()));
+            command.Parameters.Add(Sql.Arg<string?[]>(sent.Select(s => s.Result).ToArray()));
+            command.Parameters.Add(Sql.Arg<long>(epoch));
             var recorded = await command.ExecuteNonQueryAsync(CancellationToken.None);
             if (recorded < sent.Count)
             {
@@ -199,8 +199,8 @@ internal sealed partial class OutboxQueue(
             ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason, since = now()
             """, connection, transaction))
         {
-            unreachable.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.ChatId });
-            unreachable.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+            unreachable.Parameters.Add(Sql.Arg<long>(row.ChatId));
+            unreachable.Parameters.Add(Sql.Arg<string?>(settlement.Error));
             await unreachable.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
@@ -227,20 +227,20 @@ internal sealed partial class OutboxQueue(
 
     private void AddSettleParameters(NpgsqlParameterCollection parameters, OutboxRow row, Settlement settlement)
     {
-        parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Id });
-        parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        parameters.Add(Sql.Arg<long>(row.Id));
+        parameters.Add(Sql.Arg<long>(epoch));
         switch (settlement.Kind)
         {
             case SettlementKind.Sent:
-                parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Result });
+                parameters.Add(Sql.Arg<string?>(settlement.Result));
                 break;
             case SettlementKind.Retry:
-                parameters.Add(new NpgsqlParameter<double> { TypedValue = settlement.RetryAfter!.Value.TotalSeconds });
-                parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
-                parameters.Add(new NpgsqlParameter<int> { TypedValue = settlement.CountsAsAttempt ? 0 : 1 });
+                parameters.Add(Sql.Arg<double>(settlement.RetryAfter!.Value.TotalSeconds));
+                parameters.Add(Sql.Arg<string?>(settlement.Error));
+                parameters.Add(Sql.Arg<int>(settlement.CountsAsAttempt ? 0 : 1));
                 break;
             default:
-                parameters.Add(new NpgsqlParameter<string?> { TypedValue = settlement.Error });
+                parameters.Add(Sql.Arg<string?>(settlement.Error));
                 break;
         }
     }
