@@ -17,8 +17,10 @@
 # match the acknowledgements.
 #   tests/Load/bursts.sh                 (4 rounds of 20 s, 64 connections, 20 s quiet: about 4-6 minutes)
 # Also: ROUNDS (4), BURST (20), QUIET (20), CONNECTIONS (64), DRAIN_TIMEOUT (600), MIN_RATIO (0.5), EXPLAIN=0 (no
-# plans), BOT_BINARY, PG_OPTIONS (added to the server's options, e.g. auto_explain), KEEP_LOGS=1 (the bot's and the
-# server's logs, wrk's output and the plans are kept in the work directory under /tmp; the database never is).
+# plans), ANALYZE=0 (none in the quiet periods; with PG_OPTIONS="-c autovacuum=off", a control run in which the
+# planner never sees a quiet period's statistics), BOT_BINARY, PG_OPTIONS (added to the server's options, e.g.
+# auto_explain), KEEP_LOGS=1 (the bot's and the server's logs, wrk's output and the plans are kept in the work
+# directory under /tmp; the database never is).
 # The binary is published (scripts/publish.sh artifacts/publish) when it is missing or older than the sources.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -126,7 +128,9 @@ plan_summary() {
 }
 
 echo "bot: $bot ($(git rev-parse --short HEAD 2>/dev/null || echo '?')); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "$rounds rounds: wrk ${burst} s at $connections connections, the drain, ${quiet} s quiet with ANALYZE inbox, inbox_heads half-way"
+quiet_analyze=" with ANALYZE inbox, inbox_heads half-way"
+[[ "${ANALYZE:-1}" != 0 ]] || quiet_analyze=" without ANALYZE"
+echo "$rounds rounds: wrk ${burst} s at $connections connections, the drain, ${quiet} s quiet$quiet_analyze"
 declare -a acked handled rate drain loads slow=()
 failed=0
 for round in $(seq 1 "$rounds"); do
@@ -184,7 +188,7 @@ for round in $(seq 1 "$rounds"); do
 
   if [[ $round -lt $rounds ]]; then
     sleep "$(awk -v q="$quiet" 'BEGIN { print q / 2 }')"
-    sql "ANALYZE inbox; ANALYZE inbox_heads"
+    if [[ "${ANALYZE:-1}" != 0 ]]; then sql "ANALYZE inbox; ANALYZE inbox_heads"; fi
     sleep "$(awk -v q="$quiet" 'BEGIN { print q - q / 2 }')"
   fi
 done
