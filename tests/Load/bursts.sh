@@ -15,7 +15,7 @@
 # Prints one line per round and a table; fails when a round after a quiet period handles less than MIN_RATIO of
 # what round 1 handled, when the inbox does not drain within DRAIN_TIMEOUT seconds, or when the rows stored do not
 # match the acknowledgements.
-#   tests/Load/bursts.sh                 (4 rounds of 20 s, 64 connections, 20 s quiet: about 4-6 minutes)
+#   tests/Load/bursts.sh                 (4 rounds of 20 s, 64 connections, 20 s quiet: 6-8 minutes on 2 cores)
 # Also: ROUNDS (4), BURST (20), QUIET (20), CONNECTIONS (64), DRAIN_TIMEOUT (600), MIN_RATIO (0.5), EXPLAIN=0 (no
 # plans), ANALYZE=0 (none in the quiet periods; with PG_OPTIONS="-c autovacuum=off", a control run in which the
 # planner never sees a quiet period's statistics), BOT_BINARY, PG_OPTIONS (added to the server's options, e.g.
