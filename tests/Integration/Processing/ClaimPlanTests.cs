@@ -40,6 +40,15 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
             new NpgsqlParameter<double> { TypedValue = 30 }, new NpgsqlParameter<int> { TypedValue = 5 });
         AssertProbesOnly(claim, Limit, maxBuffers: 600);
 
+        // The completion of what the claim took: by primary key only, whatever the statistics say.
+        var claimedIds = "ARRAY[90001, " + string.Join(", ", Enumerable.Range(1, Limit - 1).Select(n => 60000 + n)) + "]::bigint[]";
+        await ExecuteAsync(connection, $"UPDATE inbox SET state = 'processing', lease_owner = 'plan-test', lease_until = now() + interval '1 minute' WHERE update_id = ANY({claimedIds})");
+        var complete = await ExplainAsync(connection, InboxClaims.CompleteSql,
+            new NpgsqlParameter<long[]> { TypedValue = [90001, .. Enumerable.Range(1, Limit - 1).Select(n => 60000L + n)] },
+            new NpgsqlParameter<string> { TypedValue = "plan-test" });
+        AssertProbesOnly(complete, Limit, maxBuffers: 600);
+        AssertNoIndexBut(complete, "inbox", "inbox_pkey");
+
         // The upkeep a completion runs (the trigger's function) for the claimed chats and the hot chat: probes only.
         var keys = "ARRAY[777, " + string.Join(", ", Enumerable.Range(1, Limit - 1).Select(n => 100000 + n)) + "]::bigint[]";
         await ExecuteAsync(connection, $"UPDATE inbox SET state = 'done' WHERE update_id IN (90001, {string.Join(", ", Enumerable.Range(1, Limit - 1).Select(n => 60000 + n))})");
@@ -111,6 +120,18 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
             {
                 var loops = node.GetProperty("Actual Loops").GetInt64();
                 Assert.True(rows.GetDouble() * loops <= limit * 2, $"{type} read {rows.GetDouble() * loops} {relationName} rows:\n{plan}");
+            }
+        }
+    }
+
+    /// <summary>Every node that reads <paramref name="relation"/> does so through <paramref name="index"/>.</summary>
+    private static void AssertNoIndexBut(JsonElement plan, string relation, string index)
+    {
+        foreach (var node in Nodes(plan[0].GetProperty("Plan")))
+        {
+            if (node.TryGetProperty("Relation Name", out var name) && name.GetString() == relation && node.GetProperty("Node Type").GetString() != "ModifyTable")
+            {
+                Assert.True(node.TryGetProperty("Index Name", out var used) && used.GetString() == index, $"{relation} read otherwise than through {index}:\n{plan}");
             }
         }
     }
