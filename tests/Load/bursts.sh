@@ -9,7 +9,7 @@
 # The failure this guards against: statements of the workers whose plans, made with the statistics of a quiet
 # period (an inbox of finished rows only), read a whole index of the unfinished rows, so that the rounds after a
 # quiet period handle a fraction of what the first one did. 2 s into each burst it runs EXPLAIN (ANALYZE, BUFFERS)
-# of the claim (InboxClaims.ClaimSql) and of a group completion (InboxClaims.CompleteAllAsync, 8 ids of queued
+# of the claim (InboxClaims.ClaimSql) and of a group completion (InboxClaims.CompleteSql, 8 ids of queued
 # updates and an owner that holds none, so it changes nothing but reads what the real one reads), each in a
 # rolled-back transaction, and prints their time, shared buffers and the inbox index they use.
 # Prints one line per round and a table; fails when a round after a quiet period handles less than MIN_RATIO of
@@ -52,7 +52,7 @@ claim_sql=$(sed -n '/const string ClaimSql =/,/""";/p' "$source_file" | sed '1,2
 [[ "$claim_sql" == *"inbox_heads"* ]] || { echo "bursts: InboxClaims.ClaimSql not found in $source_file" >&2; exit 2; }
 # shellcheck disable=SC2016 # the $N are the statement's parameters, replaced literally
 claim_sql=$(printf '%s\n' "$claim_sql" | sed -e 's/\$1/16/g' -e "s/\\\$2/'bursts-explain'/g" -e 's/\$3/30.0/g' -e 's/\$4/5/g')
-complete_sql=$(sed -n '/var complete = new NpgsqlBatchCommand(/,/""");/p' "$source_file" | sed '1,2d;$d')
+complete_sql=$(sed -n '/const string CompleteSql =/,/""";/p' "$source_file" | sed '1,2d;$d')
 [[ "$complete_sql" == *"SET state = 'done'"* ]] || { echo "bursts: the completion not found in $source_file" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/bot-bursts.XXXXXX)

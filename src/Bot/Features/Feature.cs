@@ -62,6 +62,13 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
         return this;
     }
 
+    /// <summary>A service of the feature's own (a store, its instruments), one instance for the process.</summary>
+    public FeatureBuilder Service<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class
+    {
+        Services.TryAddSingleton<T>();
+        return this;
+    }
+
     /// <summary>
     /// An update handler. The router offers each update to the handlers in the order of the feature list, and within a
     /// feature in the order of these calls; the first that takes it handles it.

@@ -28,21 +28,8 @@ public sealed class ExpiredStatePurge : IPurgeRule
 {
     public string What => "expired conversation states";
 
-    public async Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        for (var batch = 0; batch < Purge.MaxBatches && !cancellationToken.IsCancellationRequested; batch++)
-        {
-            var deleted = await ConversationState.PurgeExpiredAsync(dataSource, Purge.BatchSize, cancellationToken);
-            total += deleted;
-            if (deleted < Purge.BatchSize)
-            {
-                break;
-            }
-        }
-
-        return total;
-    }
+    public Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Purge.RepeatAsync(() => ConversationState.PurgeExpiredAsync(dataSource, Purge.BatchSize, cancellationToken), cancellationToken);
 }
 
 /// <summary>Updates waiting and dead-lettered, for /stats and the admin API.</summary>

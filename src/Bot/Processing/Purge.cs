@@ -62,6 +62,26 @@ public sealed partial class Purge(NpgsqlDataSource dataSource, IEnumerable<IPurg
 
     public string Name => "purge";
 
+    /// <summary>
+    /// Runs <paramref name="batch"/> (a delete of at most <see cref="BatchSize"/> rows, returning how many went) until one
+    /// comes back short or <see cref="MaxBatches"/> have run; returns the total.
+    /// </summary>
+    public static async Task<int> RepeatAsync(Func<Task<int>> batch, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        for (var n = 0; n < MaxBatches && !cancellationToken.IsCancellationRequested; n++)
+        {
+            var deleted = await batch();
+            total += deleted;
+            if (deleted < BatchSize)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
     public async Task RunAsync(CancellationToken leadership)
     {
         while (!leadership.IsCancellationRequested)

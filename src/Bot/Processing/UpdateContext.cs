@@ -35,6 +35,14 @@ public sealed class UpdateContext(
     /// <summary>Statements in this update's transaction.</summary>
     public Db Db => Db.In(Connection, Transaction);
 
+    /// <summary>Whether the update is a message with a command to this bot (as <see cref="ChatCommand.TryParse"/> reads it).</summary>
+    public bool TryGetCommand(out Message message, out ChatCommand command)
+    {
+        command = default;
+        message = Update.Message!;
+        return Update is { Type: global::Telegram.Bot.Types.Enums.UpdateType.Message, Message: { } m } && ChatCommand.TryParse(m.Text, null, out command);
+    }
+
     /// <summary>Values read once and shared by the handlers of this update (keys are the features' own).</summary>
     public Dictionary<string, object?> Items { get; } = [];
 

@@ -21,9 +21,6 @@ public sealed class BotMetrics
     private readonly Counter<long> rateLimited;
     private readonly Counter<long> messagesSent;
     private readonly Counter<long> messagesFailed;
-    private readonly Counter<long> broadcastMessages;
-    private readonly UpDownCounter<long> broadcastsActive;
-    private readonly Counter<long> joinDecisions;
     private readonly Counter<long> adminRequests;
 
     public BotMetrics(IMeterFactory meterFactory, LeadershipState leadership, QueueSnapshot queues)
@@ -39,10 +36,7 @@ public sealed class BotMetrics
         rateLimited = meter.CreateCounter<long>("bot.telegram.api.rate_limited", "{call}", "Bot API calls answered 429 Too Many Requests, by method.");
         messagesSent = meter.CreateCounter<long>("bot.messages.sent", "{message}", "Outbox rows delivered to Telegram, by method.");
         messagesFailed = meter.CreateCounter<long>("bot.messages.failed", "{message}", "Outbox rows given up, by method and reason (dead, unreachable).");
-        broadcastMessages = meter.CreateCounter<long>("bot.broadcast.messages", "{message}", "Broadcast deliveries by outcome (sent, failed, blocked).");
-        joinDecisions = meter.CreateCounter<long>("bot.join.decisions", "{request}", "Join requests decided, by outcome (approved, declined) and reason (member, correct_answer, wrong_answer, timeout, unreachable).");
         adminRequests = meter.CreateCounter<long>("bot.admin.requests", "{request}", "Admin API calls by route, status and the caller's scope (none when unauthenticated).");
-        broadcastsActive = meter.CreateUpDownCounter<long>("bot.broadcasts.active", "{broadcast}", "Broadcasts being sent by this replica.");
 
         // Read on the leader from PostgreSQL by QueueSampler; other replicas report nothing, so a sum over
         // replicas is the queue itself and leadership moving cannot leave a stale figure behind.
@@ -88,15 +82,6 @@ public sealed class BotMetrics
     public void MessageFailed(string method, string reason) =>
         messagesFailed.Add(1, new("telegram.method", method), new("reason", reason));
 
-    /// <summary>For the broadcast runner: recipients settled since its last count. Outcomes: sent, failed, blocked.</summary>
-    public void BroadcastMessages(string outcome, long count = 1) =>
-        broadcastMessages.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
-
-    /// <summary>For the broadcast runner: call with +1 when a broadcast starts on this replica and -1 when it stops.</summary>
-    public void BroadcastActive(int delta) => broadcastsActive.Add(delta);
-
-    public void JoinDecided(bool approved, string reason) =>
-        joinDecisions.Add(1, new("outcome", approved ? "approved" : "declined"), new("reason", reason));
 
     /// <summary>One admin API call: its route pattern (never the raw path), status code and scope (read, write or none).</summary>
     public void AdminRequest(string route, int status, string scope) =>

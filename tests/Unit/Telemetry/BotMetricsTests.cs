@@ -81,9 +81,11 @@ public sealed class BotMetricsTests
         var queues = new QueueSnapshot(clock);
         var metrics = TelemetryFixtures.Metrics(out var meterLifetime, leadership, queues);
         using var meterScope = meterLifetime;
-        metrics.BroadcastMessages("sent", 3);
-        metrics.BroadcastMessages("blocked");
-        metrics.BroadcastActive(1);
+        // A feature's instruments are on the same meter.
+        var broadcasts = new Bot.Features.Broadcasts.BroadcastMetrics(TelemetryFixtures.MeterFactory(meterLifetime));
+        broadcasts.Messages("sent", 3);
+        broadcasts.Messages("blocked");
+        broadcasts.Active(1);
 
         provider.ForceFlush();
         Assert.DoesNotContain(exported, m => m.Name == "bot.inbox.lag" && m.MetricPoints.Count > 0);

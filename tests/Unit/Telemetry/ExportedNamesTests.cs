@@ -122,6 +122,10 @@ public sealed partial class ExportedNamesTests
             }
         };
         listener.Start();
+        // The features' instruments, on the same meter.
+        var factory = TelemetryFixtures.MeterFactory(meterLifetime);
+        GC.KeepAlive(new Bot.Features.Broadcasts.BroadcastMetrics(factory));
+        GC.KeepAlive(new Bot.Features.JoinGate.JoinMetrics(factory));
         GC.KeepAlive(metrics);
         return instruments.DistinctBy(i => i.Name).ToList();
     }

@@ -43,6 +43,10 @@ internal static class TelemetryFixtures
             leadership ?? new LeadershipState(), queues ?? new QueueSnapshot(TimeProvider.System));
     }
 
+    /// <summary>The meter factory of a lifetime <see cref="Metrics"/> returned.</summary>
+    public static System.Diagnostics.Metrics.IMeterFactory MeterFactory(IDisposable lifetime) =>
+        ((IServiceProvider)lifetime).GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+
     /// <summary>The real webhook endpoint over an in-memory inbox that keeps what it was given.</summary>
     public static (WebhookEndpoint Endpoint, RecordingStore Store, InboxWriter Writer) Webhook(BotMetrics metrics)
     {

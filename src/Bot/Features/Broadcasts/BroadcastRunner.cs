@@ -18,7 +18,7 @@ namespace Bot.Features.Broadcasts;
 /// has been settled.
 /// </summary>
 public sealed partial class BroadcastRunner(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, LeadershipState term, BotMetrics metrics,
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options, LeadershipState term, BroadcastMetrics metrics,
     TimeProvider time, ILogger<BroadcastRunner> logger) : ILeaderSingleton
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
@@ -32,12 +32,12 @@ public sealed partial class BroadcastRunner(
         var running = 0;
         try
         {
-            await LoopAsync(count => metrics.BroadcastActive(count - Interlocked.Exchange(ref running, count)), leadership);
+            await LoopAsync(count => metrics.Active(count - Interlocked.Exchange(ref running, count)), leadership);
         }
         finally
         {
             // Off the leader nothing is sent: this replica reports none.
-            metrics.BroadcastActive(-Interlocked.Exchange(ref running, 0));
+            metrics.Active(-Interlocked.Exchange(ref running, 0));
         }
     }
 
@@ -94,7 +94,7 @@ public sealed partial class BroadcastRunner(
     {
         if (delta > 0)
         {
-            metrics.BroadcastMessages(outcome, delta);
+            metrics.Messages(outcome, delta);
         }
     }
 

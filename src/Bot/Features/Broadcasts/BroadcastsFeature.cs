@@ -23,6 +23,7 @@ public sealed class BroadcastsFeature : IFeature
     ];
 
     public void Register(FeatureBuilder feature) => feature
+        .Service<BroadcastMetrics>()
         .Options<BroadcastOptions, BroadcastOptionsValidator>(o => o.BindConfiguration(BroadcastOptions.Section))
         .Handler<BroadcastHandler>()
         .LeaderJob<BroadcastRunner>()
@@ -54,21 +55,8 @@ public sealed class IdempotencyKeysPurge : IPurgeRule
 {
     public string What => "idempotency keys";
 
-    public async Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        for (var batch = 0; batch < Purge.MaxBatches && !cancellationToken.IsCancellationRequested; batch++)
-        {
-            var deleted = await IdempotencyKeys.PurgeAsync(dataSource, Purge.BatchSize, cancellationToken);
-            total += deleted;
-            if (deleted < Purge.BatchSize)
-            {
-                break;
-            }
-        }
-
-        return total;
-    }
+    public Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Purge.RepeatAsync(() => IdempotencyKeys.PurgeAsync(dataSource, Purge.BatchSize, cancellationToken), cancellationToken);
 }
 
 public sealed class BroadcastCounts : ICountSource

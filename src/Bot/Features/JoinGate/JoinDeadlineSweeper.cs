@@ -16,7 +16,7 @@ namespace Bot.Features.JoinGate;
 /// (<see cref="JoinDecisions.LockDueAsync"/>).
 /// </summary>
 public sealed partial class JoinDeadlineSweeper(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, BotMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, JoinMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
 {
     private const int Batch = 200;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
@@ -73,7 +73,7 @@ public sealed partial class JoinDeadlineSweeper(
         await transaction.CommitAsync(cancellationToken);
         foreach (var request in due)
         {
-            metrics.JoinDecided(approved: false, request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout);
+            metrics.Decided(approved: false, request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout);
         }
 
         if (due.Count > 0)

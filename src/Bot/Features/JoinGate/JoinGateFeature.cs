@@ -20,6 +20,7 @@ public sealed class JoinGateFeature : IFeature
     public string Name => FeatureName;
 
     public void Register(FeatureBuilder feature) => feature
+        .Service<JoinMetrics>()
         .Options<JoinGateOptions, JoinGateOptionsAttributesValidator>(o => o.BindConfiguration(JoinGateOptions.Section))
         .Validator<JoinGateOptions, JoinGateOptionsValidator>()
         .Handler<JoinGateHandler>()

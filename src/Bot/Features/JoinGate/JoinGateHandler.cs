@@ -19,7 +19,7 @@ namespace Bot.Features.JoinGate;
 /// decision is a row of join_requests, stored once however often Telegram delivers the update.
 /// </summary>
 public sealed partial class JoinGateHandler(
-    Texts texts, FeatureFlags flags, IOptionsMonitor<JoinGateOptions> gate, BotMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
+    Texts texts, FeatureFlags flags, IOptionsMonitor<JoinGateOptions> gate, JoinMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
 {
     public const string CallbackPrefix = "join:";
 
@@ -177,7 +177,7 @@ public sealed partial class JoinGateHandler(
 
     private void Decided(long requestId, long? chatId, long userId, bool approved, string reason)
     {
-        metrics.JoinDecided(approved, reason);
+        metrics.Decided(approved, reason);
         LogDecided(logger, requestId, chatId, userId, approved ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
     }
 

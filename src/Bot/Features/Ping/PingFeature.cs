@@ -1,6 +1,4 @@
 using Bot.Processing;
-using Telegram.Bot.Types;
-using Telegram.Bot.Types.Enums;
 
 namespace Bot.Features.Ping;
 
@@ -18,8 +16,7 @@ public sealed class PingHandler(Texts texts) : IUpdateHandler
 {
     public ValueTask<bool> HandleAsync(UpdateContext context)
     {
-        if (context.Update is not { Type: UpdateType.Message, Message: { } message }
-            || !ChatCommand.TryParse(message.Text, null, out var command) || command.Name != "ping")
+        if (!context.TryGetCommand(out var message, out var command) || command.Name != "ping")
         {
             return ValueTask.FromResult(false);
         }

@@ -3,8 +3,6 @@ using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Bot.Storage;
 using Microsoft.Extensions.Options;
-using Telegram.Bot.Types;
-using Telegram.Bot.Types.Enums;
 
 namespace Bot.Features.Stats;
 
@@ -22,8 +20,7 @@ public sealed class StatsHandler(BotCounts counts, Texts texts, IOptionsMonitor<
 {
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
-        if (context.Update is not { Type: UpdateType.Message, Message: { From: { } from } message }
-            || !ChatCommand.TryParse(message.Text, null, out var command) || command.Name != "stats")
+        if (!context.TryGetCommand(out var message, out var command) || command.Name != "stats" || message.From is not { } from)
         {
             return false;
         }
