@@ -26,9 +26,13 @@ as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# A port from $1 (55432) on that nothing listens on and no socket uses locally (one in TIME-WAIT can refuse the
+# bind too).
 free_port() {
-  local port
-  for port in $(seq 55432 55999); do
+  local port used
+  used=" $( (ss -Htan 2>/dev/null || true) | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u | tr '\n' ' ') "
+  for port in $(seq "${1:-55432}" 55999); do
+    [[ "$used" == *" $port "* ]] && continue
     if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   echo "pg.sh: no free port" >&2
@@ -53,9 +57,20 @@ case "$cmd" in
     if [[ -f "$dir/postmaster.pid" ]] && as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
       port=$(sed -n 4p "$dir/postmaster.pid")
     else
+      # A port taken between the choice and the bind (another cluster starting at the same moment) is retried
+      # on the next free one, unless the caller named the port.
       port=${3:-$(free_port)}
-      as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTIONS:-}" start >/dev/null
+      for attempt in 1 2 3 4 5; do
+        if as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+          -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTIONS:-}" start >/dev/null; then
+          break
+        fi
+        if [[ -n "${3:-}" || $attempt -eq 5 ]] || ! tail -n 5 "$dir/server.log" | grep -q "Address already in use"; then
+          echo "pg.sh: the server did not start (see $dir/server.log)" >&2
+          exit 1
+        fi
+        port=$(free_port $((port + 1)))
+      done
     fi
     if ! "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='bot'" postgres | grep -q 1; then
       "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres bot

@@ -34,9 +34,10 @@ public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
 {
     public IReadOnlyList<CommandSpec> All { get; } = Distinct(commands);
 
-    /// <summary>The commands a caller may run: everyone's, and the admins' for an admin.</summary>
+    /// <summary>The commands a caller may run: everyone's first, then those for admins (of the bot, or of the chat).</summary>
     public IEnumerable<CommandSpec> For(bool isAdmin, bool isChatAdmin = false) =>
-        All.Where(c => c.Access == CommandAccess.Everyone || isAdmin || (c.Access == CommandAccess.ChatAdmins && isChatAdmin));
+        All.Where(c => c.Access == CommandAccess.Everyone)
+            .Concat(All.Where(c => c.Access != CommandAccess.Everyone && (isAdmin || (c.Access == CommandAccess.ChatAdmins && isChatAdmin))));
 
     /// <summary>"/name – description" lines of <paramref name="commands"/> in <paramref name="language"/>.</summary>
     public static string Lines(Texts texts, string language, IEnumerable<CommandSpec> commands) =>

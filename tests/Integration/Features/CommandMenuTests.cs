@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Bot.Tests.Integration.Infrastructure;
+
+namespace Bot.Tests.Integration.Features;
+
+/// <summary>
+/// The leader registers the command menu with Telegram when it takes the lead: everyone's commands in the default
+/// scope, per language, and the admins' commands too in each bot admin's own chat.
+/// </summary>
+public sealed class CommandMenuTests(SharedPostgres postgres)
+{
+    private const long Admin = 4242;
+
+    [Fact]
+    public async Task The_leader_registers_everyones_commands_and_the_admins_in_their_chats()
+    {
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?>
+        {
+            ["Admin__UserIds"] = Admin.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await group.StartAsync();
+
+        // Default scope without a language, then per language (en, ru) the default scope and the admin's chat.
+        var calls = await group.Telegram.WaitForCallsAsync(5, TimeSpan.FromSeconds(60), "setMyCommands");
+        var menus = calls.Select(c => JsonDocument.Parse(c.BodyJson).RootElement).ToList();
+        var everyone = menus.Where(m => m.GetProperty("scope").GetProperty("type").GetString() == "default").ToList();
+        var admin = menus.Where(m => m.GetProperty("scope").GetProperty("type").GetString() == "chat").ToList();
+        Assert.Equal(3, everyone.Count);
+        Assert.Equal(2, admin.Count);
+        Assert.All(admin, m => Assert.Equal(Admin, m.GetProperty("scope").GetProperty("chat_id").GetInt64()));
+
+        static List<string> Names(JsonElement menu) => [.. menu.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("command").GetString()!)];
+        Assert.All(everyone, m => Assert.Equal(["start", "stop", "lang", "ping", "help"], Names(m)));
+        Assert.All(admin, m => Assert.Equal(["start", "stop", "lang", "ping", "help", "broadcast", "cancel", "stats"], Names(m)));
+        var russian = everyone.Single(m => m.TryGetProperty("language_code", out var l) && l.GetString() == "ru");
+        Assert.Equal(BotTexts.Get("ru", "Subscriptions.command_start"),
+            russian.GetProperty("commands").EnumerateArray().First().GetProperty("description").GetString());
+    }
+}
