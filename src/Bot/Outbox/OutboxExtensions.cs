@@ -1,5 +1,4 @@
 using Bot.Coordination;
-using Bot.Processing;
 using Bot.Storage;
 using Microsoft.Extensions.Options;
 

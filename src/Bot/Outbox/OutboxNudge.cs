@@ -1,5 +1,5 @@
 using Bot.Coordination;
-using Bot.Processing;
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Outbox;

@@ -1,4 +1,3 @@
-using Bot.Processing;
 using Microsoft.Extensions.Options;
 using Bot.Storage;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Bot.Coordination;
 using Bot.Hosting;
-using Bot.Processing;
 using Bot.Telegram;
 using Bot.Telemetry;
+using Bot.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

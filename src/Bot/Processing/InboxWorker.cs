@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Bot.Hosting;
 using Bot.Outbox;
+using Bot.Storage;
 using Bot.Telegram;
 using Bot.Telemetry;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using Bot.Hosting;
-using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -10,7 +9,7 @@ public static class Database
 {
     public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null)
     {
-        var builder = new NpgsqlDataSourceBuilder(BuildConnectionString(options)).ConfigureBotTracing();
+        var builder = ConfigureTracing(new NpgsqlDataSourceBuilder(BuildConnectionString(options)));
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);
@@ -150,6 +149,17 @@ public static class Database
 
         return rows;
     }
+
+    /// <summary>
+    /// Spans for database commands only inside an operation worth tracing (an update's handling, a send): the workers'
+    /// and the sender's polling would otherwise make a root trace of every idle query. (The Telemetry module exports
+    /// Npgsql's activity source.)
+    /// </summary>
+    public static NpgsqlDataSourceBuilder ConfigureTracing(NpgsqlDataSourceBuilder builder) =>
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .EnableFirstResponseEvent(false));
 
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {

@@ -73,16 +73,6 @@ public static class TelemetryExtensions
         return builder;
     }
 
-    /// <summary>
-    /// Spans for database commands only inside an operation worth tracing (an update's handling, a send):
-    /// the workers' and the sender's polling would otherwise make a root trace of every idle query.
-    /// </summary>
-    public static NpgsqlDataSourceBuilder ConfigureBotTracing(this NpgsqlDataSourceBuilder builder) =>
-        builder.ConfigureTracing(tracing => tracing
-            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
-            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
-            .EnableFirstResponseEvent(false));
-
     // Probes every few seconds per pod would drown the traces that matter.
     private static bool IsTraced(HttpContext context) =>
         !context.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal)

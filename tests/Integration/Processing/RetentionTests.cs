@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bot.Processing;
+using Bot.Storage;
 using Bot.Tests.Integration.Infrastructure;
 using Npgsql;
 

@@ -56,7 +56,7 @@ public sealed class IdempotencyKeysPurge : IPurgeRule
     public string What => "idempotency keys";
 
     public Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Purge.RepeatAsync(() => IdempotencyKeys.PurgeAsync(dataSource, Purge.BatchSize, cancellationToken), cancellationToken);
+        Retention.RepeatAsync(() => IdempotencyKeys.PurgeAsync(dataSource, Retention.BatchSize, cancellationToken), cancellationToken);
 }
 
 public sealed class BroadcastCounts : ICountSource

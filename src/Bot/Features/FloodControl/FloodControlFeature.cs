@@ -1,4 +1,5 @@
 using Bot.Processing;
+using Bot.Storage;
 using Npgsql;
 
 namespace Bot.Features.FloodControl;

@@ -1,4 +1,4 @@
-namespace Bot.Processing;
+namespace Bot.Storage;
 
 /// <summary>An auto-reset wake-up: any number of Set calls before a wait wake it once.</summary>
 public sealed class Signal : IDisposable
@@ -23,7 +23,7 @@ public sealed class Signal : IDisposable
     public void Dispose() => semaphore.Dispose();
 }
 
-/// <summary>The wake-ups PostgreSQL's notifications feed: new inbox rows, new outbox rows.</summary>
+/// <summary>The wake-ups PostgreSQL's notifications feed (Processing/NotificationListener.cs): new inbox rows, new outbox rows.</summary>
 public sealed class WorkSignals : IDisposable
 {
     public Signal Inbox { get; } = new();
