@@ -8,36 +8,26 @@ namespace Bot.Processing;
 public static class InboxRetention
 {
     /// <summary>Handled updates (done) finished before the retention. Through inbox_finished_at.</summary>
-    public const string DoneUpdatesSql =
-        """
-        WITH gone AS (
-            DELETE FROM inbox
-            WHERE update_id = ANY (ARRAY(
-                SELECT update_id FROM inbox
-                WHERE state = 'done' AND processed_at < now() - make_interval(secs => $1) AND processed_at >= $2
-                ORDER BY processed_at
-                LIMIT $3))
-              AND state = 'done'
-            RETURNING processed_at
-        )
-        SELECT count(*)::int, max(processed_at) FROM gone
-        """;
+    public static readonly string DoneUpdatesSql = FinishedSql("done");
 
     /// <summary>
     /// Dead-lettered updates that died before their own retention, through inbox_dead. A dead row is never a chat's
     /// head, so deleting it needs no change to inbox_heads; one requeued meanwhile is pending again and the state
     /// test keeps it.
     /// </summary>
-    public const string DeadUpdatesSql =
-        """
+    public static readonly string DeadUpdatesSql = FinishedSql("dead");
+
+    /// <summary>The batch of finished updates in <paramref name="state"/>, oldest first (the state is tested again on delete).</summary>
+    private static string FinishedSql(string state) =>
+        $"""
         WITH gone AS (
             DELETE FROM inbox
             WHERE update_id = ANY (ARRAY(
                 SELECT update_id FROM inbox
-                WHERE state = 'dead' AND processed_at < now() - make_interval(secs => $1) AND processed_at >= $2
+                WHERE state = '{state}' AND processed_at < now() - make_interval(secs => $1) AND processed_at >= $2
                 ORDER BY processed_at
                 LIMIT $3))
-              AND state = 'dead'
+              AND state = '{state}'
             RETURNING processed_at
         )
         SELECT count(*)::int, max(processed_at) FROM gone
