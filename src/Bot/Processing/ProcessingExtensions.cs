@@ -13,7 +13,6 @@ public static class ProcessingExtensions
     {
         builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ProcessingOptions>, ProcessingOptionsValidator>();
-        builder.Services.AddSingleton<WorkSignals>();
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<UpdateRouter>();
         builder.Services.AddSingleton<FaultInjection>();
@@ -24,7 +23,6 @@ public static class ProcessingExtensions
         builder.Services.AddSingleton<IPurgeRule, HandledUpdatesPurge>();
         builder.Services.AddSingleton<IPurgeRule, DeadUpdatesPurge>();
         builder.Services.AddSingleton<IPurgeRule, ExpiredStatePurge>();
-        builder.Services.AddSingleton<BotCounts>();
         builder.Services.AddSingleton<ICountSource, InboxCounts>();
         return builder;
     }

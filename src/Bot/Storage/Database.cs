@@ -161,12 +161,16 @@ public static class Database
             .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
             .EnableFirstResponseEvent(false));
 
+    /// <summary>The data source, the work signals and the counts.</summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         builder.Services.AddSingleton(sp => CreateDataSource(
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        // What the modules share: the wake-ups the notifications feed, and the sum of their counts.
+        builder.Services.AddSingleton<WorkSignals>();
+        builder.Services.AddSingleton<BotCounts>();
         return builder;
     }
 }
