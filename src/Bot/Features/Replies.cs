@@ -37,6 +37,8 @@ public static class Replies
         ChatId = message.Chat.Id,
         Text = text,
         ReplyParameters = new ReplyParameters { MessageId = message.MessageId, AllowSendingWithoutReply = true },
+        // In a forum supergroup the answer stays in the message's topic, also when the message itself is gone.
+        MessageThreadId = message.IsTopicMessage ? message.MessageThreadId : null,
         ReplyMarkup = markup,
     };
 }

@@ -40,6 +40,9 @@ public static class OutboxCodec
         ["answerCallbackQuery"] = Send<AnswerCallbackQueryRequest, bool>,
         ["approveChatJoinRequest"] = Send<ApproveChatJoinRequestRequest, bool>,
         ["declineChatJoinRequest"] = Send<DeclineChatJoinRequestRequest, bool>,
+        ["restrictChatMember"] = Send<RestrictChatMemberRequest, bool>,
+        ["banChatMember"] = Send<BanChatMemberRequest, bool>,
+        ["unbanChatMember"] = Send<UnbanChatMemberRequest, bool>,
     };
 
     private static async Task<string> Send<TRequest, TResponse>(ITelegramBotClient client, string payload, CancellationToken cancellationToken)

@@ -35,7 +35,7 @@ public sealed class TelegramOptions
 
     /// <summary>The update kinds Telegram sends (setWebhook and getUpdates), comma-separated, Telegram's names.</summary>
     [Required(ErrorMessage = "Telegram:AllowedUpdates is missing")]
-    public string AllowedUpdates { get; set; } = "message,edited_message,callback_query,chat_join_request,my_chat_member";
+    public string AllowedUpdates { get; set; } = "message,edited_message,callback_query,chat_join_request,chat_member,my_chat_member";
 
     /// <summary>setWebhook's max_connections: how many deliveries Telegram makes at once (1-100).</summary>
     [Range(1, 100, ErrorMessage = "Telegram:MaxConnections must be between 1 and 100")]

@@ -70,9 +70,9 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
         await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state = 'done'", 4, Wait);
         var edit = (await group.Telegram.WaitForCallsAsync(1, Wait, "editMessageText"))[0];
         Assert.Equal(BotTexts.Get("en", "JoinGate.approved").Replace("{chat}", "Gated Club", StringComparison.Ordinal), (string?)edit.Body["text"]);
-        // The second press is told the request is already decided.
+        // The second press finds its token used: the check is over.
         var answers = await group.Telegram.WaitForCallsAsync(2, Wait, "answerCallbackQuery");
-        Assert.Contains(answers, a => (string?)a.Body["text"] == BotTexts.Get("en", "JoinGate.already_decided"));
+        Assert.Contains(answers, a => (string?)a.Body["text"] == BotTexts.Get("en", "JoinGate.expired"));
 
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Single(group.Telegram.Calls("approveChatJoinRequest"));
@@ -85,7 +85,7 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
     [Fact]
     public async Task A_wrong_answer_declines_and_someone_else_pressing_the_button_changes_nothing()
     {
-        await using var group = await CreateGroupAsync();
+        await using var group = await CreateGroupAsync(new Dictionary<string, string?> { ["Bot__JoinAttempts"] = "1" });
         var bot = await group.StartAsync();
         const long user = 721, stranger = 722;
         group.Telegram.AddChat(MainChat);
@@ -93,7 +93,7 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
 
         await BotGroup.PostAsync(bot, Updates.JoinRequest(30, Gated, user, languageCode: "ru"));
         var check = await CheckAsync(group, user);
-        Assert.StartsWith(BotTexts.Prefix("ru", "JoinGate.question"), check.Text, StringComparison.Ordinal);
+        Assert.StartsWith(BotTexts.Prefix("ru", "JoinGate.request_check"), check.Text, StringComparison.Ordinal);
 
         await BotGroup.PostAsync(bot, Updates.Callback(31, stranger, check.Right, check.MessageId));
         var refused = (await group.Telegram.WaitForCallsAsync(1, Wait, "answerCallbackQuery"))[0];
@@ -149,10 +149,10 @@ public sealed partial class JoinGateTests(SharedPostgres postgres)
         await group.Telegram.WaitForCallsAsync(2, Wait, "sendMessage", silent);
         Assert.Equal(timeUp, (string?)group.Telegram.Calls("sendMessage", silent)[^1].Body["text"]);
 
-        // Pressing the button after the deadline decides nothing more.
+        // Pressing the button after the deadline decides nothing more: the decision used up the check's tokens.
         await BotGroup.PostAsync(bot, Updates.Callback(42, silent, check.Right, check.MessageId));
         var answer = (await group.Telegram.WaitForCallsAsync(1, Wait, "answerCallbackQuery"))[0];
-        Assert.Equal(BotTexts.Get("en", "JoinGate.already_decided"), (string?)answer.Body["text"]);
+        Assert.Equal(BotTexts.Get("en", "JoinGate.expired"), (string?)answer.Body["text"]);
         Assert.Empty(group.Telegram.Calls("approveChatJoinRequest"));
         Assert.Equal(2, group.Telegram.Calls("declineChatJoinRequest").Count);
         Assert.False(bot.HasExited);

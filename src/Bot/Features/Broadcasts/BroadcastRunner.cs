@@ -142,7 +142,7 @@ public sealed partial class BroadcastRunner(
         var previous = lastEdits.TryGetValue(broadcast.Id, out var edit) ? edit.OutboxId : 0;
         var status = await BroadcastStore.StatusAsync(db, statusOutboxId, previous, epoch, cancellationToken);
         // Not sent yet (no message to edit), the last edit still waiting to go out, or this term is over.
-        if (status is not (string result, false, true) || MessageIdOf(result) is not { } messageId)
+        if (status is not (string result, false, true) || OutboxResults.MessageId(result) is not { } messageId)
         {
             return;
         }
@@ -157,14 +157,6 @@ public sealed partial class BroadcastRunner(
         {
             lastEdits.Remove(broadcast.Id);
         }
-    }
-
-    private static int? MessageIdOf(string result)
-    {
-        using var document = JsonDocument.Parse(result);
-        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("message_id", out var id) && id.TryGetInt32(out var value)
-            ? value
-            : null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Broadcast step failed ({Error}); retrying")]

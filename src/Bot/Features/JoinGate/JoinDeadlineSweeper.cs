@@ -3,6 +3,7 @@ using Bot.Outbox;
 using Bot.Processing;
 using Bot.Storage;
 using Bot.Telemetry;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Telegram.Bot.Requests;
 
@@ -16,7 +17,8 @@ namespace Bot.Features.JoinGate;
 /// (<see cref="JoinDecisions.LockDueAsync"/>).
 /// </summary>
 public sealed partial class JoinDeadlineSweeper(
-    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, JoinMetrics metrics, TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
+    NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, LeadershipState term, JoinMetrics metrics, IOptionsMonitor<JoinGateOptions> gateOptions,
+    TimeProvider time, ILogger<JoinDeadlineSweeper> logger) : ILeaderSingleton
 {
     private const int Batch = 200;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(2);
@@ -32,6 +34,10 @@ public sealed partial class JoinDeadlineSweeper(
             {
                 // A full batch means more may be due: go again at once.
                 while (await SweepAsync(epoch, leadership) == Batch)
+                {
+                }
+
+                while (await ClearChecksAsync(epoch, leadership) == Batch)
                 {
                 }
             }
@@ -56,17 +62,33 @@ public sealed partial class JoinDeadlineSweeper(
         var due = await JoinDecisions.LockDueAsync(db, Batch, epoch, cancellationToken);
         var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null);
         var state = new ConversationState(connection, transaction);
+        var gates = new Dictionary<long, ChatGate>();
         foreach (var request in due)
         {
             var reason = request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout;
-            await JoinDecisions.DecideAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
-            var check = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
-            if (!request.Unreachable && check is not null)
+            var decision = await JoinDecisions.DecideWithAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
+            // A check sent before checks kept their wording in join_requests has it in the conversation state.
+            var legacy = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
+            var title = request.ChatTitle ?? legacy?.Chat ?? request.ChatId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var language = request.Language ?? legacy?.Language ?? Texts.English;
+            if (decision is null)
             {
-                var text = texts.Format(check.Language, "JoinGate.timeout", ("chat", check.Chat));
+                continue;
+            }
+
+            // The user is told in private when the check was there; a check in the group is deleted (ClearChecksAsync).
+            var inPrivate = legacy is not null || !await JoinDecisions.HasGroupCheckAsync(db, request.Id, cancellationToken);
+            if (!request.Unreachable && inPrivate && JoinGateHandler.OutcomeText(texts, language, decision, title) is { } text)
+            {
                 await outbox.EnqueueAsync(new SendMessageRequest { ChatId = request.UserChatId, Text = text }, request.UserChatId, cancellationToken: cancellationToken);
             }
 
+            if (!gates.TryGetValue(request.ChatId, out var gate))
+            {
+                gates[request.ChatId] = gate = await GateSettings.GetAsync(db, request.ChatId, gateOptions.CurrentValue, cancellationToken);
+            }
+
+            await GateLog.DecisionAsync(outbox, texts, gate, decision, title, cancellationToken);
             LogDeclined(logger, request.Id, request.ChatId, request.UserId, reason);
         }
 
@@ -82,6 +104,33 @@ public sealed partial class JoinDeadlineSweeper(
         }
 
         return due.Count;
+    }
+
+    /// <summary>
+    /// Deletes the group checks of decided requests once their message has gone out (one batch; returns how many were
+    /// taken), only while <paramref name="epoch"/> leads. A check whose send failed, or whose row was purged, is dropped.
+    /// </summary>
+    public async Task<int> ClearChecksAsync(long epoch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var checks = await JoinDecisions.ClearableChecksAsync(Db.In(connection, transaction), Batch, epoch, cancellationToken);
+        var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null);
+        foreach (var (chatId, result) in checks)
+        {
+            if (result is not null && OutboxResults.MessageId(result) is { } messageId)
+            {
+                await outbox.EnqueueAsync(new DeleteMessageRequest { ChatId = chatId, MessageId = messageId }, chatId, cancellationToken: cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (checks.Count > 0)
+        {
+            nudge.Nudge();
+        }
+
+        return checks.Count;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: declined ({Reason})")]

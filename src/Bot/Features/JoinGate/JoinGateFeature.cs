@@ -19,13 +19,25 @@ public sealed class JoinGateFeature : IFeature
 
     public string Name => FeatureName;
 
+    public IReadOnlyList<CommandSpec> Commands { get; } =
+    [
+        new("settings", CommandAccess.ChatAdmins),
+        new("gatequestion", CommandAccess.ChatAdmins),
+        new("setwelcome", CommandAccess.ChatAdmins),
+        new("gatelog", CommandAccess.ChatAdmins),
+    ];
+
     public void Register(FeatureBuilder feature) => feature
         .Service<JoinMetrics>()
+        .Service<GateChatAdmins>()
         .Options<JoinGateOptions, JoinGateOptionsAttributesValidator>(o => o.BindConfiguration(JoinGateOptions.Section))
         .Validator<JoinGateOptions, JoinGateOptionsValidator>()
         .Handler<JoinGateHandler>()
+        .Handler<GateAdminHandler>()
         .LeaderJob<JoinDeadlineSweeper>()
         .Purge<JoinDecisionsPurge>()
+        .Purge<GateSettingsAuditPurge>()
+        .Purge<JoinVerdictsPurge>()
         .Counts<JoinCounts>()
         .AdminApi<JoinGateAdminApi>(JoinGateApiJson.Default)
         .Hook<IRunsAlone, JoinGateRules>()
@@ -35,14 +47,15 @@ public sealed class JoinGateFeature : IFeature
 /// <summary>What the pipeline must know about join requests and the calls that decide them.</summary>
 public sealed class JoinGateRules : IRunsAlone, ISendOutcomeRules
 {
-    /// <summary>A join request's handler asks Telegram inline (getChatMember): it runs alone, not in a group.</summary>
-    public bool RunsAlone(string kind) => kind == "chat_join_request";
+    /// <summary>A join request's and a join's handler asks Telegram inline (getChatMember): they run alone, not in a group.</summary>
+    public bool RunsAlone(string kind) => kind is "chat_join_request" or "chat_member";
 
     /// <summary>
-    /// A decision is queued under the requester's chat, but a 403 refusal is the group's (the bot was removed from it or
-    /// lost its rights): the requester is not unreachable.
+    /// A decision is queued under the user's private chat, but a 403 refusal is the group's (the bot was removed from it or
+    /// lost its rights): the user is not unreachable.
     /// </summary>
-    public bool RefusalIsNotTheChats(string method) => method is "approveChatJoinRequest" or "declineChatJoinRequest";
+    public bool RefusalIsNotTheChats(string method) =>
+        method is "approveChatJoinRequest" or "declineChatJoinRequest" or "restrictChatMember" or "banChatMember" or "unbanChatMember";
 }
 
 /// <summary>Decided join requests (approved, declined) past Bot:JoinDecisionRetentionDays; pending ones are never touched.</summary>
@@ -53,6 +66,26 @@ public sealed class JoinDecisionsPurge(IOptions<JoinGateOptions> options) : Batc
     protected override string Sql => JoinDecisions.PurgeSql;
 
     protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(options.Value.JoinDecisionRetentionDays);
+}
+
+/// <summary>Changes of the chats' gate settings past Bot:JoinDecisionRetentionDays, the audit period of the decisions.</summary>
+public sealed class GateSettingsAuditPurge(IOptions<JoinGateOptions> options) : BatchedPurgeRule
+{
+    public override string What => "gate settings audit";
+
+    protected override string Sql => GateSettings.AuditPurgeSql;
+
+    protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(options.Value.JoinDecisionRetentionDays);
+}
+
+/// <summary>Repeat blocks and admins' allowances once their time is over.</summary>
+public sealed class JoinVerdictsPurge : BatchedPurgeRule
+{
+    public override string What => "join verdicts";
+
+    protected override string Sql => JoinDecisions.VerdictsPurgeSql;
+
+    protected override TimeSpan RetentionPeriod => TimeSpan.Zero;
 }
 
 public sealed class JoinCounts : ICountSource

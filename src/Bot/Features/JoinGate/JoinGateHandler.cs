@@ -1,7 +1,7 @@
 using System.Globalization;
 using Bot.Features.Subscriptions;
+using Bot.Outbox;
 using Bot.Processing;
-using Bot.Telemetry;
 using Microsoft.Extensions.Options;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -13,147 +13,368 @@ using Telegram.Bot.Types.ReplyMarkups;
 namespace Bot.Features.JoinGate;
 
 /// <summary>
-/// The join gate. A join request to a gated chat from a member of the main chat is approved at once; anyone else
-/// gets a private check with the answers as buttons: the right one approves, a wrong one declines, and the
-/// deadline sweep (<see cref="JoinDeadlineSweeper"/>) declines those who do not answer. Every request and its
-/// decision is a row of join_requests, stored once however often Telegram delivers the update.
+/// The join gate. A user who asks to join a gated chat (chat_join_request) or joins it without asking (chat_member:
+/// an invite link without approval, a public group, added by someone) is let in at once if they are in the main
+/// chat; anyone else gets the chat's check, and a direct joiner is restricted (may not send) until it is decided.
+/// The right answer lets them in; a wrong one costs an attempt and, after a short cooldown, a new check; the last
+/// wrong answer declines (a direct joiner is removed, free to come back later) and, for a while, declines that user's
+/// next requests without a check. The deadline sweep (<see cref="JoinDeadlineSweeper"/>) decides those who never
+/// answer. Every request and its decision is a row of join_requests, stored once however often Telegram delivers the
+/// update; every decision is posted to the chat's log chat (<see cref="GateLog"/>).
 /// </summary>
 public sealed partial class JoinGateHandler(
-    Texts texts, FeatureFlags flags, IOptionsMonitor<JoinGateOptions> gate, JoinMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
+    Texts texts, FeatureFlags flags, IOptionsMonitor<JoinGateOptions> gateOptions, JoinMetrics metrics, ILogger<JoinGateHandler> logger) : IUpdateHandler
 {
-    public const string CallbackPrefix = "join:";
+    public const string CallbackPrefix = JoinDecisions.CallbackPrefix;
 
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
         switch (context.Update)
         {
-            case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { } request }
-                when gate.CurrentValue.GatedChats.Contains(request.Chat.Id):
-                if (!flags.IsEnabled(JoinGateFeature.FeatureName, request.From.Id))
-                {
-                    // Left to the chat's own admins, as if the bot were not there.
-                    LogGateOff(logger, request.Chat.Id, request.From.Id);
-                    return true;
-                }
-
-                await RequestAsync(context, request);
-                return true;
+            case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { } request }:
+                return await RequestAsync(context, request);
+            case { Type: UpdateType.ChatMember, ChatMember: { } change }:
+                return await MemberChangedAsync(context, change);
             case { Type: UpdateType.CallbackQuery, CallbackQuery: { Data: { } data } query }
                 when data.StartsWith(CallbackPrefix, StringComparison.Ordinal):
-                await AnswerAsync(context, query, data);
+                await AnswerAsync(context, query, data[CallbackPrefix.Length..]);
                 return true;
             default:
                 return false;
         }
     }
 
-    private async Task RequestAsync(UpdateContext context, ChatJoinRequest request)
+    private async Task<bool> RequestAsync(UpdateContext context, ChatJoinRequest request)
     {
-        var options = gate.CurrentValue;
+        var options = gateOptions.CurrentValue;
+        var gate = await GateSettings.GetAsync(context.Db, request.Chat.Id, options, context.CancellationToken);
+        if (!gate.Active)
+        {
+            return false;
+        }
+
         var (chatId, userId) = (request.Chat.Id, request.From.Id);
-        var member = await IsMainChatMemberAsync(context, options.MainChat!.Value, userId);
+        if (!flags.IsEnabled(JoinGateFeature.FeatureName, userId))
+        {
+            // Left to the chat's own admins, as if the bot were not there.
+            LogGateOff(logger, chatId, userId);
+            return true;
+        }
+
+        var member = await IsMainChatMemberAsync(context, options.MainChat, userId);
 
         // A repeated request while one is open (Telegram sends one again when the user asks again) is the same
         // request: a member is let in on it, anyone else keeps the check already sent.
         if (await JoinDecisions.OpenRequestAsync(context.Db, chatId, userId, context.CancellationToken) is { } open)
         {
-            if (member && await JoinDecisions.DecideAsync(context.Db, context.Outbox, open, approve: true, JoinReason.Member, context.CancellationToken))
+            if (member && await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, open, approve: true, JoinReason.Member, context.CancellationToken) is { } decision)
             {
                 await JoinDecisions.TakeCheckAsync(context.State, request.UserChatId, userId, open, context.CancellationToken);
-                Decided(open, chatId, userId, approved: true, JoinReason.Member);
+                await DecidedAsync(context, gate, decision, Title(request.Chat));
             }
             else
             {
                 LogRepeated(logger, open, chatId, userId);
             }
 
-            return;
+            return true;
         }
 
-        var checkTime = TimeSpan.FromSeconds(options.JoinCheckSeconds);
+        await EnterAsync(context, gate, request.Chat, request.From, JoinEntry.Request, request.UserChatId, request.Date, member);
+        return true;
+    }
+
+    /// <summary>A chat_member update: a user who was not in a gated chat and now is, without a join request, is gated.</summary>
+    private async Task<bool> MemberChangedAsync(UpdateContext context, ChatMemberUpdated change)
+    {
+        var user = change.NewChatMember.User;
+        if (!Membership.Joined(change.OldChatMember, change.NewChatMember) || change.ViaJoinRequest || user.IsBot)
+        {
+            return false;
+        }
+
+        var options = gateOptions.CurrentValue;
+        var gate = await GateSettings.GetAsync(context.Db, change.Chat.Id, options, context.CancellationToken);
+        if (!gate.Active)
+        {
+            return false;
+        }
+
+        if (!flags.IsEnabled(JoinGateFeature.FeatureName, user.Id))
+        {
+            LogGateOff(logger, change.Chat.Id, user.Id);
+            return true;
+        }
+
+        if (await JoinDecisions.OpenRequestAsync(context.Db, change.Chat.Id, user.Id, context.CancellationToken) is not null)
+        {
+            // Already being checked (a repeated join while restricted).
+            return true;
+        }
+
+        var member = await IsMainChatMemberAsync(context, options.MainChat, user.Id);
+        await EnterAsync(context, gate, change.Chat, user, JoinEntry.Direct, user.Id, change.Date, member);
+        return true;
+    }
+
+    /// <summary>A new request or direct join: decided at once (a member, an admin's allowance, a recent failure) or checked.</summary>
+    private async Task EnterAsync(UpdateContext context, ChatGate gate, Chat chat, User user, string entry, long userChatId, DateTime at, bool member)
+    {
+        var cancellationToken = context.CancellationToken;
+        var options = gateOptions.CurrentValue;
+        var title = Title(chat);
+        var verdict = member ? null : await JoinDecisions.VerdictAsync(context.Db, chat.Id, user.Id, cancellationToken);
+        var (state, reason) = (member, verdict) switch
+        {
+            (true, _) => (JoinDecisions.Approved, JoinReason.Member),
+            (_, "allow") => (JoinDecisions.Approved, JoinReason.Admin),
+            (_, "block") => (JoinDecisions.Declined, JoinReason.Repeat),
+            _ => (JoinDecisions.Pending, (string?)null),
+        };
+        var language = await UserDirectory.LanguageAsync(context, user);
+        var checkTime = TimeSpan.FromSeconds(gate.DeadlineSeconds);
         var id = await JoinDecisions.InsertAsync(
-            context.Db, chatId, userId, request.UserChatId, context.Claim.UpdateId, request.Date,
-            member ? JoinDecisions.Approved : JoinDecisions.Pending, member ? JoinReason.Member : null, checkTime, context.CancellationToken);
+            context.Db, chat.Id, user.Id, userChatId, context.Claim.UpdateId, at, state, reason, checkTime, cancellationToken,
+            entry, gate.EffectiveKind, gate.Attempts, title, language);
         if (id is not { } requestId)
         {
             LogAlreadyStored(logger, context.Claim.UpdateId);
             return;
         }
 
-        if (member)
+        if (reason is not null)
         {
-            await JoinDecisions.QueueCallAsync(context.Outbox, chatId, userId, request.UserChatId, approve: true, context.CancellationToken);
-            Decided(requestId, chatId, userId, approved: true, JoinReason.Member);
+            if (verdict == "allow")
+            {
+                await JoinDecisions.ClearVerdictAsync(context.Db, chat.Id, user.Id, cancellationToken);
+            }
+
+            var decision = new Decision(requestId, chat.Id, user.Id, userChatId, entry, state == JoinDecisions.Approved, reason);
+            // A direct joiner who is let in at once was never restricted: nothing to lift. One declined at once is removed.
+            if (entry == JoinEntry.Request || !decision.Approved)
+            {
+                await JoinDecisions.QueueDecisionAsync(context.Outbox, decision, cancellationToken);
+            }
+
+            await DecidedAsync(context, gate, decision, title);
             return;
         }
 
-        var language = await UserDirectory.LanguageAsync(context, request.From);
-        var title = request.Chat.Title ?? request.Chat.Username ?? chatId.ToString(CultureInfo.InvariantCulture);
-        var challenge = JoinChallenge.Create(Random.Shared);
-        var check = new PendingCheck(challenge.Answer, title, language);
-        // Kept a day past the deadline so the sweep can still word its message; taken when the request is decided.
-        await context.State.SetAsync(
-            request.UserChatId, userId, JoinDecisions.StateKey(requestId), JoinDecisions.Serialize(check), checkTime + TimeSpan.FromDays(1), context.CancellationToken);
-        var buttons = new InlineKeyboardMarkup(challenge.Options
-            .Select(o => InlineKeyboardButton.WithCallbackData(o.ToString(CultureInfo.InvariantCulture), $"{CallbackPrefix}{requestId}:{o}"))
-            .Chunk(2).Select(row => row.ToArray()).ToArray());
-        var text = texts.Format(language, "JoinGate.question",
-            ("chat", title), ("a", challenge.A), ("b", challenge.B), ("minutes", Math.Max(1, (int)Math.Round(checkTime.TotalMinutes))));
-        context.Send(request.UserChatId, text, buttons);
-        LogChallenged(logger, requestId, chatId, userId);
+        if (entry == JoinEntry.Direct)
+        {
+            await JoinDecisions.RestrictAsync(context.Outbox, chat.Id, user.Id, cancellationToken);
+        }
+
+        // A join request's private chat is open to the bot for a few minutes whatever the user did before; a direct
+        // joiner is asked in private only if they have talked to the bot, else in the group, mentioned.
+        var inGroup = entry == JoinEntry.Direct && !await UserDirectory.CanWriteToAsync(context, user.Id);
+        var target = inGroup ? chat.Id : userChatId;
+        var check = GateChecks.Create(gate, Random.Shared, texts, language);
+        var buttons = await Keyboard(context, requestId, check);
+        var key = (entry, inGroup) switch
+        {
+            (JoinEntry.Request, _) => "JoinGate.request_check",
+            (_, true) => "JoinGate.direct_check_group",
+            _ => "JoinGate.direct_check_private",
+        };
+        var text = texts.Format(language, key,
+            ("user", GateLog.Mention(user.Id, user.FirstName)), ("chat", GateLog.Html(title)), ("question", GateLog.Html(check.Question)),
+            ("minutes", Minutes(checkTime)), ("attempts", gate.Attempts));
+        var sent = await context.Outbox.EnqueueAsync(
+            new SendMessageRequest { ChatId = target, Text = text, ParseMode = ParseMode.Html, ReplyMarkup = buttons, LinkPreviewOptions = NoPreview },
+            target, cancellationToken: cancellationToken);
+        if (inGroup)
+        {
+            await JoinDecisions.RememberGroupCheckAsync(context.Db, requestId, chat.Id, sent, cancellationToken);
+        }
+
+        LogChallenged(logger, requestId, chat.Id, user.Id, entry, check.Kind);
     }
 
-    private async Task AnswerAsync(UpdateContext context, CallbackQuery query, string data)
+    private async Task AnswerAsync(UpdateContext context, CallbackQuery query, string token)
     {
-        var parts = data[CallbackPrefix.Length..].Split(':');
-        if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var requestId)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chosen))
+        if (token.Contains(':', StringComparison.Ordinal))
         {
-            context.Answer(query);
+            // A check sent before checks had tokens ("join:ID:ANSWER").
+            await AnswerLegacyAsync(context, query, token);
             return;
         }
 
-        if (await JoinDecisions.LockAsync(context.Db, requestId, context.CancellationToken) is not { } request)
-        {
-            context.Answer(query);
-            return;
-        }
-
-        var (userId, userChatId, state, late) = (request.UserId, request.UserChatId, request.State, request.Late);
+        var cancellationToken = context.CancellationToken;
         var language = await UserDirectory.LanguageAsync(context, query.From);
-        if (userId != query.From.Id)
+        if (await JoinDecisions.TokenRequestAsync(context.Db, token, cancellationToken) is not { } requestId
+            || await JoinDecisions.LockAsync(context.Db, requestId, cancellationToken) is not { } request)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.expired"));
+            return;
+        }
+
+        if (request.UserId != query.From.Id)
         {
             context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
             return;
         }
 
-        if (state != JoinDecisions.Pending)
+        if (request.State != JoinDecisions.Pending)
         {
             context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
         }
 
-        var check = await JoinDecisions.TakeCheckAsync(context.State, userChatId, userId, requestId, context.CancellationToken);
-        var (approve, reason) = late || check is null
+        language = request.Language ?? language;
+        if (request.Cooling && !request.Late)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.cooldown"));
+            return;
+        }
+
+        if (await JoinDecisions.UseTokenAsync(context.Db, requestId, token, cancellationToken) is not { } correct)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.expired"));
+            return;
+        }
+
+        var options = gateOptions.CurrentValue;
+        var gate = await GateSettings.GetAsync(context.Db, request.ChatId, options, cancellationToken);
+        var title = request.ChatTitle ?? request.ChatId.ToString(CultureInfo.InvariantCulture);
+        if (!correct && !request.Late && request.AttemptsLeft > 1)
+        {
+            var cooldown = TimeSpan.FromSeconds(options.JoinRetryCooldownSeconds);
+            await JoinDecisions.RetryAsync(context.Db, requestId, cooldown, cancellationToken);
+            var check = GateChecks.Create(gate, Random.Shared, texts, language);
+            var buttons = await Keyboard(context, requestId, check);
+            var text = texts.Format(language, "JoinGate.retry",
+                ("user", GateLog.Mention(query.From.Id, query.From.FirstName)), ("chat", GateLog.Html(title)),
+                ("question", GateLog.Html(check.Question)), ("attempts", request.AttemptsLeft - 1), ("seconds", options.JoinRetryCooldownSeconds));
+            context.Answer(query, texts.Get(language, "JoinGate.wrong_try_again"));
+            if (query.Message is { } shown)
+            {
+                await context.Outbox.EnqueueAsync(
+                    new EditMessageTextRequest { ChatId = shown.Chat.Id, MessageId = shown.MessageId, Text = text, ParseMode = ParseMode.Html, ReplyMarkup = buttons },
+                    shown.Chat.Id, cancellationToken: cancellationToken);
+            }
+
+            metrics.Retried();
+            return;
+        }
+
+        var (approve, reason) = request.Late
+            ? (false, JoinReason.Timeout)
+            : (correct, correct ? JoinReason.CorrectAnswer : JoinReason.WrongAnswer);
+        if (await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, requestId, approve, reason, cancellationToken) is not { } decision)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
+            return;
+        }
+
+        if (reason == JoinReason.WrongAnswer && options.JoinRepeatDeclineMinutes > 0)
+        {
+            await JoinDecisions.SetVerdictAsync(context.Db, request.ChatId, request.UserId, "block", TimeSpan.FromMinutes(options.JoinRepeatDeclineMinutes), cancellationToken);
+        }
+
+        context.Answer(query);
+        await DecidedAsync(context, gate, decision, title, query.Message, language);
+    }
+
+    /// <summary>
+    /// What follows a decision: the user is told (a private check's message becomes the outcome; a check in the group is
+    /// deleted), a welcome goes out if the chat has one (in private for a request, in the group for a direct joiner),
+    /// the log chat gets its line, the metric counts.
+    /// </summary>
+    private async Task DecidedAsync(UpdateContext context, ChatGate gate, Decision decision, string title, Message? check = null, string? language = null)
+    {
+        var cancellationToken = context.CancellationToken;
+        language ??= Texts.English;
+        Decided(decision);
+        await GateLog.DecisionAsync(context.Outbox, texts, gate, decision, title, cancellationToken);
+        var outcome = OutcomeText(texts, language, decision, title);
+        if (check is { } inGroup && inGroup.Chat.Id == decision.ChatId)
+        {
+            await context.Outbox.EnqueueAsync(new DeleteMessageRequest { ChatId = inGroup.Chat.Id, MessageId = inGroup.MessageId }, inGroup.Chat.Id, cancellationToken: cancellationToken);
+            await JoinDecisions.ForgetGroupCheckAsync(context.Db, decision.Id, cancellationToken);
+        }
+        else if (check is { } inPrivate && outcome is not null)
+        {
+            await context.Outbox.EnqueueAsync(
+                new EditMessageTextRequest { ChatId = inPrivate.Chat.Id, MessageId = inPrivate.MessageId, Text = outcome },
+                inPrivate.Chat.Id, cancellationToken: cancellationToken);
+        }
+        else if (decision is { Reason: JoinReason.Repeat, Entry: JoinEntry.Request } && outcome is not null)
+        {
+            // Declined without a check: told why, in the request's private chat.
+            context.Send(decision.UserChatId, outcome);
+        }
+
+        if (decision.Approved && decision.Reason != JoinReason.Member && gate.WelcomeIn(language) is { } welcome)
+        {
+            context.Send(decision.Entry == JoinEntry.Direct ? decision.ChatId : decision.UserChatId, welcome);
+        }
+    }
+
+    /// <summary>What the user is told of a decision, in their language; null when nothing is said.</summary>
+    public static string? OutcomeText(Texts texts, string language, Decision decision, string title)
+    {
+        var key = (decision.Entry, decision.Reason) switch
+        {
+            (JoinEntry.Request, JoinReason.CorrectAnswer) => "JoinGate.approved",
+            (JoinEntry.Request, JoinReason.WrongAnswer) => "JoinGate.wrong_answer",
+            (JoinEntry.Request, JoinReason.Timeout) => "JoinGate.timeout",
+            (JoinEntry.Request, JoinReason.Repeat) => "JoinGate.repeat",
+            (JoinEntry.Direct, JoinReason.CorrectAnswer) => "JoinGate.direct_approved",
+            (JoinEntry.Direct, JoinReason.WrongAnswer) => "JoinGate.direct_removed",
+            (JoinEntry.Direct, JoinReason.Timeout) => "JoinGate.direct_timeout",
+            _ => null,
+        };
+        return key is null ? null : texts.Format(language, key, ("chat", title));
+    }
+
+    /// <summary>The check's buttons, each carrying a fresh single-use token.</summary>
+    private static async Task<InlineKeyboardMarkup> Keyboard(UpdateContext context, long requestId, GateCheck check)
+    {
+        var data = await JoinDecisions.SaveCheckAsync(context.Db, requestId, check, context.CancellationToken);
+        return new InlineKeyboardMarkup(check.Buttons
+            .Select((b, i) => InlineKeyboardButton.WithCallbackData(b.Label, data[i]))
+            .Chunk(check.PerRow).Select(row => row.ToArray()).ToArray());
+    }
+
+    /// <summary>A press on a check sent before checks had tokens: its answer is in the button, checked against the stored one.</summary>
+    private async Task AnswerLegacyAsync(UpdateContext context, CallbackQuery query, string data)
+    {
+        var parts = data.Split(':');
+        if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var requestId)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chosen)
+            || await JoinDecisions.LockAsync(context.Db, requestId, context.CancellationToken) is not { } request)
+        {
+            context.Answer(query);
+            return;
+        }
+
+        var language = await UserDirectory.LanguageAsync(context, query.From);
+        if (request.UserId != query.From.Id)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
+            return;
+        }
+
+        if (request.State != JoinDecisions.Pending)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
+            return;
+        }
+
+        var check = await JoinDecisions.TakeCheckAsync(context.State, request.UserChatId, request.UserId, requestId, context.CancellationToken);
+        var (approve, reason) = request.Late || check is null
             ? (false, JoinReason.Timeout)
             : (chosen == check.Answer, chosen == check.Answer ? JoinReason.CorrectAnswer : JoinReason.WrongAnswer);
-        await JoinDecisions.DecideAsync(context.Db, context.Outbox, requestId, approve, reason, context.CancellationToken);
-        Decided(requestId, null, userId, approve, reason);
+        if (await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, requestId, approve, reason, context.CancellationToken) is not { } decision)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
+            return;
+        }
 
-        var key = reason switch { JoinReason.CorrectAnswer => "JoinGate.approved", JoinReason.WrongAnswer => "JoinGate.wrong_answer", _ => "JoinGate.timeout" };
-        var result = texts.Format(check?.Language ?? language, key, ("chat", check?.Chat ?? ""));
+        var gate = await GateSettings.GetAsync(context.Db, request.ChatId, gateOptions.CurrentValue, context.CancellationToken);
         context.Answer(query);
-        if (query.Message is { } question)
-        {
-            // The check's message becomes its outcome, without the buttons.
-            await context.Outbox.EnqueueAsync(
-                new EditMessageTextRequest { ChatId = question.Chat.Id, MessageId = question.MessageId, Text = result },
-                question.Chat.Id, cancellationToken: context.CancellationToken);
-        }
-        else
-        {
-            context.Send(userChatId, result);
-        }
+        await DecidedAsync(context, gate, decision, check?.Chat ?? request.ChatTitle ?? "", query.Message, check?.Language ?? language);
     }
 
     /// <summary>
@@ -161,31 +382,42 @@ public sealed partial class JoinGateHandler(
     /// rights, a wrong id) the requester is checked like anyone else and the problem is logged; a transient failure
     /// throws, so the update is retried.
     /// </summary>
-    private async Task<bool> IsMainChatMemberAsync(UpdateContext context, long mainChat, long userId)
+    private async Task<bool> IsMainChatMemberAsync(UpdateContext context, long? mainChat, long userId)
     {
+        if (mainChat is not { } main)
+        {
+            return false;
+        }
+
         try
         {
-            var member = await context.Reader.GetChatMember(mainChat, userId, context.CancellationToken);
+            var member = await context.Reader.GetChatMember(main, userId, context.CancellationToken);
             return Membership.IsInChat(member);
         }
         catch (ApiRequestException exception) when (exception.ErrorCode is 400 or 403)
         {
-            LogMembershipUnknown(logger, mainChat, userId, exception.ErrorCode, exception.Message);
+            LogMembershipUnknown(logger, main, userId, exception.ErrorCode, exception.Message);
             return false;
         }
     }
 
-    private void Decided(long requestId, long? chatId, long userId, bool approved, string reason)
+    private static readonly LinkPreviewOptions NoPreview = new() { IsDisabled = true };
+
+    private static string Title(Chat chat) => chat.Title ?? chat.Username ?? chat.Id.ToString(CultureInfo.InvariantCulture);
+
+    private static int Minutes(TimeSpan time) => Math.Max(1, (int)Math.Round(time.TotalMinutes));
+
+    private void Decided(Decision decision)
     {
-        metrics.Decided(approved, reason);
-        LogDecided(logger, requestId, chatId, userId, approved ? JoinDecisions.Approved : JoinDecisions.Declined, reason);
+        metrics.Decided(decision.Approved, decision.Reason);
+        LogDecided(logger, decision.Id, decision.ChatId, decision.UserId, decision.Approved ? JoinDecisions.Approved : JoinDecisions.Declined, decision.Reason);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: {State} ({Reason})")]
     private static partial void LogDecided(ILogger logger, long requestId, long? chatId, long userId, string state, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId}: check sent")]
-    private static partial void LogChallenged(ILogger logger, long requestId, long chatId, long userId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Join request {RequestId} to chat {ChatId} from user {UserId} ({Entry}): {Kind} check sent")]
+    private static partial void LogChallenged(ILogger logger, long requestId, long chatId, long userId, string entry, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request to chat {ChatId} from user {UserId} repeats open request {RequestId}; the check already sent stands")]
     private static partial void LogRepeated(ILogger logger, long requestId, long chatId, long userId);

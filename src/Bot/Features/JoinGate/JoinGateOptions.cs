@@ -4,7 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Bot.Features.JoinGate;
 
-/// <summary>The join gate's settings (section "Bot", as Bot__MainChatId etc.): the main group, the gated chats, the check's time.</summary>
+/// <summary>
+/// The join gate's settings (section "Bot", as Bot__MainChatId etc.): the main group, the gated chats, and the
+/// defaults a chat starts with (check kind, attempts, time); each chat's admins change their chat's with /settings
+/// (<see cref="GateSettings"/>).
+/// </summary>
 public sealed class JoinGateOptions
 {
     public const string Section = "Bot";
@@ -22,6 +26,28 @@ public sealed class JoinGateOptions
     /// <summary>Decided join requests (approved, declined) are kept this long for audit; open ones are never purged.</summary>
     [Range(1, 3650, ErrorMessage = "Bot:JoinDecisionRetentionDays must be between 1 and 3650")]
     public int JoinDecisionRetentionDays { get; set; } = 180;
+
+    /// <summary>The check a chat starts with: arithmetic, emoji or questions (Bot__JoinCheckKind); each chat's admins may change it.</summary>
+    [AllowedValues(GateCheckKind.Arithmetic, GateCheckKind.Emoji, GateCheckKind.Questions,
+        ErrorMessage = "Bot:JoinCheckKind must be arithmetic, emoji or questions")]
+    public string JoinCheckKind { get; set; } = GateCheckKind.Arithmetic;
+
+    /// <summary>Answers a user may give before the request is declined (default 3).</summary>
+    [Range(1, 10, ErrorMessage = "Bot:JoinAttempts must be between 1 and 10")]
+    public int JoinAttempts { get; set; } = 3;
+
+    /// <summary>After a wrong answer, how long the next check waits before it accepts an answer (default 5 s).</summary>
+    [Range(0, 300, ErrorMessage = "Bot:JoinRetryCooldownSeconds must be between 0 and 300")]
+    public int JoinRetryCooldownSeconds { get; set; } = 5;
+
+    /// <summary>After the last wrong answer, requests and joins of that user are declined without a check this long (default 60 min; 0: never).</summary>
+    [Range(0, 30 * 24 * 60, ErrorMessage = "Bot:JoinRepeatDeclineMinutes must be between 0 and 43200")]
+    public int JoinRepeatDeclineMinutes { get; set; } = 60;
+
+    /// <summary>A log chat for every gated chat that has none of its own (Bot__GateLogChatId; empty: none).</summary>
+    public string? GateLogChatId { get; set; }
+
+    public long? LogChat => string.IsNullOrWhiteSpace(GateLogChatId) ? null : IdList.Parse(GateLogChatId, "Bot:GateLogChatId").Single();
 
     public long? MainChat => string.IsNullOrWhiteSpace(MainChatId) ? null : IdList.Parse(MainChatId, "Bot:MainChatId").Single();
 
@@ -41,6 +67,11 @@ public sealed class JoinGateOptionsValidator : IValidateOptions<JoinGateOptions>
             if (IdList.Parse(options.MainChatId, "Bot:MainChatId").Count > 1)
             {
                 return ValidateOptionsResult.Fail("Bot:MainChatId must be one chat id");
+            }
+
+            if (IdList.Parse(options.GateLogChatId, "Bot:GateLogChatId").Count > 1)
+            {
+                return ValidateOptionsResult.Fail("Bot:GateLogChatId must be one chat id");
             }
 
             if (options.GatedChats.Count > 0 && options.MainChat is null)

@@ -14,4 +14,7 @@ public static class Membership
         ChatMemberRestricted restricted => restricted.IsMember,
         _ => false,
     };
+
+    /// <summary>A chat_member change by which a user who was not in the chat now is (joined, was added, came back).</summary>
+    public static bool Joined(ChatMember before, ChatMember after) => !IsInChat(before) && IsInChat(after);
 }

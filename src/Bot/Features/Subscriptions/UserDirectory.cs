@@ -28,6 +28,13 @@ public static class UserDirectory
         return Texts.Resolve((string?)chosen, user.LanguageCode);
     }
 
+    /// <summary>
+    /// Whether the user has talked to the bot in private and not blocked it: the bot may start a private chat with
+    /// them (a user who never did can only be addressed in a group).
+    /// </summary>
+    public static async Task<bool> CanWriteToAsync(UpdateContext context, long userId) =>
+        await context.Db.ScalarAsync<bool?>("SELECT status <> 'blocked' FROM users WHERE user_id = $1", context.CancellationToken, Arg(userId)) == true;
+
     /// <summary>Records the user's /lang choice (null: none) read by another statement of this update.</summary>
     public static void Remember(UpdateContext context, long userId, string? chosen) => context.Items[Key(userId)] = chosen;
 
