@@ -26,6 +26,32 @@ internal static class Updates
     public static string Callback(long updateId, long userId, string data, int messageId) =>
         $$$$"""{"update_id":{{{{updateId}}}},"callback_query":{"id":"cb-{{{{updateId}}}}","from":{"id":{{{{userId}}}},"is_bot":false,"first_name":"T","language_code":"en"},"chat_instance":"ci-{{{{userId}}}}","data":"{{{{data}}}}","message":{"message_id":{{{{messageId}}}},"date":1700000000,"chat":{"id":{{{{userId}}}},"type":"private","first_name":"T"},"text":"check"}}}""";
 
+    /// <summary>A button press on message <paramref name="messageId"/> in a group (a check shown there, a settings menu, a log line).</summary>
+    public static string GroupCallback(long updateId, long chatId, long userId, string data, int messageId) =>
+        $$$$"""{"update_id":{{{{updateId}}}},"callback_query":{"id":"cb-{{{{updateId}}}}","from":{"id":{{{{userId}}}},"is_bot":false,"first_name":"T","language_code":"en"},"chat_instance":"ci-{{{{chatId}}}}","data":"{{{{data}}}}","message":{"message_id":{{{{messageId}}}},"date":1700000000,"chat":{"id":{{{{chatId}}}},"type":"supergroup","title":"Gated Club"},"text":"check"}}}""";
+
+    /// <summary>A message from a user in a supergroup, optionally in a forum topic.</summary>
+    public static string GroupMessage(long updateId, long chatId, long userId, string text, int? threadId = null, string languageCode = "en")
+    {
+        var topic = threadId is { } thread ? $$$""","message_thread_id":{{{thread}}},"is_topic_message":true""" : "";
+        return $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{updateId}}},"date":1700000000,"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club","is_forum":{{{(threadId is null ? "false" : "true")}}}},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"text":"{{{text}}}"{{{topic}}}}}""";
+    }
+
+    /// <summary>
+    /// A chat_member update in a supergroup: <paramref name="userId"/>'s status changed from <paramref name="oldStatus"/> to
+    /// <paramref name="newStatus"/> (Telegram's names: member, left, kicked, restricted, administrator, creator), by
+    /// <paramref name="byUserId"/> (the user themself when null).
+    /// </summary>
+    public static string ChatMember(long updateId, long chatId, long userId, string oldStatus, string newStatus, long? byUserId = null, bool viaJoinRequest = false)
+    {
+        static string Member(long user, string status) => status == "restricted"
+            ? $$$"""{"status":"restricted","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"},"is_member":true,"can_send_messages":false,"can_send_audios":false,"can_send_documents":false,"can_send_photos":false,"can_send_videos":false,"can_send_video_notes":false,"can_send_voice_notes":false,"can_send_polls":false,"can_send_other_messages":false,"can_add_web_page_previews":false,"can_change_info":false,"can_invite_users":false,"can_pin_messages":false,"can_manage_topics":false,"until_date":0}"""
+            : status == "kicked"
+                ? $$$"""{"status":"kicked","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"},"until_date":0}"""
+                : $$$"""{"status":"{{{status}}}","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"}}""";
+        return $$$"""{"update_id":{{{updateId}}},"chat_member":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{byUserId ?? userId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Member(userId, oldStatus)}}},"new_chat_member":{{{Member(userId, newStatus)}}}{{{(viaJoinRequest ? ",\"via_join_request\":true" : "")}}}}}""";
+    }
+
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, uri)
