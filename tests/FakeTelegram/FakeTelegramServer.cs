@@ -182,6 +182,18 @@ public sealed class FakeTelegramServer : IAsyncDisposable
     /// </summary>
     public void AddJoinRequest(long chatId, long userId) => State.AddJoinRequest(ChatRef.Of(chatId), userId);
 
+    /// <summary>
+    /// The bot's right to restrict, ban and unban members in the chat (it has it by default): without it those methods
+    /// answer <c>not enough rights to restrict/unrestrict chat member</c>. Adds the chat.
+    /// </summary>
+    public void SetBotRights(long chatId, bool canRestrictMembers) => State.SetBotRights(ChatRef.Of(chatId), canRestrictMembers);
+
+    /// <summary>The bot is removed from the chat (or put back): every method there answers 403 <c>bot was kicked from the ... chat</c>.</summary>
+    public void RemoveBot(long chatId, bool removed = true) => State.RemoveBot(ChatRef.Of(chatId), removed);
+
+    /// <summary>A member's status now, as getChatMember would tell it (after restrictions, bans and unbans).</summary>
+    public string MemberStatus(long chatId, long userId) => State.MemberStatus(ChatRef.Of(chatId), userId);
+
     /// <summary>Every message to the chat fails with the 403 Telegram sends for <paramref name="reason"/>.</summary>
     public void BlockChat(long chatId, ChatBlock reason = ChatBlock.BlockedByUser) => State.SetBlock(ChatRef.Of(chatId), reason);
 

@@ -62,6 +62,10 @@ internal sealed partial class BotMethods
         Add("approveChatJoinRequest", false, c => DecideJoinRequest(c, approve: true));
         Add("declineChatJoinRequest", false, c => DecideJoinRequest(c, approve: false));
         Add("getChatMember", false, GetChatMember);
+        Add("getChatAdministrators", false, GetChatAdministrators);
+        Add("restrictChatMember", false, RestrictChatMember);
+        Add("banChatMember", false, BanChatMember);
+        Add("unbanChatMember", false, UnbanChatMember);
         Add("setWebhook", false, SetWebhook);
         Add("deleteWebhook", false, DeleteWebhook);
         Add("getWebhookInfo", false, _ => ApiResult.Ok(WebhookInfo()));
@@ -344,9 +348,151 @@ internal sealed partial class BotMethods
             return ApiResult.BadRequest("invalid user_id specified");
         }
 
-        return world.Chats.Find(chat) is { Known: true } state
-            ? ApiResult.Ok(TelegramShapes.ChatMember(userId, state.MemberStatus(userId)))
-            : ApiResult.BadRequest("chat not found");
+        return world.Chats.Find(chat) switch
+        {
+            { Known: true, BotRemoved: true } removed => Refusal(removed, ChatBlock.Kicked),
+            { Known: true } state => ApiResult.Ok(TelegramShapes.ChatMember(userId, state.MemberStatus(userId))),
+            _ => ApiResult.BadRequest("chat not found"),
+        };
+    }
+
+    private ApiResult GetChatAdministrators(CallContext c)
+    {
+        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (world.Chats.Find(chat) is not { Known: true } state)
+        {
+            return ApiResult.BadRequest("chat not found");
+        }
+
+        if (state.BotRemoved)
+        {
+            return Refusal(state, ChatBlock.Kicked);
+        }
+
+        if (state.EffectiveType == "private")
+        {
+            return ApiResult.BadRequest("there are no administrators in the private chat");
+        }
+
+        var admins = new JsonArray();
+        foreach (var (userId, status) in state.Members.Where(m => m.Value == ChatMemberStatus.Creator).Concat(state.Members.Where(m => m.Value == ChatMemberStatus.Administrator)))
+        {
+            admins.Add(TelegramShapes.ChatMember(userId, status));
+        }
+
+        return ApiResult.Ok(admins);
+    }
+
+    /// <summary>
+    /// Restricts a supergroup member to the permissions given. Every permission true lifts the restriction (the Bot API:
+    /// "Pass True for all permissions to lift restrictions from a user"): a restricted member is a member again. A user
+    /// who is not in the chat stays out of it.
+    /// </summary>
+    private ApiResult RestrictChatMember(CallContext c)
+    {
+        if (MemberAction(c, supergroupOnly: true, out var state, out var userId) is { } refused)
+        {
+            return refused;
+        }
+
+        if (c.Parameters.Structured("permissions") is not JsonObject permissions)
+        {
+            return ApiResult.BadRequest("parameter \"permissions\" is required");
+        }
+
+        var all = TelegramShapes.RestrictedPermissions.All(p => permissions[p] is JsonValue v && v.TryGetValue<bool>(out var on) && on);
+        if (ChatMemberStatus.IsParticipant(state.MemberStatus(userId)))
+        {
+            state.Members[userId] = all ? ChatMemberStatus.Member : ChatMemberStatus.Restricted;
+        }
+
+        return ApiResult.Ok(true);
+    }
+
+    private ApiResult BanChatMember(CallContext c)
+    {
+        if (MemberAction(c, supergroupOnly: false, out var state, out var userId) is { } refused)
+        {
+            return refused;
+        }
+
+        state.Members[userId] = ChatMemberStatus.Kicked;
+        return ApiResult.Ok(true);
+    }
+
+    /// <summary>
+    /// A banned user may join again (left). Without only_if_banned a member is removed too: "this method guarantees that
+    /// after the call the user is not a member of the chat, but will be able to join it".
+    /// </summary>
+    private ApiResult UnbanChatMember(CallContext c)
+    {
+        if (MemberAction(c, supergroupOnly: false, out var state, out var userId, onlyIfBanned: c.Parameters.Bool("only_if_banned")) is { } refused)
+        {
+            return refused;
+        }
+
+        var status = state.MemberStatus(userId);
+        if (status == ChatMemberStatus.Kicked || (!c.Parameters.Bool("only_if_banned") && ChatMemberStatus.IsParticipant(status)))
+        {
+            state.Members[userId] = ChatMemberStatus.Left;
+        }
+
+        return ApiResult.Ok(true);
+    }
+
+    /// <summary>What restrict, ban and unban check first, with Telegram's errors: the chat, the bot's place and rights in it, the user.</summary>
+    private ApiResult? MemberAction(CallContext c, bool supergroupOnly, out ChatState state, out long userId, bool onlyIfBanned = false)
+    {
+        state = null!;
+        userId = 0;
+        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (c.Parameters.Long("user_id") is not { } user)
+        {
+            return ApiResult.BadRequest("invalid user_id specified");
+        }
+
+        userId = user;
+        if (world.Chats.Find(chat) is not { Known: true } found)
+        {
+            return ApiResult.BadRequest("chat not found");
+        }
+
+        state = found;
+        if (state.BotRemoved)
+        {
+            return Refusal(state, ChatBlock.Kicked);
+        }
+
+        if (state.EffectiveType is "private" or "channel" || (supergroupOnly && state.EffectiveType != "supergroup"))
+        {
+            return ApiResult.BadRequest("method is available only for supergroups");
+        }
+
+        var status = state.MemberStatus(user);
+        if (onlyIfBanned && status != ChatMemberStatus.Kicked)
+        {
+            return null;
+        }
+
+        if (!state.BotCanRestrict)
+        {
+            return ApiResult.BadRequest("not enough rights to restrict/unrestrict chat member");
+        }
+
+        return status switch
+        {
+            ChatMemberStatus.Creator => ApiResult.BadRequest("can't remove chat owner"),
+            ChatMemberStatus.Administrator => ApiResult.BadRequest("user is an administrator of the chat"),
+            _ => null,
+        };
     }
 
     private ApiResult SetWebhook(CallContext c)

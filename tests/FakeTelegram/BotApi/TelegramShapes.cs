@@ -128,7 +128,7 @@ internal sealed class TelegramShapes(FakeTelegramOptions options)
         "can_delete_stories",
     ];
 
-    private static readonly string[] RestrictedPermissions =
+    public static readonly string[] RestrictedPermissions =
     [
         "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
         "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",

@@ -50,6 +50,12 @@ internal sealed class ChatState(ChatRef chat, long numericId)
 
     public HashSet<long> PendingJoinRequests => pendingJoinRequests ??= [];
 
+    /// <summary>The bot's own right to restrict, ban and unban members here (it is an administrator with it by default).</summary>
+    public bool BotCanRestrict { get; set; } = true;
+
+    /// <summary>The bot was removed from the chat: every method there answers 403.</summary>
+    public bool BotRemoved { get; set; }
+
     /// <summary>Once the test registers a join request here, approving or declining anything else fails.</summary>
     public bool TracksJoinRequests { get; set; }
 

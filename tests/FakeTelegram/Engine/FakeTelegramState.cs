@@ -245,6 +245,36 @@ internal sealed class FakeTelegramState
         }
     }
 
+    public void SetBotRights(ChatRef chat, bool canRestrictMembers)
+    {
+        lock (gate)
+        {
+            var state = world.Chats.GetOrAdd(chat);
+            state.Known = true;
+            state.BotCanRestrict = canRestrictMembers;
+        }
+    }
+
+    public void RemoveBot(ChatRef chat, bool removed)
+    {
+        lock (gate)
+        {
+            var state = world.Chats.GetOrAdd(chat);
+            state.Known = true;
+            state.BotRemoved = removed;
+            // Messages to it are refused the same way.
+            state.Block = removed ? ChatBlock.Kicked : null;
+        }
+    }
+
+    public string MemberStatus(ChatRef chat, long userId)
+    {
+        lock (gate)
+        {
+            return world.Chats.Find(chat)?.MemberStatus(userId) ?? ChatMemberStatus.Left;
+        }
+    }
+
     public void AddJoinRequest(ChatRef chat, long userId)
     {
         lock (gate)
