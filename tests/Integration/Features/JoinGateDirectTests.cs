@@ -295,6 +295,108 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         Assert.Equal(0, await group.ScalarAsync($"SELECT count(*) FROM join_verdicts WHERE user_id = {failer}"));
     }
 
+    [Fact]
+    public async Task Two_hundred_join_requests_in_a_minute_put_the_chat_in_raid_mode_and_other_chats_keep_their_answers()
+    {
+        await using var group = await CreateGroupAsync(new()
+        {
+            ["Bot__RaidJoinsPerMinute"] = "20",
+            ["Bot__GateLogChatId"] = LogChat.ToString(CultureInfo.InvariantCulture),
+        });
+        var bot = await group.StartAsync();
+        const long admin = 841, firstRaider = 50_000;
+        const int raiders = 200;
+        group.Telegram.AddChat(MainChat);
+        group.Telegram.SetChatMember(Gated, admin, "administrator");
+
+        // Replies to other users before the raid: the usual latency on this machine.
+        var before = await PingLatenciesAsync(group, bot, 700, 860, 5);
+
+        var posting = Task.Run(async () =>
+        {
+            for (var i = 0; i < raiders; i += 10)
+            {
+                await Task.WhenAll(Enumerable.Range(i, 10).Select(n => BotGroup.PostAsync(bot, Updates.JoinRequest(1000 + n, Gated, firstRaider + n))));
+            }
+        });
+        var during = await PingLatenciesAsync(group, bot, 800, 870, 10);
+        await posting;
+        await group.WaitForAsync($"SELECT count(*) FROM join_requests WHERE chat_id = {Gated}", raiders, Wait);
+
+        // The first twenty got their check; the rest are held without one; the admins were told once.
+        Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM gate_raids WHERE chat_id = {Gated} AND until > now()"));
+        Assert.Equal(raiders - 20, await group.ScalarAsync($"SELECT count(*) FROM join_requests WHERE chat_id = {Gated} AND held AND state = 'pending'"));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var checks = group.Telegram.Calls("sendMessage").Count(c => c.ChatId >= firstRaider && c.ChatId < firstRaider + raiders);
+        Assert.Equal(20, checks);
+        var raidLine = Assert.Single(group.Telegram.Calls("sendMessage", LogChat));
+        Assert.StartsWith("🚨", (string)raidLine.Body["text"]!, StringComparison.Ordinal);
+
+        // Other chats kept their answers: each within a few seconds, all of them answered.
+        TestContext.Current.TestOutputHelper?.WriteLine($"ping reply latency before the raid: median {Median(before):F0} ms, max {before.Max():F0} ms; during: median {Median(during):F0} ms, max {during.Max():F0} ms");
+        Assert.All(during, ms => Assert.InRange(ms, 0, 5000));
+
+        // An admin lets everyone held in from the log chat.
+        var approveAll = Buttons(raidLine).Single(b => ((string)b["callback_data"]!).StartsWith("gl:raid-approve:", StringComparison.Ordinal));
+        await BotGroup.PostAsync(bot, Updates.GroupCallback(1500, LogChat, admin, (string)approveAll["callback_data"]!, raidLine.MessageId!.Value));
+        await group.WaitForAsync($"SELECT count(*) FROM join_requests WHERE chat_id = {Gated} AND state = 'approved' AND reason = 'admin' AND decided_by = {admin}", raiders - 20, Wait);
+        await group.Telegram.WaitForCallsAsync(raiders - 20, TimeSpan.FromSeconds(60), "approveChatJoinRequest");
+    }
+
+    [Fact]
+    public async Task The_gate_pauses_when_the_bot_loses_its_rights_and_a_block_in_private_is_marked_at_once()
+    {
+        await using var group = await CreateGroupAsync(new() { ["Bot__GateLogChatId"] = LogChat.ToString(CultureInfo.InvariantCulture) });
+        var bot = await group.StartAsync();
+        const long owner = 851, requester = 852, fan = 853;
+        group.Telegram.AddChat(MainChat);
+
+        await BotGroup.PostAsync(bot, Updates.MyChatMember(1600, Gated, "administrator", "member", owner));
+        await group.WaitForAsync($"SELECT count(*) FROM gate_settings WHERE chat_id = {Gated} AND paused_reason IS NOT NULL", 1, Wait);
+        Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM gate_settings_audit WHERE chat_id = {Gated} AND setting = 'paused_reason' AND user_id = {owner}"));
+        var paused = (await group.Telegram.WaitForCallsAsync(1, Wait, "sendMessage", LogChat))[0];
+        Assert.StartsWith("⏸", (string)paused.Body["text"]!, StringComparison.Ordinal);
+
+        // Paused: a request is left to the chat's admins.
+        await BotGroup.PostAsync(bot, Updates.JoinRequest(1601, Gated, requester));
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state = 'done' AND update_id = 1601", 1, Wait);
+        Assert.Equal(0, await group.ScalarAsync($"SELECT count(*) FROM join_requests WHERE user_id = {requester}"));
+
+        // The rights back: the gate works again.
+        await BotGroup.PostAsync(bot, Updates.MyChatMember(1602, Gated, "member", "administrator", owner));
+        await group.WaitForAsync($"SELECT count(*) FROM gate_settings WHERE chat_id = {Gated} AND paused_reason IS NULL", 1, Wait);
+        Assert.StartsWith("▶️", (string)(await group.Telegram.WaitForCallsAsync(2, Wait, "sendMessage", LogChat))[^1].Body["text"]!, StringComparison.Ordinal);
+        await BotGroup.PostAsync(bot, Updates.JoinRequest(1603, Gated, requester));
+        await CheckAsync(group, requester);
+
+        // A subscriber who blocks the bot is marked blocked by the update itself; unblocking lets messages go out again.
+        await BotGroup.PostAsync(bot, Updates.UserMessage(1604, fan, "/start"));
+        await group.WaitForAsync($"SELECT count(*) FROM users WHERE user_id = {fan} AND status = 'active'", 1, Wait);
+        await BotGroup.PostAsync(bot, Updates.MyChatMember(1605, fan, "member", "kicked", fan));
+        await group.WaitForAsync($"SELECT count(*) FROM users WHERE user_id = {fan} AND status = 'blocked'", 1, Wait);
+        await BotGroup.PostAsync(bot, Updates.MyChatMember(1606, fan, "kicked", "member", fan));
+        await group.WaitForAsync($"SELECT count(*) FROM users WHERE user_id = {fan} AND status = 'none'", 1, Wait);
+    }
+
+    /// <summary>Sends /ping from <paramref name="count"/> users one after another; the time each waited for its answer, in ms.</summary>
+    private static async Task<List<double>> PingLatenciesAsync(BotGroup group, BotProcess bot, long firstUpdate, long firstUser, int count)
+    {
+        var latencies = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            var user = firstUser + i;
+            var sent = DateTimeOffset.UtcNow;
+            await BotGroup.PostAsync(bot, Updates.UserMessage(firstUpdate + i, user, "/ping"));
+            var answer = (await group.Telegram.WaitForCallsAsync(1, Wait, "sendMessage", user))[0];
+            latencies.Add((answer.ReceivedAt - sent).TotalMilliseconds);
+            await Task.Delay(200);
+        }
+
+        return latencies;
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
     private Task<BotGroup> CreateGroupAsync(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>

@@ -52,6 +52,25 @@ internal static class Updates
         return $$$"""{"update_id":{{{updateId}}},"chat_member":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{byUserId ?? userId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Member(userId, oldStatus)}}},"new_chat_member":{{{Member(userId, newStatus)}}}{{{(viaJoinRequest ? ",\"via_join_request\":true" : "")}}}}}""";
     }
 
+    /// <summary>
+    /// A my_chat_member update: the bot's own status in <paramref name="chatId"/> changed (a private chat when positive:
+    /// kicked means the user blocked the bot). An administrator's rights are <paramref name="canRestrict"/> and
+    /// <paramref name="canInvite"/>.
+    /// </summary>
+    public static string MyChatMember(long updateId, long chatId, string oldStatus, string newStatus, long byUserId, bool canRestrict = true, bool canInvite = true)
+    {
+        static string Bot(string status, bool restrict, bool invite) => status switch
+        {
+            "administrator" => $$$"""{"status":"administrator","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"},"can_be_edited":false,"is_anonymous":false,"can_manage_chat":true,"can_delete_messages":true,"can_manage_video_chats":false,"can_restrict_members":{{{(restrict ? "true" : "false")}}},"can_promote_members":false,"can_change_info":false,"can_invite_users":{{{(invite ? "true" : "false")}}},"can_post_stories":false,"can_edit_stories":false,"can_delete_stories":false}""",
+            "kicked" => """{"status":"kicked","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"},"until_date":0}""",
+            _ => $$$"""{"status":"{{{status}}}","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"}}""",
+        };
+        var chat = chatId > 0
+            ? $$$"""{"id":{{{chatId}}},"type":"private","first_name":"T"}"""
+            : $$$"""{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"}""";
+        return $$$"""{"update_id":{{{updateId}}},"my_chat_member":{"chat":{{{chat}}},"from":{"id":{{{byUserId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Bot(oldStatus, canRestrict, canInvite)}}},"new_chat_member":{{{Bot(newStatus, canRestrict, canInvite)}}}}}""";
+    }
+
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, uri)

@@ -282,6 +282,13 @@ public sealed partial class GateAdminHandler(
     {
         var language = await UserDirectory.LanguageAsync(context, query.From);
         var parts = data.Split(':');
+        if (parts is [var action and ("raid-approve" or "raid-decline"), var chat]
+            && long.TryParse(chat, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var raidChat))
+        {
+            await RaidPressAsync(context, query, language, raidChat, approve: action == "raid-approve");
+            return;
+        }
+
         if (parts is not ["approve", var id] || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var requestId)
             || await JoinDecisions.LockAsync(context.Db, requestId, context.CancellationToken) is not { } request)
         {
@@ -333,6 +340,48 @@ public sealed partial class GateAdminHandler(
                 line.Chat.Id, OutboxPriority.Bulk, context.CancellationToken);
         }
     }
+
+    /// <summary>
+    /// Approve all held (the joins held during the chat's raid are let in, a batch per press) or Decline all held (the raid
+    /// ends now, and the sweep declines what it held). Only the chat's admins.
+    /// </summary>
+    private async Task RaidPressAsync(UpdateContext context, CallbackQuery query, string language, long chatId, bool approve)
+    {
+        if (!await admins.MayManageAsync(context, chatId, query.From.Id))
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.settings_refused"), alert: true);
+            return;
+        }
+
+        var gate = await GateSettings.GetAsync(context.Db, chatId, gateOptions.CurrentValue, context.CancellationToken);
+        string line;
+        if (approve)
+        {
+            var approved = 0;
+            foreach (var requestId in await GateRaids.LockHeldAsync(context.Db, chatId, HeldBatch, context.CancellationToken))
+            {
+                if (await JoinDecisions.DecideWithAsync(
+                    context.Db, context.Outbox, requestId, approve: true, JoinReason.Admin, context.CancellationToken, decidedBy: query.From.Id) is not null)
+                {
+                    metrics.Decided(approved: true, JoinReason.Admin);
+                    approved++;
+                }
+            }
+
+            line = texts.Format(Texts.English, "JoinGate.log_raid_approved", ("admin", GateLog.Mention(query.From.Id, query.From.FirstName)), ("count", approved), ("chat", chatId));
+        }
+        else
+        {
+            await GateRaids.EndAsync(context.Db, chatId, context.CancellationToken);
+            line = texts.Format(Texts.English, "JoinGate.log_raid_declined", ("admin", GateLog.Mention(query.From.Id, query.From.FirstName)), ("chat", chatId));
+        }
+
+        context.Answer(query, texts.Get(language, "JoinGate.settings_saved"));
+        await GateLog.LineAsync(context.Outbox, gate, line, context.CancellationToken);
+    }
+
+    /// <summary>Held joins let in per press of Approve all held: a transaction of bounded size; press again for more.</summary>
+    public const int HeldBatch = 500;
 
     /// <summary>The chat a command is about: the group it is sent in, or in private the chat id given first. Null (and the caller told why) when the caller may not manage it.</summary>
     private async Task<(long ChatId, string Text)?> TargetAsync(UpdateContext context, Message message, User from, string language, string argument)

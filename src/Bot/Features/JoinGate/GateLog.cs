@@ -39,6 +39,22 @@ public static class GateLog
         return SendAsync(outbox, logChat, text, buttons, cancellationToken);
     }
 
+    /// <summary>The chat entered raid mode: the admins are told, with Approve all held / Decline all held.</summary>
+    public static Task RaidStartedAsync(OutboxWriter outbox, Texts texts, ChatGate gate, string chatTitle, int joins, int minutes, CancellationToken cancellationToken)
+    {
+        if (gate.LogChatId is not { } logChat)
+        {
+            return Task.CompletedTask;
+        }
+
+        var chat = gate.ChatId.ToString(CultureInfo.InvariantCulture);
+        var buttons = new InlineKeyboardMarkup(
+            InlineKeyboardButton.WithCallbackData(texts.Get(Texts.English, "JoinGate.log_raid_approve_all"), CallbackPrefix + "raid-approve:" + chat),
+            InlineKeyboardButton.WithCallbackData(texts.Get(Texts.English, "JoinGate.log_raid_decline_all"), CallbackPrefix + "raid-decline:" + chat));
+        var text = texts.Format(Texts.English, "JoinGate.log_raid_started", ("chat", Html(chatTitle)), ("joins", joins), ("minutes", minutes));
+        return SendAsync(outbox, logChat, text, buttons, cancellationToken);
+    }
+
     public static Task LineAsync(OutboxWriter outbox, ChatGate gate, string text, CancellationToken cancellationToken) =>
         gate.LogChatId is { } logChat ? SendAsync(outbox, logChat, text, null, cancellationToken) : Task.CompletedTask;
 

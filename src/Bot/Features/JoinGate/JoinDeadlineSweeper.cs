@@ -65,7 +65,7 @@ public sealed partial class JoinDeadlineSweeper(
         var gates = new Dictionary<long, ChatGate>();
         foreach (var request in due)
         {
-            var reason = request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout;
+            var reason = request.Held ? JoinReason.Raid : request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout;
             var decision = await JoinDecisions.DecideWithAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
             // A check sent before checks kept their wording in join_requests has it in the conversation state.
             var legacy = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
@@ -92,10 +92,21 @@ public sealed partial class JoinDeadlineSweeper(
             LogDeclined(logger, request.Id, request.ChatId, request.UserId, reason);
         }
 
+        // Raids that are over: their admins hear so once (what was held is declined above, from now on).
+        foreach (var chatId in await GateRaids.TakeEndedAsync(db, epoch, cancellationToken))
+        {
+            if (!gates.TryGetValue(chatId, out var gate))
+            {
+                gates[chatId] = gate = await GateSettings.GetAsync(db, chatId, gateOptions.CurrentValue, cancellationToken);
+            }
+
+            await GateLog.LineAsync(outbox, gate, texts.Format(Texts.English, "JoinGate.log_raid_ended", ("chat", chatId)), cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         foreach (var request in due)
         {
-            metrics.Decided(approved: false, request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout);
+            metrics.Decided(approved: false, request.Held ? JoinReason.Raid : request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout);
         }
 
         if (due.Count > 0)

@@ -37,7 +37,9 @@ public sealed record LockedRequest(
     bool Cooling = false, string? ChatTitle = null, string? Language = null);
 
 /// <summary>An overdue request the sweep declines; unreachable when the check could never reach the requester.</summary>
-public sealed record DueRequest(long Id, long ChatId, long UserId, long UserChatId, bool Unreachable, string Entry = JoinEntry.Request, string? ChatTitle = null, string? Language = null);
+public sealed record DueRequest(
+    long Id, long ChatId, long UserId, long UserChatId, bool Unreachable, string Entry = JoinEntry.Request, string? ChatTitle = null, string? Language = null,
+    bool Held = false);
 
 /// <summary>A decided request: where, who, how it came, and what was decided.</summary>
 public sealed record Decision(long Id, long ChatId, long UserId, long UserChatId, string Entry, bool Approved, string Reason);
@@ -53,6 +55,9 @@ public static class JoinReason
 
     /// <summary>Declined without a check: the user's last wrong answer is recent (Bot:JoinRepeatDeclineMinutes).</summary>
     public const string Repeat = "repeat";
+
+    /// <summary>Held during a raid and declined once it was over.</summary>
+    public const string Raid = "raid";
 
     /// <summary>Decided by a chat admin (Approve anyway, or let in from the log).</summary>
     public const string Admin = "admin";
@@ -174,6 +179,10 @@ public static class JoinDecisions
     public static async Task<bool> HasGroupCheckAsync(Db db, long requestId, CancellationToken cancellationToken) =>
         await db.ScalarAsync<bool?>("SELECT true FROM join_check_messages WHERE request_id = $1", cancellationToken, Arg(requestId)) == true;
 
+    /// <summary>A join during a raid: no check, due at once, and kept by the sweep while the raid lasts.</summary>
+    public static Task HoldAsync(Db db, long requestId, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE join_requests SET held = true, deadline = now() WHERE id = $1", cancellationToken, Arg(requestId));
+
     /// <summary>A group check deleted with its decision needs no clearing later.</summary>
     public static Task ForgetGroupCheckAsync(Db db, long requestId, CancellationToken cancellationToken) =>
         db.ExecuteAsync("DELETE FROM join_check_messages WHERE request_id = $1", cancellationToken, Arg(requestId));
@@ -253,20 +262,20 @@ public static class JoinDecisions
     public static Task<long?> InsertAsync(
         Db db, long chatId, long userId, long userChatId, long updateId, DateTimeOffset requestedAt, string state, string? reason, TimeSpan checkTime,
         CancellationToken cancellationToken, string entry = JoinEntry.Request, string? checkKind = null, int attempts = 1, string? chatTitle = null,
-        string? language = null) =>
+        string? language = null, bool held = false) =>
         db.ScalarAsync<long?>(
             """
             INSERT INTO join_requests (chat_id, user_id, user_chat_id, update_id, requested_at, state, reason, deadline, decided_at,
-                                       entry, check_kind, attempts_left, chat_title, language)
+                                       entry, check_kind, attempts_left, chat_title, language, held)
             VALUES ($1, $2, $3, $4, $5, $6, $7,
                     CASE WHEN $6 = 'pending' THEN now() + make_interval(secs => $8) END,
                     CASE WHEN $6 <> 'pending' THEN now() END,
-                    $9, $10, $11, $12, $13)
+                    $9, $10, $11, $12, $13, $14)
             ON CONFLICT DO NOTHING
             RETURNING id
             """,
             cancellationToken, Arg(chatId), Arg(userId), Arg(userChatId), Arg(updateId), Arg(requestedAt), Arg(state), Arg(reason), Arg(checkTime.TotalSeconds),
-            Arg(entry), Arg(checkKind), Arg(attempts), Arg(chatTitle), Arg(language));
+            Arg(entry), Arg(checkKind), Arg(attempts), Arg(chatTitle), Arg(language), Arg(held));
 
     /// <summary>
     /// Decides a pending request and queues approveChatJoinRequest or declineChatJoinRequest. False when it was
@@ -376,16 +385,18 @@ public static class JoinDecisions
     public static Task<List<DueRequest>> LockDueAsync(Db db, int limit, long epoch, CancellationToken cancellationToken) =>
         db.ListAsync(
             $"""
-            SELECT j.id, j.chat_id, j.user_id, j.user_chat_id, {UnreachableChats.Contains("j.user_chat_id")}, j.entry, j.chat_title, j.language
+            SELECT j.id, j.chat_id, j.user_id, j.user_chat_id, {UnreachableChats.Contains("j.user_chat_id")}, j.entry, j.chat_title, j.language, j.held
             FROM join_requests j
             WHERE j.state = 'pending' AND j.deadline <= now() AND {Coordination.LeaderEpochs.IsCurrent(2)}
+              -- Held during a raid: kept until the raid is over.
+              AND NOT (j.held AND EXISTS (SELECT 1 FROM gate_raids r WHERE r.chat_id = j.chat_id AND r.until > now()))
             ORDER BY j.deadline
             LIMIT $1
             FOR UPDATE OF j SKIP LOCKED
             """,
             reader => new DueRequest(
                 reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetBoolean(4), reader.GetString(5),
-                reader.StringOrNull(6), reader.StringOrNull(7)),
+                reader.StringOrNull(6), reader.StringOrNull(7), reader.GetBoolean(8)),
             cancellationToken, Arg(limit), Arg(epoch));
 
     /// <summary>The newest requests first, optionally of one chat, one user or in one state.</summary>

@@ -38,6 +38,7 @@ public sealed class JoinGateFeature : IFeature
         .Purge<JoinDecisionsPurge>()
         .Purge<GateSettingsAuditPurge>()
         .Purge<JoinVerdictsPurge>()
+        .Purge<GateRaidsPurge>()
         .Counts<JoinCounts>()
         .AdminApi<JoinGateAdminApi>(JoinGateApiJson.Default)
         .Hook<IRunsAlone, JoinGateRules>()
@@ -86,6 +87,16 @@ public sealed class JoinVerdictsPurge : BatchedPurgeRule
     protected override string Sql => JoinDecisions.VerdictsPurgeSql;
 
     protected override TimeSpan RetentionPeriod => TimeSpan.Zero;
+}
+
+/// <summary>Raid-mode windows of chats that saw no join for a day.</summary>
+public sealed class GateRaidsPurge : BatchedPurgeRule
+{
+    public override string What => "gate raid windows";
+
+    protected override string Sql => GateRaids.PurgeSql;
+
+    protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(1);
 }
 
 public sealed class JoinCounts : ICountSource

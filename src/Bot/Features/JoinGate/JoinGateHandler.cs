@@ -35,6 +35,8 @@ public sealed partial class JoinGateHandler(
                 return await RequestAsync(context, request);
             case { Type: UpdateType.ChatMember, ChatMember: { } change }:
                 return await MemberChangedAsync(context, change);
+            case { Type: UpdateType.MyChatMember, MyChatMember: { Chat.Type: ChatType.Group or ChatType.Supergroup } change }:
+                return await BotRightsChangedAsync(context, change);
             case { Type: UpdateType.CallbackQuery, CallbackQuery: { Data: { } data } query }
                 when data.StartsWith(CallbackPrefix, StringComparison.Ordinal):
                 await AnswerAsync(context, query, data[CallbackPrefix.Length..]);
@@ -117,6 +119,40 @@ public sealed partial class JoinGateHandler(
         return true;
     }
 
+    /// <summary>
+    /// The bot's own place in a chat changed. In a gated chat, removed, or without the rights the gate needs (ban users
+    /// for direct joins, invite users for requests), the gate pauses (joins are left to the chat's admins) and says so in
+    /// the log; given the rights back, it resumes. Stored as a settings change by whoever changed the bot's rights.
+    /// </summary>
+    private async Task<bool> BotRightsChangedAsync(UpdateContext context, ChatMemberUpdated change)
+    {
+        var gate = await GateSettings.GetAsync(context.Db, change.Chat.Id, gateOptions.CurrentValue, context.CancellationToken, forUpdate: true);
+        if (!gate.Enabled)
+        {
+            return false;
+        }
+
+        var reason = change.NewChatMember switch
+        {
+            ChatMemberLeft or ChatMemberBanned => "JoinGate.paused_removed",
+            ChatMemberAdministrator { CanRestrictMembers: true, CanInviteUsers: true } or ChatMemberOwner => null,
+            _ => "JoinGate.paused_rights",
+        };
+        var paused = reason is null ? null : texts.Get(Texts.English, reason);
+        if (paused == gate.PausedReason)
+        {
+            return true;
+        }
+
+        await GateSettings.ChangeAsync(context.Db, change.Chat.Id, change.From.Id, "paused_reason", paused, gate.PausedReason, context.CancellationToken);
+        var title = Title(change.Chat);
+        await GateLog.LineAsync(context.Outbox, gate, paused is null
+            ? texts.Format(Texts.English, "JoinGate.log_resumed", ("chat", GateLog.Html(title)))
+            : texts.Format(Texts.English, "JoinGate.log_paused", ("chat", GateLog.Html(title)), ("reason", paused)), context.CancellationToken);
+        LogPaused(logger, change.Chat.Id, paused ?? "resumed");
+        return true;
+    }
+
     /// <summary>A new request or direct join: decided at once (a member, an admin's allowance, a recent failure) or checked.</summary>
     private async Task EnterAsync(UpdateContext context, ChatGate gate, Chat chat, User user, string entry, long userChatId, DateTime at, bool member)
     {
@@ -131,6 +167,10 @@ public sealed partial class JoinGateHandler(
             (_, "block") => (JoinDecisions.Declined, JoinReason.Repeat),
             _ => (JoinDecisions.Pending, (string?)null),
         };
+        // Every join counts towards raid mode, but only those who would be checked are held by it.
+        var raid = options.RaidJoinsPerMinute > 0
+            ? await GateRaids.CountAsync(context.Db, chat.Id, options.RaidJoinsPerMinute, TimeSpan.FromMinutes(options.RaidMinutes), cancellationToken)
+            : default;
         var language = await UserDirectory.LanguageAsync(context, user);
         var checkTime = TimeSpan.FromSeconds(gate.DeadlineSeconds);
         var id = await JoinDecisions.InsertAsync(
@@ -163,6 +203,20 @@ public sealed partial class JoinGateHandler(
         if (entry == JoinEntry.Direct)
         {
             await JoinDecisions.RestrictAsync(context.Outbox, chat.Id, user.Id, cancellationToken);
+        }
+
+        if (raid.InRaid)
+        {
+            // No check goes out for a join during a raid: it waits for the raid to end (declined) or for an admin.
+            await JoinDecisions.HoldAsync(context.Db, requestId, cancellationToken);
+            if (raid.Started)
+            {
+                metrics.RaidStarted();
+                LogRaid(logger, chat.Id, raid.Joins);
+                await GateLog.RaidStartedAsync(context.Outbox, texts, gate, title, raid.Joins, options.RaidMinutes, cancellationToken);
+            }
+
+            return;
         }
 
         // A join request's private chat is open to the bot for a few minutes whatever the user did before; a direct
@@ -320,6 +374,7 @@ public sealed partial class JoinGateHandler(
             (JoinEntry.Request, JoinReason.WrongAnswer) => "JoinGate.wrong_answer",
             (JoinEntry.Request, JoinReason.Timeout) => "JoinGate.timeout",
             (JoinEntry.Request, JoinReason.Repeat) => "JoinGate.repeat",
+            (JoinEntry.Request, JoinReason.Raid) => "JoinGate.raid_declined",
             (JoinEntry.Direct, JoinReason.CorrectAnswer) => "JoinGate.direct_approved",
             (JoinEntry.Direct, JoinReason.WrongAnswer) => "JoinGate.direct_removed",
             (JoinEntry.Direct, JoinReason.Timeout) => "JoinGate.direct_timeout",
@@ -421,6 +476,12 @@ public sealed partial class JoinGateHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request to chat {ChatId} from user {UserId} repeats open request {RequestId}; the check already sent stands")]
     private static partial void LogRepeated(ILogger logger, long requestId, long chatId, long userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Join gate of chat {ChatId}: {State}")]
+    private static partial void LogPaused(ILogger logger, long chatId, string state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat {ChatId} enters raid mode: {Joins} joins within a minute; new joins are held without a check")]
+    private static partial void LogRaid(ILogger logger, long chatId, int joins);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request of update {UpdateId} was stored before; nothing to do")]
     private static partial void LogAlreadyStored(ILogger logger, long updateId);

@@ -44,6 +44,14 @@ public sealed class JoinGateOptions
     [Range(0, 30 * 24 * 60, ErrorMessage = "Bot:JoinRepeatDeclineMinutes must be between 0 and 43200")]
     public int JoinRepeatDeclineMinutes { get; set; } = 60;
 
+    /// <summary>Joins to one chat in a minute past which it enters raid mode: new joins are held without a check (default 20; 0: never).</summary>
+    [Range(0, 100_000, ErrorMessage = "Bot:RaidJoinsPerMinute must be between 0 and 100000")]
+    public int RaidJoinsPerMinute { get; set; } = 20;
+
+    /// <summary>How long raid mode lasts after the last join past the limit (default 10 min).</summary>
+    [Range(1, 24 * 60, ErrorMessage = "Bot:RaidMinutes must be between 1 and 1440")]
+    public int RaidMinutes { get; set; } = 10;
+
     /// <summary>A log chat for every gated chat that has none of its own (Bot__GateLogChatId; empty: none).</summary>
     public string? GateLogChatId { get; set; }
 

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Bot.Features.Subscriptions;
 
 /// <summary>
-/// Subscriptions: /start, /stop and /lang in private chats, and the users table (status, language, source) that the
+/// Subscriptions: /start, /stop and /lang in private chats, blocks and unblocks as Telegram reports them, and the users table (status, language, source) that the
 /// other features read through <see cref="UserDirectory"/> and <see cref="Subscribers"/>.
 /// </summary>
 public sealed class SubscriptionsFeature : IFeature
@@ -23,6 +23,7 @@ public sealed class SubscriptionsFeature : IFeature
 
     public void Register(FeatureBuilder feature) => feature
         .Handler<SubscriptionHandler>()
+        .Handler<BotBlockHandler>()
         .Counts<SubscriberCounts>()
         .Hook<IUnreachableChatHook, BlockedSubscribers>();
 }

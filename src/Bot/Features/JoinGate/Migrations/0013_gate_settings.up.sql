@@ -48,7 +48,9 @@ ALTER TABLE join_requests
     ADD COLUMN retry_at timestamptz,
     ADD COLUMN chat_title text,
     ADD COLUMN language text,
-    ADD COLUMN decided_by bigint;
+    ADD COLUMN decided_by bigint,
+    -- Arrived during a raid: no check was sent; declined once the raid is over unless an admin lets it in first.
+    ADD COLUMN held boolean NOT NULL DEFAULT false;
 
 -- The buttons of the checks in progress. A button carries only its opaque token, never the answer; a token is
 -- used once (a press deletes every token of its check), so a replayed or forwarded button changes nothing.
@@ -78,3 +80,13 @@ CREATE TABLE join_verdicts (
     PRIMARY KEY (chat_id, user_id)
 );
 CREATE INDEX join_verdicts_until ON join_verdicts (until);
+
+-- Raid mode: joins (requests and direct joins) counted per chat in fixed one-minute windows; past the limit
+-- (Bot:RaidJoinsPerMinute) the chat is in raid mode until "until", and new joins are held without a check.
+CREATE TABLE gate_raids (
+    chat_id       bigint      PRIMARY KEY,
+    window_start  timestamptz NOT NULL,
+    joins         integer     NOT NULL,
+    until         timestamptz,
+    started_at    timestamptz
+);

@@ -1,0 +1,77 @@
+using static Bot.Storage.Sql;
+using Bot.Storage;
+
+namespace Bot.Features.JoinGate;
+
+/// <summary>Where a join leaves its chat: in raid mode or not, and whether this join is the one that started it.</summary>
+public readonly record struct RaidState(bool InRaid, bool Started, int Joins);
+
+/// <summary>
+/// Raid mode (gate_raids): joins to a chat, requests and direct joins alike, counted in fixed one-minute windows.
+/// Past Bot:RaidJoinsPerMinute the chat is in raid mode for Bot:RaidMinutes, extended by every further join past the
+/// limit: new joins are held without a check (no message goes out for them) and declined when the raid is over,
+/// unless an admin lets them in from the log chat first. The count's row lock makes it exact across replicas.
+/// </summary>
+public static class GateRaids
+{
+    /// <summary>Counts one join of the chat; says whether the chat is in raid mode now and whether this join started it.</summary>
+    public static async Task<RaidState> CountAsync(Db db, long chatId, int limit, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var before = await db.ScalarAsync<bool?>(
+            "SELECT coalesce(until > now(), false) FROM gate_raids WHERE chat_id = $1 FOR UPDATE", cancellationToken, Arg(chatId)) ?? false;
+        var after = await db.FirstAsync(
+            """
+            WITH counted AS (
+                SELECT CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.joins + 1 END AS joins,
+                       CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END AS window_start
+                FROM gate_raids r WHERE r.chat_id = $1
+            )
+            INSERT INTO gate_raids AS r (chat_id, window_start, joins, until, started_at)
+            VALUES ($1, now(), 1, CASE WHEN 1 > $2 THEN now() + make_interval(secs => $3) END, CASE WHEN 1 > $2 THEN now() END)
+            ON CONFLICT (chat_id) DO UPDATE SET
+                joins = (SELECT joins FROM counted),
+                window_start = (SELECT window_start FROM counted),
+                until = CASE WHEN (SELECT joins FROM counted) > $2 THEN greatest(r.until, now() + make_interval(secs => $3)) ELSE r.until END,
+                started_at = CASE WHEN (SELECT joins FROM counted) > $2 AND NOT coalesce(r.until > now(), false) THEN now() ELSE r.started_at END
+            RETURNING joins, coalesce(until > now(), false)
+            """,
+            reader => new Tuple<int, bool>(reader.GetInt32(0), reader.GetBoolean(1)),
+            cancellationToken, Arg(chatId), Arg(limit), Arg(duration.TotalSeconds));
+        return new RaidState(after!.Item2, after.Item2 && !before, after.Item1);
+    }
+
+    /// <summary>Ends a chat's raid now (an admin's Decline all held): its held joins are then declined by the sweep.</summary>
+    public static Task EndAsync(Db db, long chatId, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("UPDATE gate_raids SET until = now() WHERE chat_id = $1 AND until > now()", cancellationToken, Arg(chatId));
+
+    /// <summary>Raids that are over and not yet reported as such (taken: reported once), only while <paramref name="epoch"/> leads.</summary>
+    public static Task<List<long>> TakeEndedAsync(Db db, long epoch, CancellationToken cancellationToken) =>
+        db.ListAsync(
+            $"""
+            UPDATE gate_raids SET started_at = NULL
+            WHERE started_at IS NOT NULL AND until <= now() AND {Coordination.LeaderEpochs.IsCurrent(1)}
+            RETURNING chat_id
+            """,
+            reader => reader.GetInt64(0), cancellationToken, Arg(epoch));
+
+    /// <summary>Held joins of a chat still pending, oldest first, locked.</summary>
+    public static Task<List<long>> LockHeldAsync(Db db, long chatId, int limit, CancellationToken cancellationToken) =>
+        db.ListAsync(
+            "SELECT id FROM join_requests WHERE chat_id = $1 AND state = 'pending' AND held ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+            reader => reader.GetInt64(0), cancellationToken, Arg(chatId), Arg(limit));
+
+    /// <summary>Windows of chats that saw no join for a day (<see cref="Retention"/>'s batch shape).</summary>
+    public const string PurgeSql =
+        """
+        WITH gone AS (
+            DELETE FROM gate_raids
+            WHERE chat_id IN (
+                SELECT chat_id FROM gate_raids
+                WHERE window_start < now() - make_interval(secs => $1) AND window_start >= $2 AND (until IS NULL OR until < now()) AND started_at IS NULL
+                ORDER BY window_start
+                LIMIT $3)
+            RETURNING window_start
+        )
+        SELECT count(*)::int, max(window_start) FROM gone
+        """;
+}
