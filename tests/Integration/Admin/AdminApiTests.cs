@@ -17,6 +17,7 @@ public sealed class AdminApiTests(SharedPostgres postgres)
     [
         ("GET", "/admin/stats"), ("GET", "/admin/join-requests"), ("GET", "/admin/broadcasts"), ("GET", "/admin/broadcasts/1"),
         ("POST", "/admin/broadcasts"), ("POST", "/admin/broadcasts/1/cancel"),
+        ("GET", "/admin/gate-settings/-1001000000002"), ("GET", "/admin/gate-settings-audit"),
     ];
 
     /// <summary>The path as given and the spellings a client may try: case, percent-encoding, slashes, dot segments, a query.</summary>

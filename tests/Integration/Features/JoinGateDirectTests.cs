@@ -16,6 +16,7 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
     private const long MainChat = -1001000000001;
     private const long Gated = -1001000000002;
     private const long LogChat = -1001000000099;
+    private const string AdminToken = "join-gate-admin-token-0123456789";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -237,6 +238,16 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         Assert.Equal(BotTexts.Get("en", "JoinGate.settings_refused"), (string?)last.Body["text"]);
         Assert.Equal(3, await group.ScalarAsync($"SELECT count(*) FROM gate_settings_audit WHERE chat_id = {Gated}"));
         Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM gate_settings WHERE chat_id = {Gated} AND enabled IS NULL"));
+
+        // What the platform team audits: the same through the admin API.
+        using var http = new HttpClient { BaseAddress = bot.InternalUri };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        var audit = JsonNode.Parse(await http.GetStringAsync($"admin/gate-settings-audit?chatId={Gated}"))!.AsArray();
+        Assert.Equal(["check_kind", "questions", "check_kind"], audit.Select(a => (string)a!["setting"]!));
+        Assert.All(audit, a => Assert.Equal(admin, (long)a!["userId"]!));
+        var settings = JsonNode.Parse(await http.GetStringAsync($"admin/gate-settings/{Gated}"))!;
+        Assert.Equal("questions", (string?)settings["checkKind"]);
+        Assert.Equal("Capital of France?", (string?)settings["questions"]![0]!["q"]);
     }
 
     [Fact]
@@ -403,6 +414,7 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         {
             ["Bot__MainChatId"] = MainChat.ToString(CultureInfo.InvariantCulture),
             ["Bot__GatedChatIds"] = Gated.ToString(CultureInfo.InvariantCulture),
+            ["Admin__Token"] = AdminToken,
         };
         foreach (var (key, value) in extra ?? [])
         {

@@ -346,7 +346,8 @@ await rejectCase('POST on another path', 404, (id) => message(id), { path: '/tel
       '/admin/%2e' + rest, path + '?token=' + adminToken, path + ';x=1', 'http://127.0.0.1' + path];
   };
   const routes = [['GET', '/admin/stats'], ['GET', '/admin/join-requests'], ['GET', '/admin/broadcasts'], ['GET', '/admin/broadcasts/1'],
-    ['POST', '/admin/broadcasts'], ['POST', '/admin/broadcasts/1/cancel']];
+    ['POST', '/admin/broadcasts'], ['POST', '/admin/broadcasts/1/cancel'],
+    ['GET', '/admin/gate-settings/-1001000000002'], ['GET', '/admin/gate-settings-audit']];
   const create = JSON.stringify({ fromChatId: 1, messageId: 2 });
   const tokens = [undefined, '', 'wrong-token-wrong-token', adminToken + 'x', adminToken.slice(0, -1), adminToken.toUpperCase()];
   let tried = 0;

@@ -111,11 +111,21 @@ public sealed class JoinCounts : ICountSource
     public string? TextKey => $"{JoinGateFeature.FeatureName}.stats";
 }
 
-/// <summary>GET /admin/join-requests: the decisions' audit.</summary>
+/// <summary>GET /admin/join-requests: the decisions' audit; GET /admin/gate-settings/{chatId} and /admin/gate-settings-audit: the chats' settings and who changed them.</summary>
 public sealed class JoinGateAdminApi : IAdminRoutes
 {
-    public void Map(RouteGroupBuilder read, RouteGroupBuilder write) =>
+    public void Map(RouteGroupBuilder read, RouteGroupBuilder write)
+    {
         read.MapGet("/join-requests", ListAsync).WithName("ListJoinRequests").WithSummary("Join requests and their decisions, newest first (audit)");
+        read.MapGet("/gate-settings/{chatId:long}", SettingsAsync).WithName("GetGateSettings").WithSummary("A chat's gate as it applies now (its own settings over the defaults)");
+        read.MapGet("/gate-settings-audit", AuditAsync).WithName("ListGateSettingChanges").WithSummary("Changes of the chats' gate settings, newest first: who, what, from, to, when");
+    }
+
+    private static async Task<Ok<ChatGate>> SettingsAsync(long chatId, NpgsqlDataSource dataSource, IOptionsMonitor<JoinGateOptions> options, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await GateSettings.GetAsync(Db.Of(dataSource), chatId, options.CurrentValue, cancellationToken));
+
+    private static async Task<Ok<List<SettingChange>>> AuditAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, int limit = 50) =>
+        TypedResults.Ok(await GateSettings.AuditAsync(Db.Of(dataSource), chatId, Math.Clamp(limit, 1, 500), cancellationToken));
 
     private static async Task<Results<Ok<List<JoinRequestView>>, ProblemHttpResult>> ListAsync(
         NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
@@ -131,4 +141,6 @@ public sealed class JoinGateAdminApi : IAdminRoutes
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(List<JoinRequestView>))]
+[JsonSerializable(typeof(ChatGate))]
+[JsonSerializable(typeof(List<SettingChange>))]
 internal sealed partial class JoinGateApiJson : JsonSerializerContext;

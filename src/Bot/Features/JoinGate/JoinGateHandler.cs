@@ -31,11 +31,12 @@ public sealed partial class JoinGateHandler(
     {
         switch (context.Update)
         {
-            case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { } request }:
+            case { Type: UpdateType.ChatJoinRequest, ChatJoinRequest: { Chat: not null, From: not null } request }:
                 return await RequestAsync(context, request);
-            case { Type: UpdateType.ChatMember, ChatMember: { } change }:
+            // Every hop checked: the library's non-nullable members are null when an update omits them.
+            case { Type: UpdateType.ChatMember, ChatMember: { Chat: not null, From: not null, OldChatMember.User: not null, NewChatMember.User: not null } change }:
                 return await MemberChangedAsync(context, change);
-            case { Type: UpdateType.MyChatMember, MyChatMember: { Chat.Type: ChatType.Group or ChatType.Supergroup } change }:
+            case { Type: UpdateType.MyChatMember, MyChatMember: { Chat.Type: ChatType.Group or ChatType.Supergroup, From: not null, NewChatMember: not null } change }:
                 return await BotRightsChangedAsync(context, change);
             case { Type: UpdateType.CallbackQuery, CallbackQuery: { Data: { } data } query }
                 when data.StartsWith(CallbackPrefix, StringComparison.Ordinal):

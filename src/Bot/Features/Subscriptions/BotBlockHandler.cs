@@ -15,7 +15,7 @@ public sealed partial class BotBlockHandler(ILogger<BotBlockHandler> logger) : I
 {
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
-        if (context.Update is not { Type: UpdateType.MyChatMember, MyChatMember: { Chat.Type: ChatType.Private } change })
+        if (context.Update is not { Type: UpdateType.MyChatMember, MyChatMember: { Chat.Type: ChatType.Private, From: not null, NewChatMember: not null, OldChatMember: not null } change })
         {
             return false;
         }
