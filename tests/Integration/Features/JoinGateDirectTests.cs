@@ -389,6 +389,62 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         await group.WaitForAsync($"SELECT count(*) FROM users WHERE user_id = {fan} AND status = 'none'", 1, Wait);
     }
 
+    [Fact]
+    public async Task Forged_buttons_malformed_commands_and_broken_updates_change_nothing_and_each_is_answered()
+    {
+        await using var group = await CreateGroupAsync();
+        var bot = await group.StartAsync();
+        const long otherChat = -1001000000077, adminElsewhere = 861, admin = 862;
+        group.Telegram.SetChatMember(otherChat, adminElsewhere, "administrator");
+        group.Telegram.SetChatMember(Gated, adminElsewhere, "member");
+        group.Telegram.SetChatMember(Gated, admin, "administrator");
+
+        // An admin of another chat forges its menu's data for the gated chat; garbage of every shape.
+        string[] forged =
+        [
+            $"gs:{Gated}:toggle", $"gs:{Gated}:kind:questions", "gs:abc:toggle", "gs:", $"gs:{Gated}:kind:evil", $"gs:{Gated}:qdel:99",
+            $"gs:{Gated}:att:++", "gl:approve:x", "gl:approve:999999", $"gl:raid-approve:{Gated}", $"gl:raid-decline:{Gated}", "gl:",
+            "join:AAAAAAAAAAAAAAAA", "join:", "join:1:2:3", "join:1:x", "join:-5:1",
+        ];
+        var update = 1700L;
+        foreach (var data in forged)
+        {
+            await BotGroup.PostAsync(bot, Updates.GroupCallback(update++, otherChat, adminElsewhere, data, 1));
+        }
+
+        // An admin's commands with bad arguments: told how to write them.
+        string[] commands =
+        [
+            "/gatequestion only a question", "/gatequestion Q | right", "/gatequestion Q | a | a", "/setwelcome xx Hello", "/setwelcome en",
+            "/gatelog", "/gatelog abc", $"/gatelog {Gated} maybe",
+        ];
+        foreach (var command in commands)
+        {
+            await BotGroup.PostAsync(bot, Updates.GroupMessage(update++, Gated, admin, command));
+        }
+
+        // Updates Telegram would never send: no new member, no user.
+        await BotGroup.PostAsync(bot, $$$"""{"update_id":{{{update++}}},"chat_member":{"chat":{"id":{{{Gated}}},"type":"supergroup","title":"G"},"from":{"id":1,"is_bot":false,"first_name":"T"},"date":1700000000}}""");
+        await BotGroup.PostAsync(bot, $$$"""{"update_id":{{{update++}}},"my_chat_member":{"chat":{"id":{{{Gated}}},"type":"supergroup","title":"G"},"date":1700000000}}""");
+        await BotGroup.PostAsync(bot, $$$"""{"update_id":{{{update++}}},"chat_join_request":{"chat":{"id":{{{Gated}}},"type":"supergroup","title":"G"},"date":1700000000,"user_chat_id":5}}""");
+
+        var total = forged.Length + commands.Length + 3;
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state = 'done'", total, Wait);
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM inbox WHERE state <> 'done'"));
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM gate_settings"));
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM gate_settings_audit"));
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM join_requests"));
+        Assert.Equal(forged.Length, (await group.Telegram.WaitForCallsAsync(forged.Length, Wait, "answerCallbackQuery")).Count);
+        var replies = (await group.Telegram.WaitForCallsAsync(commands.Length, Wait, "sendMessage", Gated)).Select(c => (string)c.Body["text"]!).ToList();
+        Assert.Equal(commands.Length, replies.Count);
+        Assert.Contains(BotTexts.Get("en", "JoinGate.question_format"), replies);
+        Assert.Contains(BotTexts.Get("en", "JoinGate.question_duplicate"), replies);
+        Assert.Contains(BotTexts.Get("en", "JoinGate.gatelog_format"), replies);
+        Assert.Empty(group.Telegram.Calls("restrictChatMember"));
+        Assert.Empty(group.Telegram.Calls("banChatMember"));
+        Assert.False(bot.HasExited);
+    }
+
     /// <summary>Sends /ping from <paramref name="count"/> users one after another; the time each waited for its answer, in ms.</summary>
     private static async Task<List<double>> PingLatenciesAsync(BotGroup group, BotProcess bot, long firstUpdate, long firstUser, int count)
     {
