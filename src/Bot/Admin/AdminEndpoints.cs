@@ -43,7 +43,11 @@ public static class AdminEndpoints
 
         // The audit line says what the handler's own messages would ("was challenged"), with more.
         builder.Logging.AddFilter(typeof(AdminTokenHandler).FullName, LogLevel.Warning);
-        // No default scheme: only the admin policies authenticate, so no other request ever runs the token check.
+        // No default scheme: only the admin policies authenticate, so no other request ever runs the token check. ASP.NET
+        // Core makes a lone scheme the default unless told not to, and then every request (each webhook POST too) ran the
+        // handler and counted as a failed authentication of its address: Telegram's or a proxy's address was locked out of
+        // the admin API after ten updates a minute.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminTokenHandler>(AdminAuth.Scheme, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuth.ReadPolicy, policy => policy.AddAuthenticationSchemes(AdminAuth.Scheme).RequireAuthenticatedUser()

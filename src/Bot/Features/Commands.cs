@@ -49,16 +49,28 @@ public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
 
     /// <summary>
     /// Registers the menu with Telegram (setMyCommands): everyone's commands for all private chats, per language (English
-    /// also as the default for other languages), and everyone's plus the admins' in each bot admin's own chat.
+    /// also as the default for other languages); everyone's plus the chat admins' for the administrators of every group
+    /// (Telegram's all_chat_administrators scope); and everyone's plus all the admins' in each bot admin's own chat.
     /// </summary>
     public async Task PublishAsync(ITelegramBotClient client, Texts texts, IReadOnlyList<long> admins, CancellationToken cancellationToken)
     {
         var everyone = For(isAdmin: false).ToList();
+        var chatAdmins = For(isAdmin: false, isChatAdmin: true).ToList();
         var all = For(isAdmin: true).ToList();
         await client.SetMyCommands(Menu(texts, Texts.English, everyone), new BotCommandScopeDefault(), null, cancellationToken);
+        if (chatAdmins.Count > everyone.Count)
+        {
+            await client.SetMyCommands(Menu(texts, Texts.English, chatAdmins), new BotCommandScopeAllChatAdministrators(), null, cancellationToken);
+        }
+
         foreach (var language in Texts.Languages)
         {
             await client.SetMyCommands(Menu(texts, language, everyone), new BotCommandScopeDefault(), language, cancellationToken);
+            if (chatAdmins.Count > everyone.Count)
+            {
+                await client.SetMyCommands(Menu(texts, language, chatAdmins), new BotCommandScopeAllChatAdministrators(), language, cancellationToken);
+            }
+
             foreach (var admin in admins)
             {
                 await client.SetMyCommands(Menu(texts, language, all), new BotCommandScopeChat { ChatId = admin }, language, cancellationToken);

@@ -172,6 +172,21 @@ public sealed class AdminApiTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task Webhook_posts_and_health_probes_are_not_failed_authentications_of_their_address()
+    {
+        await using var bot = await StartAsync(new() { ["Admin__FailedAuthenticationsPerMinute"] = "10" });
+        for (var i = 0; i < 40; i++)
+        {
+            await BotGroup.PostAsync(bot.Process, Updates.Message(9000 + i, 42));
+            Assert.Equal(200, (await RawHttp.SendAsync(bot.Process.InternalPort, "GET", "/readyz")).Status);
+        }
+
+        // Eighty requests from this address without a token, none of them to the admin API: it is not locked out.
+        Assert.Equal(200, (await RawHttp.SendAsync(bot.Process.InternalPort, "GET", "/admin/stats", ReadToken)).Status);
+        await bot.Process.WaitForOutputAsync("Admin API GET /admin/stats: 200, scope read");
+    }
+
+    [Fact]
     public async Task Both_the_current_and_the_previous_token_work_until_the_previous_one_is_removed_from_the_secrets()
     {
         var secrets = Directory.CreateTempSubdirectory("bot-secrets-");

@@ -150,8 +150,10 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         Assert.True(paths.GetProperty("/admin/broadcasts/{id}/cancel").TryGetProperty("post", out _));
         Assert.True(paths.GetProperty("/admin/stats").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/admin/join-requests").TryGetProperty("get", out _));
-        // Six routes on five paths, and nothing but the admin API.
-        Assert.Equal(6, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
+        Assert.True(paths.GetProperty("/admin/gate-settings/{chatId}").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/admin/gate-settings-audit").TryGetProperty("get", out _));
+        // Eight routes on seven paths, and nothing but the admin API.
+        Assert.Equal(8, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
         Assert.All(paths.EnumerateObject(), p => Assert.StartsWith("/admin/", p.Name, StringComparison.Ordinal));
         Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
 

@@ -5,7 +5,8 @@ namespace Bot.Tests.Integration.Features;
 
 /// <summary>
 /// The leader registers the command menu with Telegram when it takes the lead: everyone's commands in the default
-/// scope, per language, and the admins' commands too in each bot admin's own chat.
+/// scope, per language, the chat admins' commands too for every group's administrators, and the admins' commands too
+/// in each bot admin's own chat.
 /// </summary>
 public sealed class CommandMenuTests(SharedPostgres postgres)
 {
@@ -20,18 +21,22 @@ public sealed class CommandMenuTests(SharedPostgres postgres)
         });
         await group.StartAsync();
 
-        // Default scope without a language, then per language (en, ru) the default scope and the admin's chat.
-        var calls = await group.Telegram.WaitForCallsAsync(5, TimeSpan.FromSeconds(60), "setMyCommands");
+        // Default and chat administrators' scopes without a language, then per language (en, ru) those and the admin's chat.
+        var calls = await group.Telegram.WaitForCallsAsync(8, TimeSpan.FromSeconds(60), "setMyCommands");
         var menus = calls.Select(c => JsonDocument.Parse(c.BodyJson).RootElement).ToList();
         var everyone = menus.Where(m => m.GetProperty("scope").GetProperty("type").GetString() == "default").ToList();
         var admin = menus.Where(m => m.GetProperty("scope").GetProperty("type").GetString() == "chat").ToList();
+        var chatAdmins = menus.Where(m => m.GetProperty("scope").GetProperty("type").GetString() == "all_chat_administrators").ToList();
         Assert.Equal(3, everyone.Count);
+        Assert.Equal(3, chatAdmins.Count);
         Assert.Equal(2, admin.Count);
         Assert.All(admin, m => Assert.Equal(Admin, m.GetProperty("scope").GetProperty("chat_id").GetInt64()));
 
         static List<string> Names(JsonElement menu) => [.. menu.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("command").GetString()!)];
         Assert.All(everyone, m => Assert.Equal(["start", "stop", "lang", "ping", "help"], Names(m)));
-        Assert.All(admin, m => Assert.Equal(["start", "stop", "lang", "ping", "help", "broadcast", "cancel", "stats"], Names(m)));
+        Assert.All(chatAdmins, m => Assert.Equal(["start", "stop", "lang", "ping", "help", "settings", "gatequestion", "setwelcome", "gatelog"], Names(m)));
+        Assert.All(admin, m => Assert.Equal(
+            ["start", "stop", "lang", "ping", "help", "settings", "gatequestion", "setwelcome", "gatelog", "broadcast", "cancel", "stats"], Names(m)));
         var russian = everyone.Single(m => m.TryGetProperty("language_code", out var l) && l.GetString() == "ru");
         Assert.Equal(BotTexts.Get("ru", "Subscriptions.command_start"),
             russian.GetProperty("commands").EnumerateArray().First().GetProperty("description").GetString());

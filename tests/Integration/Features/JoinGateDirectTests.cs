@@ -242,7 +242,9 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         // What the platform team audits: the same through the admin API.
         using var http = new HttpClient { BaseAddress = bot.InternalUri };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
-        var audit = JsonNode.Parse(await http.GetStringAsync($"admin/gate-settings-audit?chatId={Gated}"))!.AsArray();
+        using var auditResponse = await http.GetAsync($"admin/gate-settings-audit?chatId={Gated}");
+        Assert.True(auditResponse.IsSuccessStatusCode, $"{auditResponse.StatusCode} {auditResponse.Headers} {await auditResponse.Content.ReadAsStringAsync()}\n{bot.Output}");
+        var audit = JsonNode.Parse(await auditResponse.Content.ReadAsStringAsync())!.AsArray();
         Assert.Equal(["check_kind", "questions", "check_kind"], audit.Select(a => (string)a!["setting"]!));
         Assert.All(audit, a => Assert.Equal(admin, (long)a!["userId"]!));
         var settings = JsonNode.Parse(await http.GetStringAsync($"admin/gate-settings/{Gated}"))!;

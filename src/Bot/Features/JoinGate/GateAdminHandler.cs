@@ -494,7 +494,7 @@ public sealed partial class GateAdminHandler(
     private static string Data(long chatId, string action, string? argument = null) =>
         CallbackPrefix + chatId.ToString(CultureInfo.InvariantCulture) + ":" + action + (argument is null ? "" : ":" + argument);
 
-    private static string Title(Chat chat) => chat.Title ?? chat.Username ?? chat.Id.ToString(CultureInfo.InvariantCulture);
+    private static string Title(Chat chat) => GateLog.Title(chat);
 
     private static async Task<string> TitleAsync(UpdateContext context, long chatId)
     {

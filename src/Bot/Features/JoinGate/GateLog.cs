@@ -62,6 +62,9 @@ public static class GateLog
     public static string Mention(long userId, string? name = null) =>
         $"<a href=\"tg://user?id={userId.ToString(CultureInfo.InvariantCulture)}\">{Html(name ?? userId.ToString(CultureInfo.InvariantCulture))}</a>";
 
+    /// <summary>How a chat is named in the gate's texts: its title, else its username, else its id.</summary>
+    public static string Title(Chat chat) => chat.Title ?? chat.Username ?? chat.Id.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>Text made safe for Telegram's HTML parse mode.</summary>
     public static string Html(string? text) =>
         (text ?? "").Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

@@ -264,15 +264,8 @@ public sealed partial class JoinGateHandler(
             return;
         }
 
-        if (request.UserId != query.From.Id)
+        if (RefusedPress(context, query, request, language))
         {
-            context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
-            return;
-        }
-
-        if (request.State != JoinDecisions.Pending)
-        {
-            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
         }
 
@@ -384,6 +377,24 @@ public sealed partial class JoinGateHandler(
         return key is null ? null : texts.Format(language, key, ("chat", title));
     }
 
+    /// <summary>A press that may not answer the check: someone else's, or on a request already decided (answered here).</summary>
+    private bool RefusedPress(UpdateContext context, CallbackQuery query, LockedRequest request, string language)
+    {
+        if (request.UserId != query.From.Id)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
+            return true;
+        }
+
+        if (request.State != JoinDecisions.Pending)
+        {
+            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>The check's buttons, each carrying a fresh single-use token.</summary>
     private static async Task<InlineKeyboardMarkup> Keyboard(UpdateContext context, long requestId, GateCheck check)
     {
@@ -406,15 +417,8 @@ public sealed partial class JoinGateHandler(
         }
 
         var language = await UserDirectory.LanguageAsync(context, query.From);
-        if (request.UserId != query.From.Id)
+        if (RefusedPress(context, query, request, language))
         {
-            context.Answer(query, texts.Get(language, "JoinGate.not_yours"), alert: true);
-            return;
-        }
-
-        if (request.State != JoinDecisions.Pending)
-        {
-            context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
         }
 
@@ -459,7 +463,7 @@ public sealed partial class JoinGateHandler(
 
     private static readonly LinkPreviewOptions NoPreview = new() { IsDisabled = true };
 
-    private static string Title(Chat chat) => chat.Title ?? chat.Username ?? chat.Id.ToString(CultureInfo.InvariantCulture);
+    private static string Title(Chat chat) => GateLog.Title(chat);
 
     private static int Minutes(TimeSpan time) => Math.Max(1, (int)Math.Round(time.TotalMinutes));
 
