@@ -30,7 +30,7 @@ public sealed class EndpointSurfaceTests
         Assert.Empty(webhook.Metadata.GetOrderedMetadata<IAuthorizeData>());
 
         var admin = endpoints.Where(e => e.RoutePattern.RawText!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase)).ToList();
-        Assert.Equal(6, admin.Count);
+        Assert.Equal(8, admin.Count);
         foreach (var endpoint in admin)
         {
             var name = endpoint.DisplayName;
