@@ -241,7 +241,40 @@ internal sealed class FakeTelegramState
         {
             var state = world.Chats.GetOrAdd(chat);
             state.Known = true;
-            state.Members[userId] = status;
+            state.SetMember(userId, status);
+        }
+    }
+
+    public void SetBotRights(ChatRef chat, bool canRestrictMembers, bool canDeleteMessages)
+    {
+        lock (gate)
+        {
+            var state = world.Chats.GetOrAdd(chat);
+            state.Known = true;
+            state.BotCanRestrictMembers = canRestrictMembers;
+            state.BotCanDeleteMessages = canDeleteMessages;
+        }
+    }
+
+    /// <summary>The bot left or was kicked: a group refuses every call (a private chat: the user blocked the bot).</summary>
+    public void RemoveBot(ChatRef chat)
+    {
+        lock (gate)
+        {
+            var state = world.Chats.GetOrAdd(chat);
+            state.Known = true;
+            state.Block = state.EffectiveType == "private" ? ChatBlock.BlockedByUser : ChatBlock.Kicked;
+        }
+    }
+
+    public ChatMemberState ChatMemberStatusOf(ChatRef chat, long userId)
+    {
+        lock (gate)
+        {
+            var entry = world.Chats.Find(chat)?.Member(userId) ?? ChatMemberEntry.Left;
+            var permissions = entry.Permissions ?? new Dictionary<string, bool>();
+            return new ChatMemberState(
+                entry.Status, entry.IsMember, entry.Allows("can_send_messages"), entry.UntilDate, permissions.ToDictionary());
         }
     }
 
