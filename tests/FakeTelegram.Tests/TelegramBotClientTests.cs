@@ -126,6 +126,45 @@ public sealed class TelegramBotClientTests
     }
 
     /// <summary>As the bot builds it: the fake's base URL, and no retries inside the library.</summary>
+    [Fact]
+    public async Task Telegram_Bot_round_trips_restrictions_bans_and_the_administrator_list()
+    {
+        await using var fake = await Fakes.StartAsync(Fakes.Clock());
+        fake.SetChatMember(MainChat, 1, ChatMemberStatus.Creator);
+        fake.SetChatMember(MainChat, 5, ChatMemberStatus.Member);
+        fake.SetChatMember(MainChat, 6, ChatMemberStatus.Member);
+        var bot = Client(fake);
+        var cancel = TestContext.Current.CancellationToken;
+        var everything = new ChatPermissions
+        {
+            CanSendMessages = true, CanSendAudios = true, CanSendDocuments = true, CanSendPhotos = true, CanSendVideos = true, CanSendVideoNotes = true,
+            CanSendVoiceNotes = true, CanSendPolls = true, CanSendOtherMessages = true, CanAddWebPagePreviews = true, CanChangeInfo = true,
+            CanInviteUsers = true, CanPinMessages = true, CanManageTopics = true,
+        };
+
+        await bot.RestrictChatMember(MainChat, 5, new ChatPermissions { CanSendMessages = false }, cancellationToken: cancel);
+        var restricted = await bot.GetChatMember(MainChat, 5, cancel);
+        await bot.RestrictChatMember(MainChat, 5, everything, cancellationToken: cancel);
+        var lifted = await bot.GetChatMember(MainChat, 5, cancel);
+        await bot.BanChatMember(MainChat, 6, cancellationToken: cancel);
+        var banned = await bot.GetChatMember(MainChat, 6, cancel);
+        await bot.UnbanChatMember(MainChat, 6, onlyIfBanned: true, cancellationToken: cancel);
+        var admins = await bot.GetChatAdministrators(MainChat, cancellationToken: cancel);
+        var owner = await Assert.ThrowsAsync<ApiRequestException>(() => bot.BanChatMember(MainChat, 1, cancellationToken: cancel));
+
+        var restriction = Assert.IsType<ChatMemberRestricted>(restricted);
+        Assert.True(restriction.IsMember);
+        Assert.False(restriction.CanSendMessages);
+        Assert.IsType<ChatMemberMember>(lifted);
+        Assert.IsType<ChatMemberBanned>(banned);
+        Assert.Equal("left", fake.ChatMemberStatusOf(MainChat, 6).Status);
+        Assert.IsType<ChatMemberOwner>(admins[0]);
+        var self = Assert.IsType<ChatMemberAdministrator>(admins[^1]);
+        Assert.True(self.User.IsBot);
+        Assert.True(self.CanRestrictMembers);
+        Assert.Equal((400, "Bad Request: can't remove chat owner"), (owner.ErrorCode, owner.Message));
+    }
+
     private static TelegramBotClient Client(FakeTelegramServer fake) =>
         new(new TelegramBotClientOptions(Token, fake.BaseUrl) { RetryCount = 0 }, cancellationToken: TestContext.Current.CancellationToken);
 }

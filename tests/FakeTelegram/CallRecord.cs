@@ -81,8 +81,10 @@ public sealed class CallRecord
 }
 
 /// <summary>A message that appeared in a chat, in the order the fake delivered them.</summary>
+/// <param name="MessageThreadId">The forum topic it was sent to (sendMessage's <c>message_thread_id</c>), if any.</param>
 public sealed record DeliveredMessage(
-    long Sequence, long? ChatId, string? ChatUsername, int MessageId, string Method, string? Text, DateTimeOffset At);
+    long Sequence, long? ChatId, string? ChatUsername, int MessageId, string Method, string? Text, DateTimeOffset At,
+    int? MessageThreadId = null);
 
 /// <summary>Counters over every call since the start or the last reset of the recording.</summary>
 public sealed record FakeStats

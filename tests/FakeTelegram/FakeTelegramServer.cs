@@ -183,16 +183,23 @@ public sealed class FakeTelegramServer : IAsyncDisposable
     public void AddJoinRequest(long chatId, long userId) => State.AddJoinRequest(ChatRef.Of(chatId), userId);
 
     /// <summary>
-    /// The bot's right to restrict, ban and unban members in the chat (it has it by default): without it those methods
-    /// answer <c>not enough rights to restrict/unrestrict chat member</c>. Adds the chat.
+    /// The bot's administrator rights in a chat (by default it has both, and may invite users): without
+    /// <paramref name="canRestrictMembers"/> restrictChatMember, banChatMember and unbanChatMember fail with
+    /// <c>not enough rights to restrict/unrestrict chat member</c>; without <paramref name="canDeleteMessages"/>
+    /// deleting someone else's message fails with <c>message can't be deleted</c>. getChatMember on the bot shows them. Adds the chat.
     /// </summary>
-    public void SetBotRights(long chatId, bool canRestrictMembers) => State.SetBotRights(ChatRef.Of(chatId), canRestrictMembers);
+    public void SetBotRights(long chatId, bool canRestrictMembers, bool canDeleteMessages = true) =>
+        State.SetBotRights(ChatRef.Of(chatId), canRestrictMembers, canDeleteMessages);
 
-    /// <summary>The bot is removed from the chat (or put back): every method there answers 403 <c>bot was kicked from the ... chat</c>.</summary>
-    public void RemoveBot(long chatId, bool removed = true) => State.RemoveBot(ChatRef.Of(chatId), removed);
+    /// <summary>
+    /// The bot is no longer in the group: every call naming it is 403 <c>bot was kicked from the supergroup chat</c>
+    /// (<c>…the group chat</c>, <c>bot is not a member of the channel chat</c>); a private chat is blocked by the user
+    /// instead. The same as <see cref="BlockChat"/> with <see cref="ChatBlock.Kicked"/>; <see cref="UnblockChat"/> puts the bot back.
+    /// </summary>
+    public void RemoveBot(long chatId) => State.RemoveBot(ChatRef.Of(chatId));
 
-    /// <summary>A member's status now, as getChatMember would tell it (after restrictions, bans and unbans).</summary>
-    public string MemberStatus(long chatId, long userId) => State.MemberStatus(ChatRef.Of(chatId), userId);
+    /// <summary>A user's recorded status in a chat, as restrictions, bans and unbans left it (<c>left</c> if never set).</summary>
+    public ChatMemberState ChatMemberStatusOf(long chatId, long userId) => State.ChatMemberStatusOf(ChatRef.Of(chatId), userId);
 
     /// <summary>Every message to the chat fails with the 403 Telegram sends for <paramref name="reason"/>.</summary>
     public void BlockChat(long chatId, ChatBlock reason = ChatBlock.BlockedByUser) => State.SetBlock(ChatRef.Of(chatId), reason);

@@ -46,8 +46,8 @@ internal sealed class CallContext(BotCall call, long sequence, TimeSpan now, Dat
 
     public DeliveredMessage? Delivery { get; private set; }
 
-    public void Deliver(ChatRef to, int messageId, string? text) =>
-        Delivery = new DeliveredMessage(Sequence, to.Id, to.Username, messageId, Method, text, ReceivedAt);
+    public void Deliver(ChatRef to, int messageId, string? text, int? threadId = null) =>
+        Delivery = new DeliveredMessage(Sequence, to.Id, to.Username, messageId, Method, text, ReceivedAt, threadId);
 }
 
 /// <summary>What the endpoint does with a call: answer (maybe late), wait for updates, or never answer.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -94,9 +95,57 @@ internal sealed partial class BotMethods
             return ApiResult.BadRequest("message is too long");
         }
 
+        if (ReplyTarget(c, chat, out var replyTo) is { } badReply)
+        {
+            return badReply;
+        }
+
+        var threadId = c.Parameters.Int("message_thread_id");
         var markup = InlineMarkup(c);
-        return TryDeliver(c, chat, text, markup, out var state, out var id)
-            ?? ApiResult.Ok(shapes.Message(c, state, id, text, isCaption: false, markup));
+        if (TryDeliver(c, chat, text, markup, out var state, out var id, threadId) is { } refused)
+        {
+            return refused;
+        }
+
+        var replied = replyTo is { } target ? TelegramShapes.RepliedMessage(c, state, target, state.Message(target)) : null;
+        return ApiResult.Ok(shapes.Message(c, state, id, text, isCaption: false, markup, threadId: threadId, replyTo: replied));
+    }
+
+    /// <summary>
+    /// The message a send replies to: <c>reply_parameters.message_id</c>, or the older <c>reply_to_message_id</c>.
+    /// A reply to a message the fake saw deleted fails unless <c>allow_sending_without_reply</c>, which sends it as
+    /// no reply; a message the fake never saw is taken as existing. <c>reply_parameters.chat_id</c> is not followed.
+    /// </summary>
+    private ApiResult? ReplyTarget(CallContext c, ChatRef chat, out int? replyTo)
+    {
+        replyTo = null;
+        var allowWithoutReply = c.Parameters.Bool("allow_sending_without_reply");
+        if (c.Parameters["reply_parameters"] is not null)
+        {
+            if (c.Parameters.Structured("reply_parameters") is not JsonObject reply)
+            {
+                return ApiResult.BadRequest("can't parse reply parameters JSON object");
+            }
+
+            replyTo = reply["message_id"] is JsonValue id && id.TryGetValue<int>(out var messageId) ? messageId : null;
+            allowWithoutReply |= reply["allow_sending_without_reply"] is JsonValue allow && allow.GetValueKind() == JsonValueKind.True;
+        }
+        else
+        {
+            replyTo = c.Parameters.Int("reply_to_message_id");
+        }
+
+        if (replyTo is { } target && world.Chats.Find(chat)?.Message(target) is { Deleted: true })
+        {
+            if (!allowWithoutReply)
+            {
+                return ApiResult.BadRequest("message to be replied not found");
+            }
+
+            replyTo = null;
+        }
+
+        return null;
     }
 
     private ApiResult SendMedia(CallContext c)
@@ -268,10 +317,21 @@ internal sealed partial class BotMethods
         }
 
         var state = world.Chats.GetOrAdd(chat);
+        if (BotAbsent(state) is { } refused)
+        {
+            return refused;
+        }
+
         var stored = state.Message(messageId);
         if (stored is { Deleted: true })
         {
             return ApiResult.BadRequest("message to delete not found");
+        }
+
+        // Without the right, a bot deletes only its own messages in a group; the fake knows those it sent.
+        if (state.EffectiveType != "private" && !state.BotCanDeleteMessages && stored is not { FromBot: true })
+        {
+            return ApiResult.BadRequest("message can't be deleted");
         }
 
         state.Store(messageId, (stored ?? new StoredMessage(null, null, FromBot: true)) with { Deleted = true });
@@ -322,6 +382,11 @@ internal sealed partial class BotMethods
         }
 
         var state = world.Chats.GetOrAdd(chat);
+        if (BotAbsent(state) is { } refused)
+        {
+            return refused;
+        }
+
         if (state.TracksJoinRequests && !state.PendingJoinRequests.Remove(userId))
         {
             return ApiResult.BadRequest(
@@ -330,7 +395,7 @@ internal sealed partial class BotMethods
 
         if (approve)
         {
-            state.Members[userId] = ChatMemberStatus.Member;
+            state.SetMember(userId, ChatMemberStatus.Member);
         }
 
         return ApiResult.Ok(true);
@@ -348,151 +413,20 @@ internal sealed partial class BotMethods
             return ApiResult.BadRequest("invalid user_id specified");
         }
 
-        return world.Chats.Find(chat) switch
+        var state = world.Chats.Find(chat);
+        if (BotAbsent(state) is { } refused)
         {
-            { Known: true, BotRemoved: true } removed => Refusal(removed, ChatBlock.Kicked),
-            { Known: true } state => ApiResult.Ok(TelegramShapes.ChatMember(userId, state.MemberStatus(userId))),
-            _ => ApiResult.BadRequest("chat not found"),
-        };
-    }
-
-    private ApiResult GetChatAdministrators(CallContext c)
-    {
-        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
-        {
-            return invalid;
+            return refused;
         }
 
-        if (world.Chats.Find(chat) is not { Known: true } state)
+        if (state is not { Known: true })
         {
             return ApiResult.BadRequest("chat not found");
         }
 
-        if (state.BotRemoved)
-        {
-            return Refusal(state, ChatBlock.Kicked);
-        }
-
-        if (state.EffectiveType == "private")
-        {
-            return ApiResult.BadRequest("there are no administrators in the private chat");
-        }
-
-        var admins = new JsonArray();
-        foreach (var (userId, status) in state.Members.Where(m => m.Value == ChatMemberStatus.Creator).Concat(state.Members.Where(m => m.Value == ChatMemberStatus.Administrator)))
-        {
-            admins.Add(TelegramShapes.ChatMember(userId, status));
-        }
-
-        return ApiResult.Ok(admins);
-    }
-
-    /// <summary>
-    /// Restricts a supergroup member to the permissions given. Every permission true lifts the restriction (the Bot API:
-    /// "Pass True for all permissions to lift restrictions from a user"): a restricted member is a member again. A user
-    /// who is not in the chat stays out of it.
-    /// </summary>
-    private ApiResult RestrictChatMember(CallContext c)
-    {
-        if (MemberAction(c, supergroupOnly: true, out var state, out var userId) is { } refused)
-        {
-            return refused;
-        }
-
-        if (c.Parameters.Structured("permissions") is not JsonObject permissions)
-        {
-            return ApiResult.BadRequest("parameter \"permissions\" is required");
-        }
-
-        var all = TelegramShapes.RestrictedPermissions.All(p => permissions[p] is JsonValue v && v.TryGetValue<bool>(out var on) && on);
-        if (ChatMemberStatus.IsParticipant(state.MemberStatus(userId)))
-        {
-            state.Members[userId] = all ? ChatMemberStatus.Member : ChatMemberStatus.Restricted;
-        }
-
-        return ApiResult.Ok(true);
-    }
-
-    private ApiResult BanChatMember(CallContext c)
-    {
-        if (MemberAction(c, supergroupOnly: false, out var state, out var userId) is { } refused)
-        {
-            return refused;
-        }
-
-        state.Members[userId] = ChatMemberStatus.Kicked;
-        return ApiResult.Ok(true);
-    }
-
-    /// <summary>
-    /// A banned user may join again (left). Without only_if_banned a member is removed too: "this method guarantees that
-    /// after the call the user is not a member of the chat, but will be able to join it".
-    /// </summary>
-    private ApiResult UnbanChatMember(CallContext c)
-    {
-        if (MemberAction(c, supergroupOnly: false, out var state, out var userId, onlyIfBanned: c.Parameters.Bool("only_if_banned")) is { } refused)
-        {
-            return refused;
-        }
-
-        var status = state.MemberStatus(userId);
-        if (status == ChatMemberStatus.Kicked || (!c.Parameters.Bool("only_if_banned") && ChatMemberStatus.IsParticipant(status)))
-        {
-            state.Members[userId] = ChatMemberStatus.Left;
-        }
-
-        return ApiResult.Ok(true);
-    }
-
-    /// <summary>What restrict, ban and unban check first, with Telegram's errors: the chat, the bot's place and rights in it, the user.</summary>
-    private ApiResult? MemberAction(CallContext c, bool supergroupOnly, out ChatState state, out long userId, bool onlyIfBanned = false)
-    {
-        state = null!;
-        userId = 0;
-        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
-        {
-            return invalid;
-        }
-
-        if (c.Parameters.Long("user_id") is not { } user)
-        {
-            return ApiResult.BadRequest("invalid user_id specified");
-        }
-
-        userId = user;
-        if (world.Chats.Find(chat) is not { Known: true } found)
-        {
-            return ApiResult.BadRequest("chat not found");
-        }
-
-        state = found;
-        if (state.BotRemoved)
-        {
-            return Refusal(state, ChatBlock.Kicked);
-        }
-
-        if (state.EffectiveType is "private" or "channel" || (supergroupOnly && state.EffectiveType != "supergroup"))
-        {
-            return ApiResult.BadRequest("method is available only for supergroups");
-        }
-
-        var status = state.MemberStatus(user);
-        if (onlyIfBanned && status != ChatMemberStatus.Kicked)
-        {
-            return null;
-        }
-
-        if (!state.BotCanRestrict)
-        {
-            return ApiResult.BadRequest("not enough rights to restrict/unrestrict chat member");
-        }
-
-        return status switch
-        {
-            ChatMemberStatus.Creator => ApiResult.BadRequest("can't remove chat owner"),
-            ChatMemberStatus.Administrator => ApiResult.BadRequest("user is an administrator of the chat"),
-            _ => null,
-        };
+        return ApiResult.Ok(userId == TokenPolicy.BotId(c.Token)
+            ? shapes.BotMember(userId, state)
+            : TelegramShapes.ChatMember(userId, state.Member(userId)));
     }
 
     private ApiResult SetWebhook(CallContext c)
@@ -593,7 +527,8 @@ internal sealed partial class BotMethods
     }
 
     /// <summary>Checks the chat's block and the rate limits, then puts a new message in it.</summary>
-    private ApiResult? TryDeliver(CallContext c, ChatRef chat, string? text, JsonObject? markup, out ChatState state, out int messageId)
+    private ApiResult? TryDeliver(
+        CallContext c, ChatRef chat, string? text, JsonObject? markup, out ChatState state, out int messageId, int? threadId = null)
     {
         state = null!;
         messageId = 0;
@@ -610,8 +545,8 @@ internal sealed partial class BotMethods
 
         state = existing ?? world.Chats.GetOrAdd(chat);
         messageId = state.NextMessageId();
-        state.Store(messageId, new StoredMessage(text, markup?.ToJsonString(), FromBot: true));
-        c.Deliver(chat, messageId, text);
+        state.Store(messageId, new StoredMessage(text, markup?.ToJsonString(), FromBot: true, ThreadId: threadId));
+        c.Deliver(chat, messageId, text, threadId);
         return null;
     }
 
@@ -626,6 +561,10 @@ internal sealed partial class BotMethods
             _ => ApiResult.Forbidden("bot was kicked from the group chat"),
         },
     };
+
+    /// <summary>The bot is no longer in the group (<see cref="ChatBlock.Kicked"/>, or blocked): Telegram refuses every call there.</summary>
+    private static ApiResult? BotAbsent(ChatState? state) =>
+        state is { Block: { } block } && state.EffectiveType != "private" ? Refusal(state, block) : null;
 
     private static ApiResult? RequireChat(CallContext c, string name, out ChatRef chat)
     {

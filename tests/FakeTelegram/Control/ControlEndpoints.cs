@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -68,6 +69,38 @@ internal static class ControlEndpoints
                 }
 
                 server.State.SetChatMember(ControlJson.RequireChat(member), ControlJson.RequireLong(member, "user_id"), status);
+            }
+
+            return null;
+        }));
+        control.MapGet("/members", http =>
+        {
+            if (!ChatRef.TryParse(http.Request.Query["chat_id"].ToString(), out var chat)
+                || !long.TryParse(http.Request.Query["user_id"].ToString(), CultureInfo.InvariantCulture, out var userId))
+            {
+                return Problem(http, "chat_id and user_id are required");
+            }
+
+            return Json(http, ControlJson.Member(server.State.ChatMemberStatusOf(chat, userId)));
+        });
+        control.MapPost("/bot-rights", http => Handle(http, body =>
+        {
+            foreach (var item in Items(body))
+            {
+                var rights = item.AsObject();
+                server.State.SetBotRights(
+                    ControlJson.RequireChat(rights),
+                    ControlJson.Bool(rights, "can_restrict_members", true),
+                    ControlJson.Bool(rights, "can_delete_messages", true));
+            }
+
+            return null;
+        }));
+        control.MapPost("/bot-removed", http => Handle(http, body =>
+        {
+            foreach (var item in Items(body))
+            {
+                server.State.RemoveBot(ControlJson.RequireChat(item.AsObject()));
             }
 
             return null;

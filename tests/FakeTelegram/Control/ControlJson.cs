@@ -48,7 +48,26 @@ internal static class ControlJson
             ["at"] = delivery.At.ToString("O", CultureInfo.InvariantCulture),
         };
         Optional(json, "text", delivery.Text);
+        Optional(json, "message_thread_id", delivery.MessageThreadId);
         return json;
+    }
+
+    public static JsonObject Member(ChatMemberState member)
+    {
+        var permissions = new JsonObject();
+        foreach (var (name, allowed) in member.Permissions)
+        {
+            permissions[name] = allowed;
+        }
+
+        return new JsonObject
+        {
+            ["status"] = member.Status,
+            ["is_member"] = member.IsMember,
+            ["can_send_messages"] = member.CanSendMessages,
+            ["until_date"] = member.UntilDate,
+            ["permissions"] = permissions,
+        };
     }
 
     public static JsonObject Stats(FakeStats stats) => new()
@@ -209,6 +228,14 @@ internal static class ControlJson
 
     private static bool Bool(JsonObject json, string name) =>
         json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+
+    /// <summary>A true or false field, or <paramref name="absent"/> when it is missing or null.</summary>
+    public static bool Bool(JsonObject json, string name, bool absent) => json[name] switch
+    {
+        null => absent,
+        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+        _ => throw new ControlException($"\"{name}\" is not true or false"),
+    };
 
     private static WindowLimit? ParseLimit(JsonNode? node) => node switch
     {

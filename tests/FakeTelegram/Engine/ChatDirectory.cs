@@ -28,7 +28,7 @@ internal sealed class ChatDirectory
 internal sealed class ChatState(ChatRef chat, long numericId)
 {
     // Allocated on first use: a broadcast touches many chats that need none of these.
-    private Dictionary<long, string>? members;
+    private Dictionary<long, ChatMemberEntry>? members;
     private HashSet<long>? pendingJoinRequests;
     private Dictionary<int, StoredMessage>? messages;
 
@@ -44,17 +44,18 @@ internal sealed class ChatState(ChatRef chat, long numericId)
 
     public ChatBlock? Block { get; set; }
 
+    /// <summary>The bot's administrator right to restrict, ban and unban members (on until the test turns it off).</summary>
+    public bool BotCanRestrictMembers { get; set; } = true;
+
+    /// <summary>The bot's administrator right to delete other people's messages.</summary>
+    public bool BotCanDeleteMessages { get; set; } = true;
+
     public int LastMessageId { get; private set; }
 
-    public Dictionary<long, string> Members => members ??= [];
+    /// <summary>Users whose membership was set or changed, in the order they were first set.</summary>
+    public IEnumerable<KeyValuePair<long, ChatMemberEntry>> Members => members ?? [];
 
     public HashSet<long> PendingJoinRequests => pendingJoinRequests ??= [];
-
-    /// <summary>The bot's own right to restrict, ban and unban members here (it is an administrator with it by default).</summary>
-    public bool BotCanRestrict { get; set; } = true;
-
-    /// <summary>The bot was removed from the chat: every method there answers 403.</summary>
-    public bool BotRemoved { get; set; }
 
     /// <summary>Once the test registers a join request here, approving or declining anything else fails.</summary>
     public bool TracksJoinRequests { get; set; }
@@ -67,7 +68,13 @@ internal sealed class ChatState(ChatRef chat, long numericId)
         _ => "group",
     });
 
-    public string MemberStatus(long userId) => members?.GetValueOrDefault(userId) ?? ChatMemberStatus.Left;
+    public string MemberStatus(long userId) => Member(userId).Status;
+
+    public ChatMemberEntry Member(long userId) => members?.GetValueOrDefault(userId) ?? ChatMemberEntry.Left;
+
+    public void SetMember(long userId, ChatMemberEntry entry) => (members ??= [])[userId] = entry;
+
+    public void SetMember(long userId, string status) => SetMember(userId, ChatMemberEntry.Of(status));
 
     public StoredMessage? Message(int messageId) => messages?.GetValueOrDefault(messageId);
 
@@ -81,5 +88,23 @@ internal sealed class ChatState(ChatRef chat, long numericId)
     }
 }
 
-/// <summary>What an edit, copy or delete needs to know about a message.</summary>
-internal sealed record StoredMessage(string? Text, string? Markup, bool FromBot, bool Deleted = false);
+/// <summary>What an edit, copy, delete or reply needs to know about a message.</summary>
+internal sealed record StoredMessage(string? Text, string? Markup, bool FromBot, bool Deleted = false, int? ThreadId = null);
+
+/// <summary>
+/// One user's place in a chat, as getChatMember shows it. <paramref name="Permissions"/> is what a restriction
+/// allows (null unless restricted); <paramref name="UntilDate"/> is the restriction's or ban's end as given, 0 for forever.
+/// </summary>
+internal sealed record ChatMemberEntry(string Status, bool IsMember, IReadOnlyDictionary<string, bool>? Permissions = null, long UntilDate = 0)
+{
+    public static ChatMemberEntry Left { get; } = new(ChatMemberStatus.Left, false);
+
+    /// <summary>A status set by the test: a restricted member is in the chat and may do nothing.</summary>
+    public static ChatMemberEntry Of(string status) => new(status, ChatMemberStatus.IsParticipant(status));
+
+    public bool Allows(string permission) => Status switch
+    {
+        ChatMemberStatus.Restricted => Permissions?.GetValueOrDefault(permission) ?? false,
+        _ => IsMember,
+    };
+}

@@ -241,37 +241,40 @@ internal sealed class FakeTelegramState
         {
             var state = world.Chats.GetOrAdd(chat);
             state.Known = true;
-            state.Members[userId] = status;
+            state.SetMember(userId, status);
         }
     }
 
-    public void SetBotRights(ChatRef chat, bool canRestrictMembers)
+    public void SetBotRights(ChatRef chat, bool canRestrictMembers, bool canDeleteMessages)
     {
         lock (gate)
         {
             var state = world.Chats.GetOrAdd(chat);
             state.Known = true;
-            state.BotCanRestrict = canRestrictMembers;
+            state.BotCanRestrictMembers = canRestrictMembers;
+            state.BotCanDeleteMessages = canDeleteMessages;
         }
     }
 
-    public void RemoveBot(ChatRef chat, bool removed)
+    /// <summary>The bot left or was kicked: a group refuses every call (a private chat: the user blocked the bot).</summary>
+    public void RemoveBot(ChatRef chat)
     {
         lock (gate)
         {
             var state = world.Chats.GetOrAdd(chat);
             state.Known = true;
-            state.BotRemoved = removed;
-            // Messages to it are refused the same way.
-            state.Block = removed ? ChatBlock.Kicked : null;
+            state.Block = state.EffectiveType == "private" ? ChatBlock.BlockedByUser : ChatBlock.Kicked;
         }
     }
 
-    public string MemberStatus(ChatRef chat, long userId)
+    public ChatMemberState ChatMemberStatusOf(ChatRef chat, long userId)
     {
         lock (gate)
         {
-            return world.Chats.Find(chat)?.MemberStatus(userId) ?? ChatMemberStatus.Left;
+            var entry = world.Chats.Find(chat)?.Member(userId) ?? ChatMemberEntry.Left;
+            var permissions = entry.Permissions ?? new Dictionary<string, bool>();
+            return new ChatMemberState(
+                entry.Status, entry.IsMember, entry.Allows("can_send_messages"), entry.UntilDate, permissions.ToDictionary());
         }
     }
 

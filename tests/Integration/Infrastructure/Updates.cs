@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 
 namespace Bot.Tests.Integration.Infrastructure;
 
@@ -40,35 +41,32 @@ internal static class Updates
     /// <summary>
     /// A chat_member update in a supergroup: <paramref name="userId"/>'s status changed from <paramref name="oldStatus"/> to
     /// <paramref name="newStatus"/> (Telegram's names: member, left, kicked, restricted, administrator, creator), by
-    /// <paramref name="byUserId"/> (the user themself when null).
+    /// <paramref name="byUserId"/> (the user themself when null), optionally through the invite link named
+    /// <paramref name="inviteLinkName"/> and after a join request.
     /// </summary>
-    public static string ChatMember(long updateId, long chatId, long userId, string oldStatus, string newStatus, long? byUserId = null, bool viaJoinRequest = false)
+    public static string ChatMember(
+        long updateId, long chatId, long userId, string oldStatus, string newStatus, long? byUserId = null, string languageCode = "en",
+        string? inviteLinkName = null, bool viaJoinRequest = false)
     {
-        static string Member(long user, string status) => status == "restricted"
-            ? $$$"""{"status":"restricted","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"},"is_member":true,"can_send_messages":false,"can_send_audios":false,"can_send_documents":false,"can_send_photos":false,"can_send_videos":false,"can_send_video_notes":false,"can_send_voice_notes":false,"can_send_polls":false,"can_send_other_messages":false,"can_add_web_page_previews":false,"can_change_info":false,"can_invite_users":false,"can_pin_messages":false,"can_manage_topics":false,"until_date":0}"""
-            : status == "kicked"
-                ? $$$"""{"status":"kicked","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"},"until_date":0}"""
-                : $$$"""{"status":"{{{status}}}","user":{"id":{{{user}}},"is_bot":false,"first_name":"T"}}""";
-        return $$$"""{"update_id":{{{updateId}}},"chat_member":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{byUserId ?? userId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Member(userId, oldStatus)}}},"new_chat_member":{{{Member(userId, newStatus)}}}{{{(viaJoinRequest ? ",\"via_join_request\":true" : "")}}}}}""";
+        var user = $$$"""{"id":{{{userId}}},"is_bot":false,"first_name":"T"}""";
+        var link = inviteLinkName is { } name
+            ? $$$""","invite_link":{"invite_link":"https://t.me/+FakeInviteLink...","creator":{"id":1,"is_bot":false,"first_name":"Admin"},"creates_join_request":{{{(viaJoinRequest ? "true" : "false")}}},"is_primary":false,"is_revoked":false,"name":{{{JsonSerializer.Serialize(name)}}}}"""
+            : "";
+        return $$$"""{"update_id":{{{updateId}}},"chat_member":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{byUserId ?? userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"date":1700000000,"old_chat_member":{{{Member(user, oldStatus)}}},"new_chat_member":{{{Member(user, newStatus)}}}{{{link}}}{{{(viaJoinRequest ? ",\"via_join_request\":true" : "")}}}}}""";
     }
 
     /// <summary>
-    /// A my_chat_member update: the bot's own status in <paramref name="chatId"/> changed (a private chat when positive:
-    /// kicked means the user blocked the bot). An administrator's rights are <paramref name="canRestrict"/> and
-    /// <paramref name="canInvite"/>.
+    /// A my_chat_member update: the bot's own status changed, by <paramref name="byUserId"/>. A positive
+    /// <paramref name="chatId"/> is the user's private chat (<c>kicked</c>: the user blocked the bot, <c>member</c>: unblocked
+    /// it); a negative one is the supergroup (added, made an administrator, removed).
     /// </summary>
-    public static string MyChatMember(long updateId, long chatId, string oldStatus, string newStatus, long byUserId, bool canRestrict = true, bool canInvite = true)
+    public static string MyChatMember(long updateId, long chatId, string oldStatus, string newStatus, long byUserId, long botId = 123456)
     {
-        static string Bot(string status, bool restrict, bool invite) => status switch
-        {
-            "administrator" => $$$"""{"status":"administrator","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"},"can_be_edited":false,"is_anonymous":false,"can_manage_chat":true,"can_delete_messages":true,"can_manage_video_chats":false,"can_restrict_members":{{{(restrict ? "true" : "false")}}},"can_promote_members":false,"can_change_info":false,"can_invite_users":{{{(invite ? "true" : "false")}}},"can_post_stories":false,"can_edit_stories":false,"can_delete_stories":false}""",
-            "kicked" => """{"status":"kicked","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"},"until_date":0}""",
-            _ => $$$"""{"status":"{{{status}}}","user":{"id":123456,"is_bot":true,"first_name":"Bot","username":"test_bot"}}""",
-        };
         var chat = chatId > 0
             ? $$$"""{"id":{{{chatId}}},"type":"private","first_name":"T"}"""
             : $$$"""{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"}""";
-        return $$$"""{"update_id":{{{updateId}}},"my_chat_member":{"chat":{{{chat}}},"from":{"id":{{{byUserId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Bot(oldStatus, canRestrict, canInvite)}}},"new_chat_member":{{{Bot(newStatus, canRestrict, canInvite)}}}}}""";
+        var bot = $$$"""{"id":{{{botId}}},"is_bot":true,"first_name":"Fake Bot","username":"fake_bot"}""";
+        return $$$"""{"update_id":{{{updateId}}},"my_chat_member":{"chat":{{{chat}}},"from":{"id":{{{byUserId}}},"is_bot":false,"first_name":"T","language_code":"en"},"date":1700000000,"old_chat_member":{{{Member(bot, oldStatus)}}},"new_chat_member":{{{Member(bot, newStatus)}}}}}""";
     }
 
     public static HttpRequestMessage Post(Uri uri, string body, string? secret = BotProcess.WebhookSecret, string contentType = "application/json")
@@ -85,4 +83,14 @@ internal static class Updates
 
         return request;
     }
+
+    /// <summary>A ChatMember of <paramref name="user"/> (its JSON) with the fields Telegram sends for the status.</summary>
+    private static string Member(string user, string status) => status switch
+    {
+        "restricted" => $$$"""{"status":"restricted","user":{{{user}}},"is_member":true,"can_send_messages":false,"can_send_audios":false,"can_send_documents":false,"can_send_photos":false,"can_send_videos":false,"can_send_video_notes":false,"can_send_voice_notes":false,"can_send_polls":false,"can_send_other_messages":false,"can_add_web_page_previews":false,"can_change_info":false,"can_invite_users":false,"can_pin_messages":false,"can_manage_topics":false,"until_date":0}""",
+        "kicked" => $$$"""{"status":"kicked","user":{{{user}}},"until_date":0}""",
+        "administrator" => $$$"""{"status":"administrator","user":{{{user}}},"can_be_edited":false,"is_anonymous":false,"can_manage_chat":true,"can_delete_messages":true,"can_manage_video_chats":false,"can_restrict_members":true,"can_promote_members":false,"can_change_info":false,"can_invite_users":true,"can_post_stories":false,"can_edit_stories":false,"can_delete_stories":false}""",
+        "creator" => $$$"""{"status":"creator","user":{{{user}}},"is_anonymous":false}""",
+        _ => $$$"""{"status":"{{{status}}}","user":{{{user}}}}""",
+    };
 }
