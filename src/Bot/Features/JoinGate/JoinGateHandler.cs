@@ -109,6 +109,13 @@ public sealed partial class JoinGateHandler(
             return true;
         }
 
+        if (change.Chat.Type != ChatType.Supergroup)
+        {
+            // Telegram restricts and unbans members of supergroups only: a basic group's joiner cannot be held back.
+            LogBasicGroup(logger, change.Chat.Id, user.Id);
+            return true;
+        }
+
         if (await JoinDecisions.OpenRequestAsync(context.Db, change.Chat.Id, user.Id, context.CancellationToken) is not null)
         {
             // Already being checked (a repeated join while restricted).
@@ -481,6 +488,9 @@ public sealed partial class JoinGateHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Join request to chat {ChatId} from user {UserId} repeats open request {RequestId}; the check already sent stands")]
     private static partial void LogRepeated(ILogger logger, long requestId, long chatId, long userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} joined chat {ChatId}, a basic group: Telegram restricts members of supergroups only, so the join is not gated (make it a supergroup)")]
+    private static partial void LogBasicGroup(ILogger logger, long chatId, long userId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Join gate of chat {ChatId}: {State}")]
     private static partial void LogPaused(ILogger logger, long chatId, string state);
