@@ -27,6 +27,9 @@ app_uid=65532
 log() { echo "image: $*" >&2; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 die() { echo "image: $*" >&2; exit 1; }
+# A command that fails under set -e says where, instead of ending the script silently.
+set -E
+trap 'echo "image: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # --- tools -------------------------------------------------------------------------------------------------
 ensure_tools() {
@@ -102,8 +105,10 @@ needed_libs() {
   awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$out"
 }
 
+# awk reads ldconfig's whole list: leaving at the first match closed the pipe while ldconfig was still writing, and
+# its SIGPIPE failed the pipeline (pipefail) and with it the script, without a word.
 soname_path() {
-  ldconfig -p | awk -v name="$1" '$1 == name && /x86-64/ { print $NF; exit }'
+  ldconfig -p | awk -v name="$1" '$1 == name && /x86-64/ && !found { print $NF; found = 1 }'
 }
 
 log "assembling the rootfs from $publish_dir"

@@ -16,7 +16,7 @@ current=$(readlink -f "${BOT_BINARY:-artifacts/publish/Bot}")
 # The previous release: PREVIOUS_REF, else the commit recorded in tests/Delivery/previous-release, else the
 # commit before the newest migration was added (right only for a release that adds a single migration).
 recorded=$(grep -v '^#' tests/Delivery/previous-release 2>/dev/null | head -n 1 || true)
-newest=$(git log -n 1 --diff-filter=A --format=%H -- 'src/Bot/Migrations/Sql/*.up.sql')
+newest=$(git log -n 1 --diff-filter=A --format=%H -- 'src/Bot/Migrations/Sql/*.up.sql' 'src/Bot/Features/*/Migrations/*.up.sql')
 previous=${PREVIOUS_REF:-${recorded:-$newest^}}
 if ! git rev-parse --verify --quiet "$previous^{commit}" >/dev/null; then
   echo "migration-drill: the previous release ($previous) is not in this clone's history; skipped"
@@ -73,7 +73,8 @@ Database__ConnectionString=$(scripts/pg.sh start "$work/pg")
 export Telegram__BotToken=123456789:migration-drill-token-not-real-xxx Telegram__WebhookSecret=migration-drill-secret-0123
 export DOTNET_ENVIRONMENT=Production Hosting__BindAddress=127.0.0.1 Hosting__PublicPort=18080 Hosting__InternalPort=19090
 export Shutdown__DrainDelaySeconds=0 Secrets__Directory=/nonexistent Config__Directory=/nonexistent Telegram__ApiBaseUrl=http://127.0.0.1:9
-latest=$(find src/Bot/Migrations/Sql -name '*.up.sql' | wc -l)
+# Numbered across the infrastructure's migrations and the features' own (src/Bot/Features/<Feature>/Migrations).
+latest=$(find src/Bot/Migrations/Sql src/Bot/Features/*/Migrations -name '*.up.sql' 2>/dev/null | wc -l)
 
 post() {
   curl -sf -o /dev/null -H "X-Telegram-Bot-Api-Secret-Token: $Telegram__WebhookSecret" -H 'Content-Type: application/json' \

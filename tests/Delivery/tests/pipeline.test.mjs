@@ -65,7 +65,7 @@ const jobs = Object.fromEntries(
 );
 const scriptOf = (job) => [...(job.before_script ?? []), ...(job.script ?? [])].join("\n");
 const needsOf = (job) => (job.needs ?? []).map((need) => (typeof need === "string" ? { job: need, artifacts: true } : need));
-const deployJobs = Object.entries(jobs).filter(([, job]) => job.environment && job.environment.action !== "access");
+const deployJobs = Object.entries(jobs).filter(([name, job]) => job.environment && name.startsWith("deploy:"));
 
 test("stages run lint → test → build → attest → verify → deploy-dev → deploy-staging → deploy-production", () => {
   assert.deepEqual(raw.stages, ["lint", "test", "build", "attest", "verify", "deploy-dev", "deploy-staging", "deploy-production"]);
@@ -154,6 +154,36 @@ test("each environment has a manual rollback job (helm rollback) in its own reso
     assert.equal(job.resource_group, environment);
     assert.match(scriptOf(job), /helm rollback "\$RELEASE_NAME"/);
     assert.deepEqual(job.needs, [], "a rollback does not wait for the pipeline");
+  }
+});
+
+// A job that changes an environment (deploy, rollback) or holds its resource group (helm test, smoke) must run to
+// its end: with auto_cancel on_new_commit: interruptible, an interruptible one is cancelled by the next push to the
+// default branch, in the middle of a `helm upgrade --atomic`.
+function assertRunsToTheEnd(name, job) {
+  if (job.environment || job.resource_group) {
+    assert.equal(job.interruptible, false, `${name}: not interruptible (a new commit must not cancel it mid-deploy)`);
+  }
+}
+
+test("deploy, rollback, helm test and smoke jobs are not interruptible, so a new commit cannot cancel a deploy", () => {
+  const environmentJobs = Object.entries(jobs).filter(([, job]) => job.environment || job.resource_group);
+  assert.ok(environmentJobs.length >= 8, environmentJobs.map(([name]) => name).join(", "));
+  for (const [name, job] of environmentJobs) assertRunsToTheEnd(name, job);
+  // The check itself: an interruptible deploy job fails it, and so does one that only inherits the default.
+  const [name, deploy] = deployJobs[0];
+  assert.throws(() => assertRunsToTheEnd(name, { ...deploy, interruptible: true }), /not interruptible/);
+  const { interruptible: _dropped, ...inheriting } = deploy;
+  assert.throws(() => assertRunsToTheEnd(name, inheriting), /not interruptible/);
+  assert.equal(raw.default.interruptible, true, "the other jobs stay interruptible (a new commit cancels superseded tests)");
+});
+
+test("a rollback is recorded as a deployment of its environment and prints what runs after it", () => {
+  for (const environment of ["dev", "staging", "production"]) {
+    const job = jobs[`rollback:${environment}`];
+    assert.notEqual(job.environment.action, "access", `rollback:${environment}: a deployment, not an access`);
+    assert.equal(job.environment.action ?? "start", "start");
+    assert.match(scriptOf(job), /helm get values "\$RELEASE_NAME"/);
   }
 });
 

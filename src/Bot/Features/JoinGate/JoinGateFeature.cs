@@ -42,7 +42,8 @@ public sealed class JoinGateFeature : IFeature
         .Counts<JoinCounts>()
         .AdminApi<JoinGateAdminApi>(JoinGateApiJson.Default)
         .Hook<IRunsAlone, JoinGateRules>()
-        .Hook<ISendOutcomeRules, JoinGateRules>();
+        .Hook<ISendOutcomeRules, JoinGateRules>()
+        .Hook<IOutboxRetentionHold, JoinCheckRetentionHold>();
 }
 
 /// <summary>What the pipeline must know about join requests and the calls that decide them.</summary>
@@ -57,6 +58,15 @@ public sealed class JoinGateRules : IRunsAlone, ISendOutcomeRules
     /// </summary>
     public bool RefusalIsNotTheChats(string method) =>
         method is "approveChatJoinRequest" or "declineChatJoinRequest" or "restrictChatMember" or "banChatMember" or "unbanChatMember";
+}
+
+/// <summary>
+/// A check shown in a group is deleted by its sent message's id, read from its outbox row: the row stays until the
+/// check is cleared, however long its deadline (up to a day, the outbox's shortest retention).
+/// </summary>
+public sealed class JoinCheckRetentionHold : IOutboxRetentionHold
+{
+    public string KeepCondition => "o.id IN (SELECT outbox_id FROM join_check_messages)";
 }
 
 /// <summary>Decided join requests (approved, declined) past Bot:JoinDecisionRetentionDays; pending ones are never touched.</summary>
