@@ -17,27 +17,32 @@ public static class GateRaids
     /// <summary>Counts one join of the chat; says whether the chat is in raid mode now and whether this join started it.</summary>
     public static async Task<RaidState> CountAsync(Db db, long chatId, int limit, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var before = await db.ScalarAsync<bool?>(
-            "SELECT coalesce(until > now(), false) FROM gate_raids WHERE chat_id = $1 FOR UPDATE", cancellationToken, Arg(chatId)) ?? false;
-        var after = await db.FirstAsync(
+        // The conflict branch reads the row it locked (r), the newest version whoever wrote it, so joins racing for a
+        // chat's first window are counted one after another; "until" is not changed here, so it says whether the chat
+        // was in raid mode before this join.
+        var counted = await db.FirstAsync(
             """
-            WITH counted AS (
-                SELECT CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.joins + 1 END AS joins,
-                       CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END AS window_start
-                FROM gate_raids r WHERE r.chat_id = $1
-            )
-            INSERT INTO gate_raids AS r (chat_id, window_start, joins, until, started_at)
-            VALUES ($1, now(), 1, CASE WHEN 1 > $2 THEN now() + make_interval(secs => $3) END, CASE WHEN 1 > $2 THEN now() END)
+            INSERT INTO gate_raids AS r (chat_id, window_start, joins) VALUES ($1, now(), 1)
             ON CONFLICT (chat_id) DO UPDATE SET
-                joins = (SELECT joins FROM counted),
-                window_start = (SELECT window_start FROM counted),
-                until = CASE WHEN (SELECT joins FROM counted) > $2 THEN greatest(r.until, now() + make_interval(secs => $3)) ELSE r.until END,
-                started_at = CASE WHEN (SELECT joins FROM counted) > $2 AND NOT coalesce(r.until > now(), false) THEN now() ELSE r.started_at END
+                joins = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.joins + 1 END,
+                window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END
             RETURNING joins, coalesce(until > now(), false)
             """,
             reader => new Tuple<int, bool>(reader.GetInt32(0), reader.GetBoolean(1)),
-            cancellationToken, Arg(chatId), Arg(limit), Arg(duration.TotalSeconds));
-        return new RaidState(after!.Item2, after.Item2 && !before, after.Item1);
+            cancellationToken, Arg(chatId));
+        var (joins, before) = (counted!.Item1, counted.Item2);
+        if (joins <= limit)
+        {
+            return new RaidState(before, Started: false, joins);
+        }
+
+        await db.ExecuteAsync(
+            """
+            UPDATE gate_raids SET until = greatest(until, now() + make_interval(secs => $2)), started_at = CASE WHEN $3 THEN started_at ELSE now() END
+            WHERE chat_id = $1
+            """,
+            cancellationToken, Arg(chatId), Arg(duration.TotalSeconds), Arg(before));
+        return new RaidState(InRaid: true, Started: !before, joins);
     }
 
     /// <summary>Ends a chat's raid now (an admin's Decline all held): its held joins are then declined by the sweep.</summary>
