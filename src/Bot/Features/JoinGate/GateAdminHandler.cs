@@ -86,7 +86,7 @@ public sealed partial class GateAdminHandler(
             await context.Outbox.EnqueueAsync(
                 new SendMessageRequest
                 {
-                    ChatId = message.Chat.Id, Text = MenuText(language, gate, Title(message.Chat)), ReplyMarkup = Menu(language, gate),
+                    ChatId = message.Chat.Id, Text = MenuText(language, gate, GateLog.Title(message.Chat)), ReplyMarkup = Menu(language, gate),
                     ReplyParameters = new ReplyParameters { MessageId = message.MessageId, AllowSendingWithoutReply = true },
                     MessageThreadId = message.IsTopicMessage ? message.MessageThreadId : null,
                 },
@@ -168,7 +168,7 @@ public sealed partial class GateAdminHandler(
         }
 
         context.Answer(query, change is null ? null : texts.Get(language, "JoinGate.settings_saved"));
-        var title = menu.Chat.Id == chatId ? Title(menu.Chat) : await TitleAsync(context, chatId);
+        var title = menu.Chat.Id == chatId ? GateLog.Title(menu.Chat) : await TitleAsync(context, chatId);
         var (text, keyboard) = view == "questions"
             ? (QuestionsText(language, gate, title), QuestionsMenu(language, gate))
             : (MenuText(language, gate, title), Menu(language, gate));
@@ -308,7 +308,7 @@ public sealed partial class GateAdminHandler(
         var userLanguage = request.Language ?? Texts.English;
         if (request.State == JoinDecisions.Pending)
         {
-            var decision = await JoinDecisions.DecideWithAsync(
+            var decision = await JoinDecisions.DecideAsync(
                 context.Db, context.Outbox, requestId, approve: true, JoinReason.Admin, context.CancellationToken, decidedBy: query.From.Id);
             if (decision is not null)
             {
@@ -360,7 +360,7 @@ public sealed partial class GateAdminHandler(
             var approved = 0;
             foreach (var requestId in await GateRaids.LockHeldAsync(context.Db, chatId, HeldBatch, context.CancellationToken))
             {
-                if (await JoinDecisions.DecideWithAsync(
+                if (await JoinDecisions.DecideAsync(
                     context.Db, context.Outbox, requestId, approve: true, JoinReason.Admin, context.CancellationToken, decidedBy: query.From.Id) is not null)
                 {
                     metrics.Decided(approved: true, JoinReason.Admin);
@@ -494,13 +494,11 @@ public sealed partial class GateAdminHandler(
     private static string Data(long chatId, string action, string? argument = null) =>
         CallbackPrefix + chatId.ToString(CultureInfo.InvariantCulture) + ":" + action + (argument is null ? "" : ":" + argument);
 
-    private static string Title(Chat chat) => GateLog.Title(chat);
-
     private static async Task<string> TitleAsync(UpdateContext context, long chatId)
     {
         try
         {
-            return Title(await context.Reader.GetChat(chatId, context.CancellationToken));
+            return GateLog.Title(await context.Reader.GetChat(chatId, context.CancellationToken));
         }
         catch (ApiRequestException)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Bot.Storage;
 using static Bot.Storage.Sql;
 
@@ -150,31 +151,20 @@ public static class GateSettings
         stored?.DeadlineSeconds ?? defaults.JoinCheckSeconds,
         // 0: the chat's admins turned the log off, whatever the environment's default.
         stored?.LogChatId is 0 ? null : stored?.LogChatId ?? defaults.LogChat,
-        ReadQuestions(stored?.Questions),
-        ReadWelcome(stored?.Welcome),
+        Read(stored?.Questions, GateSettingsJson.Default.ListGateQuestion),
+        Read(stored?.Welcome, GateSettingsJson.Default.DictionaryStringString),
         stored?.PausedReason);
 
-    private static List<GateQuestion> ReadQuestions(string? json)
+    /// <summary>A stored JSON column; an unreadable one (written by hand, say) counts as empty rather than failing the chat's gate.</summary>
+    private static T Read<T>(string? json, JsonTypeInfo<T> type) where T : new()
     {
         try
         {
-            return json is null ? [] : JsonSerializer.Deserialize(json, GateSettingsJson.Default.ListGateQuestion) ?? [];
+            return json is null ? new T() : JsonSerializer.Deserialize(json, type) ?? new T();
         }
         catch (JsonException)
         {
-            return [];
-        }
-    }
-
-    private static Dictionary<string, string> ReadWelcome(string? json)
-    {
-        try
-        {
-            return json is null ? [] : JsonSerializer.Deserialize(json, GateSettingsJson.Default.DictionaryStringString) ?? [];
-        }
-        catch (JsonException)
-        {
-            return [];
+            return new T();
         }
     }
 

@@ -62,11 +62,15 @@ public sealed partial class JoinDeadlineSweeper(
         var due = await JoinDecisions.LockDueAsync(db, Batch, epoch, cancellationToken);
         var outbox = new OutboxWriter(connection, transaction, sourceUpdateId: null);
         var state = new ConversationState(connection, transaction);
+        // Each chat's settings read once per batch.
         var gates = new Dictionary<long, ChatGate>();
+        async Task<ChatGate> GateOf(long chatId) =>
+            gates.TryGetValue(chatId, out var gate) ? gate : gates[chatId] = await GateSettings.GetAsync(db, chatId, gateOptions.CurrentValue, cancellationToken);
+
         foreach (var request in due)
         {
             var reason = request.Held ? JoinReason.Raid : request.Unreachable ? JoinReason.Unreachable : JoinReason.Timeout;
-            var decision = await JoinDecisions.DecideWithAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
+            var decision = await JoinDecisions.DecideAsync(db, outbox, request.Id, approve: false, reason, cancellationToken);
             // A check sent before checks kept their wording in join_requests has it in the conversation state.
             var legacy = await JoinDecisions.TakeCheckAsync(state, request.UserChatId, request.UserId, request.Id, cancellationToken);
             var title = request.ChatTitle ?? legacy?.Chat ?? request.ChatId.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -83,24 +87,14 @@ public sealed partial class JoinDeadlineSweeper(
                 await outbox.EnqueueAsync(new SendMessageRequest { ChatId = request.UserChatId, Text = text }, request.UserChatId, cancellationToken: cancellationToken);
             }
 
-            if (!gates.TryGetValue(request.ChatId, out var gate))
-            {
-                gates[request.ChatId] = gate = await GateSettings.GetAsync(db, request.ChatId, gateOptions.CurrentValue, cancellationToken);
-            }
-
-            await GateLog.DecisionAsync(outbox, texts, gate, decision, title, cancellationToken);
+            await GateLog.DecisionAsync(outbox, texts, await GateOf(request.ChatId), decision, title, cancellationToken);
             LogDeclined(logger, request.Id, request.ChatId, request.UserId, reason);
         }
 
         // Raids that are over: their admins hear so once (what was held is declined above, from now on).
         foreach (var chatId in await GateRaids.TakeEndedAsync(db, epoch, cancellationToken))
         {
-            if (!gates.TryGetValue(chatId, out var gate))
-            {
-                gates[chatId] = gate = await GateSettings.GetAsync(db, chatId, gateOptions.CurrentValue, cancellationToken);
-            }
-
-            await GateLog.LineAsync(outbox, gate, texts.Format(Texts.English, "JoinGate.log_raid_ended", ("chat", chatId)), cancellationToken);
+            await GateLog.LineAsync(outbox, await GateOf(chatId), texts.Format(Texts.English, "JoinGate.log_raid_ended", ("chat", chatId)), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -10,7 +10,10 @@ using static Bot.Storage.Sql;
 
 namespace Bot.Features.JoinGate;
 
-/// <summary>What a pending check remembers until it is answered (in conversation_state, key "join:{id}").</summary>
+/// <summary>
+/// What a check sent by the previous release remembers until it is answered (in conversation_state, key "join:{id}"):
+/// read, never written, by this one.
+/// </summary>
 public sealed record PendingCheck(int Answer, string Chat, string Language);
 
 [JsonSerializable(typeof(PendingCheck))]
@@ -33,13 +36,11 @@ public sealed record JoinRequestView(
 /// the attempts left, whether a wrong answer's cooldown still runs, and the title and language its texts use.
 /// </summary>
 public sealed record LockedRequest(
-    long UserId, long UserChatId, string State, bool Late, long ChatId = 0, string Entry = JoinEntry.Request, int AttemptsLeft = 1,
-    bool Cooling = false, string? ChatTitle = null, string? Language = null);
+    long UserId, long UserChatId, string State, bool Late, long ChatId, string Entry, int AttemptsLeft, bool Cooling, string? ChatTitle, string? Language);
 
 /// <summary>An overdue request the sweep declines; unreachable when the check could never reach the requester.</summary>
 public sealed record DueRequest(
-    long Id, long ChatId, long UserId, long UserChatId, bool Unreachable, string Entry = JoinEntry.Request, string? ChatTitle = null, string? Language = null,
-    bool Held = false);
+    long Id, long ChatId, long UserId, long UserChatId, bool Unreachable, string Entry, string? ChatTitle, string? Language, bool Held);
 
 /// <summary>A decided request: where, who, how it came, and what was decided.</summary>
 public sealed record Decision(long Id, long ChatId, long UserId, long UserChatId, string Entry, bool Approved, string Reason);
@@ -101,8 +102,6 @@ public static class JoinDecisions
         """;
 
     public static string StateKey(long requestId) => "join:" + requestId.ToString(CultureInfo.InvariantCulture);
-
-    public static string Serialize(PendingCheck check) => JsonSerializer.Serialize(check, JoinGateJson.Default.PendingCheck);
 
     public static PendingCheck? Deserialize(string? value)
     {
@@ -243,13 +242,6 @@ public static class JoinDecisions
         SELECT count(*)::int, max(until) FROM gone
         """;
 
-    /// <summary>A decided request, for the log chat's buttons: locked, with how it came.</summary>
-    public static Task<Decision?> LockDecidedAsync(Db db, long requestId, CancellationToken cancellationToken) =>
-        db.FirstAsync(
-            "SELECT id, chat_id, user_id, user_chat_id, entry, state = 'approved', coalesce(reason, '') FROM join_requests WHERE id = $1 AND state <> 'pending' FOR UPDATE",
-            reader => new Decision(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4), reader.GetBoolean(5), reader.GetString(6)),
-            cancellationToken, Arg(requestId));
-
     /// <summary>An admin's Approve anyway of a declined request: it becomes approved by them.</summary>
     public static Task<int> OverrideAsync(Db db, long requestId, long adminId, CancellationToken cancellationToken) =>
         db.ExecuteAsync(
@@ -278,17 +270,11 @@ public static class JoinDecisions
             Arg(entry), Arg(checkKind), Arg(attempts), Arg(chatTitle), Arg(language), Arg(held));
 
     /// <summary>
-    /// Decides a pending request and queues approveChatJoinRequest or declineChatJoinRequest. False when it was
-    /// no longer pending (decided by a concurrent answer or the deadline sweep), and then nothing is queued.
+    /// Decides a pending request and queues what it means on Telegram's side for how the user came
+    /// (<see cref="QueueDecisionAsync"/>); its check's remaining tokens are deleted. Null when it was no longer pending
+    /// (decided by a concurrent answer or the deadline sweep), and then nothing is queued.
     /// </summary>
-    public static async Task<bool> DecideAsync(Db db, OutboxWriter outbox, long requestId, bool approve, string reason, CancellationToken cancellationToken) =>
-        await DecideWithAsync(db, outbox, requestId, approve, reason, cancellationToken) is not null;
-
-    /// <summary>
-    /// Decides a pending request (see <see cref="DecideAsync"/>) and queues what it means on Telegram's side for how the
-    /// user came (<see cref="QueueDecisionAsync"/>); its check's remaining tokens are deleted. Null when it was not pending.
-    /// </summary>
-    public static async Task<Decision?> DecideWithAsync(
+    public static async Task<Decision?> DecideAsync(
         Db db, OutboxWriter outbox, long requestId, bool approve, string reason, CancellationToken cancellationToken, long? decidedBy = null)
     {
         var decided = await db.FirstAsync(

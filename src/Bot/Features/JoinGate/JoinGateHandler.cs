@@ -70,10 +70,10 @@ public sealed partial class JoinGateHandler(
         // request: a member is let in on it, anyone else keeps the check already sent.
         if (await JoinDecisions.OpenRequestAsync(context.Db, chatId, userId, context.CancellationToken) is { } open)
         {
-            if (member && await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, open, approve: true, JoinReason.Member, context.CancellationToken) is { } decision)
+            if (member && await JoinDecisions.DecideAsync(context.Db, context.Outbox, open, approve: true, JoinReason.Member, context.CancellationToken) is { } decision)
             {
                 await JoinDecisions.TakeCheckAsync(context.State, request.UserChatId, userId, open, context.CancellationToken);
-                await DecidedAsync(context, gate, decision, Title(request.Chat));
+                await DecidedAsync(context, gate, decision, GateLog.Title(request.Chat));
             }
             else
             {
@@ -153,7 +153,7 @@ public sealed partial class JoinGateHandler(
         }
 
         await GateSettings.ChangeAsync(context.Db, change.Chat.Id, change.From.Id, "paused_reason", paused, gate.PausedReason, context.CancellationToken);
-        var title = Title(change.Chat);
+        var title = GateLog.Title(change.Chat);
         await GateLog.LineAsync(context.Outbox, gate, paused is null
             ? texts.Format(Texts.English, "JoinGate.log_resumed", ("chat", GateLog.Html(title)))
             : texts.Format(Texts.English, "JoinGate.log_paused", ("chat", GateLog.Html(title)), ("reason", paused)), context.CancellationToken);
@@ -166,7 +166,7 @@ public sealed partial class JoinGateHandler(
     {
         var cancellationToken = context.CancellationToken;
         var options = gateOptions.CurrentValue;
-        var title = Title(chat);
+        var title = GateLog.Title(chat);
         var verdict = member ? null : await JoinDecisions.VerdictAsync(context.Db, chat.Id, user.Id, cancellationToken);
         var (state, reason) = (member, verdict) switch
         {
@@ -316,7 +316,7 @@ public sealed partial class JoinGateHandler(
         var (approve, reason) = request.Late
             ? (false, JoinReason.Timeout)
             : (correct, correct ? JoinReason.CorrectAnswer : JoinReason.WrongAnswer);
-        if (await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, requestId, approve, reason, cancellationToken) is not { } decision)
+        if (await JoinDecisions.DecideAsync(context.Db, context.Outbox, requestId, approve, reason, cancellationToken) is not { } decision)
         {
             context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
@@ -433,7 +433,7 @@ public sealed partial class JoinGateHandler(
         var (approve, reason) = request.Late || check is null
             ? (false, JoinReason.Timeout)
             : (chosen == check.Answer, chosen == check.Answer ? JoinReason.CorrectAnswer : JoinReason.WrongAnswer);
-        if (await JoinDecisions.DecideWithAsync(context.Db, context.Outbox, requestId, approve, reason, context.CancellationToken) is not { } decision)
+        if (await JoinDecisions.DecideAsync(context.Db, context.Outbox, requestId, approve, reason, context.CancellationToken) is not { } decision)
         {
             context.Answer(query, texts.Get(language, "JoinGate.already_decided"));
             return;
@@ -469,8 +469,6 @@ public sealed partial class JoinGateHandler(
     }
 
     private static readonly LinkPreviewOptions NoPreview = new() { IsDisabled = true };
-
-    private static string Title(Chat chat) => GateLog.Title(chat);
 
     private static int Minutes(TimeSpan time) => Math.Max(1, (int)Math.Round(time.TotalMinutes));
 
