@@ -186,6 +186,11 @@ public sealed partial class BotProcess : IAsyncDisposable
             catch (TaskCanceledException)
             {
             }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // A connection the starting (or crashing) process drops at once can surface unwrapped
+                // ("Transport endpoint is not connected" from the pool's connect): not ready yet, like any other.
+            }
 
             await Task.Delay(50);
         }
