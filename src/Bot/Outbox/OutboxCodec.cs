@@ -34,9 +34,11 @@ public static class OutboxCodec
     {
         ["sendMessage"] = Send<SendMessageRequest, global::Telegram.Bot.Types.Message>,
         ["copyMessage"] = Send<CopyMessageRequest, global::Telegram.Bot.Types.MessageId>,
+        ["copyMessages"] = Send<CopyMessagesRequest, global::Telegram.Bot.Types.MessageId[]>,
         ["forwardMessage"] = Send<ForwardMessageRequest, global::Telegram.Bot.Types.Message>,
         ["editMessageText"] = Send<EditMessageTextRequest, global::Telegram.Bot.Types.Message>,
         ["deleteMessage"] = Send<DeleteMessageRequest, bool>,
+        ["deleteMessages"] = Send<DeleteMessagesRequest, bool>,
         ["answerCallbackQuery"] = Send<AnswerCallbackQueryRequest, bool>,
         ["approveChatJoinRequest"] = Send<ApproveChatJoinRequestRequest, bool>,
         ["declineChatJoinRequest"] = Send<DeclineChatJoinRequestRequest, bool>,

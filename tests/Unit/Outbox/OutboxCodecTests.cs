@@ -32,4 +32,18 @@ public sealed class OutboxCodecTests
     {
         Assert.Throws<ArgumentException>(() => OutboxCodec.Encode(new GetChatMemberRequest { ChatId = 1, UserId = 2 }));
     }
+
+    [Fact]
+    public void An_album_is_copied_and_deleted_with_one_call_each()
+    {
+        var (copy, copyPayload) = OutboxCodec.Encode(new CopyMessagesRequest { ChatId = 5, FromChatId = 9, MessageIds = [3, 4, 5] });
+        var (delete, deletePayload) = OutboxCodec.Encode(new DeleteMessagesRequest { ChatId = 5, MessageIds = [10, 11, 12] });
+
+        Assert.Equal("copyMessages", copy);
+        Assert.Equal("deleteMessages", delete);
+        using var copied = JsonDocument.Parse(copyPayload);
+        Assert.Equal([3, 4, 5], copied.RootElement.GetProperty("message_ids").EnumerateArray().Select(e => e.GetInt32()));
+        using var deleted = JsonDocument.Parse(deletePayload);
+        Assert.Equal([10, 11, 12], deleted.RootElement.GetProperty("message_ids").EnumerateArray().Select(e => e.GetInt32()));
+    }
 }
