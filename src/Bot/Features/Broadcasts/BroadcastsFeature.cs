@@ -19,6 +19,13 @@ public sealed class BroadcastsFeature : IFeature
     public IReadOnlyList<CommandSpec> Commands { get; } =
     [
         new("broadcast", CommandAccess.Admins),
+        new("audience", CommandAccess.Admins),
+        new("schedule", CommandAccess.Admins),
+        new("quiet", CommandAccess.Admins),
+        new("timezone", CommandAccess.Admins),
+        new("paid", CommandAccess.Admins),
+        new("edit", CommandAccess.Admins),
+        new("withdraw", CommandAccess.Admins),
         new("cancel", CommandAccess.Admins),
     ];
 
@@ -28,6 +35,7 @@ public sealed class BroadcastsFeature : IFeature
         .Handler<BroadcastHandler>()
         .LeaderJob<BroadcastRunner>()
         .Purge<IdempotencyKeysPurge>()
+        .Purge<BroadcastRecordsPurge>()
         .Counts<BroadcastCounts>()
         .AdminApi<BroadcastAdminApi>(BroadcastApiJson.Default)
         .Hook<IOutboxRetentionHold, BroadcastRetentionHold>();
@@ -43,11 +51,45 @@ public sealed class BroadcastRetentionHold : IOutboxRetentionHold
     public string KeepCondition =>
         """
         (o.broadcast_id IS NOT NULL AND o.broadcast_id IN (
-            SELECT id FROM broadcasts WHERE state = 'running' OR finished_at > now() - make_interval(secs => $1)))
+            SELECT id FROM broadcasts
+            WHERE state IN ('running', 'sending', 'paused') OR job_state = 'running' OR finished_at > now() - make_interval(secs => $1)))
         OR o.id IN (
             SELECT status_outbox_id FROM broadcasts
-            WHERE (state = 'running' OR finished_at > now() - make_interval(secs => $1)) AND status_outbox_id IS NOT NULL)
+            WHERE (state NOT IN ('done', 'cancelled', 'skipped') OR job_state = 'running' OR finished_at > now() - make_interval(secs => $1))
+              AND status_outbox_id IS NOT NULL)
         """;
+}
+
+/// <summary>
+/// Delivery records of broadcasts ended more than Broadcasts:DeliveryRetentionDays ago (withdraw works within 48 h, edit
+/// as long as the records are kept), and albums' items recorded more than a day ago.
+/// </summary>
+public sealed class BroadcastRecordsPurge(Microsoft.Extensions.Options.IOptions<BroadcastOptions> options) : IPurgeRule
+{
+    public string What => "broadcast delivery records and album items";
+
+    public async Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var days = options.Value.DeliveryRetentionDays;
+        var records = await Retention.RepeatAsync(() => Db.Of(dataSource).ExecuteAsync(
+            """
+            DELETE FROM broadcast_deliveries d USING (
+                SELECT d2.broadcast_id, d2.user_id FROM broadcast_deliveries d2 JOIN broadcasts b ON b.id = d2.broadcast_id
+                WHERE b.state IN ('done', 'cancelled', 'skipped') AND b.finished_at < now() - make_interval(days => $1)
+                  AND b.job_state IS DISTINCT FROM 'running'
+                LIMIT $2) old
+            WHERE d.broadcast_id = old.broadcast_id AND d.user_id = old.user_id
+            """,
+            cancellationToken, Sql.Arg(days), Sql.Arg(Retention.BatchSize)), cancellationToken);
+        var albums = await Retention.RepeatAsync(() => Db.Of(dataSource).ExecuteAsync(
+            """
+            DELETE FROM broadcast_album_items a USING (
+                SELECT chat_id, media_group_id, message_id FROM broadcast_album_items WHERE created_at < now() - interval '1 day' LIMIT $1) old
+            WHERE a.chat_id = old.chat_id AND a.media_group_id = old.media_group_id AND a.message_id = old.message_id
+            """,
+            cancellationToken, Sql.Arg(Retention.BatchSize)), cancellationToken);
+        return records + albums;
+    }
 }
 
 /// <summary>Idempotency keys past their 24 hours.</summary>
@@ -64,7 +106,7 @@ public sealed class BroadcastCounts : ICountSource
     public IReadOnlyList<Count> Counts { get; } =
     [
         new("broadcasts", "SELECT count(*) FROM broadcasts"),
-        new("broadcastsRunning", "SELECT count(*) FROM broadcasts WHERE state = 'running'"),
+        new("broadcastsRunning", "SELECT count(*) FROM broadcasts WHERE state IN ('running', 'sending')"),
     ];
 
     public string? TextKey => $"{BroadcastsFeature.FeatureName}.stats";
