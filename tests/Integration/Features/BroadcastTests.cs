@@ -22,7 +22,7 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         var bot = await group.StartAsync();
         await SeedSubscribersAsync(group);
 
-        await BotGroup.PostAsync(bot, Updates.UserMessage(1, Admin, "/broadcast", replyTo: 77, messageId: 78));
+        await SendFromTelegramAsync(group, bot);
         await WaitForCopiesAsync(group, Subscribers / 3);
         var inFlightBound = 32; // Sender:MaxInFlight: the calls a crash can leave with an unknown outcome
         bot.Kill();
@@ -50,7 +50,7 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         var bot = await group.StartAsync();
         await SeedSubscribersAsync(group);
 
-        await BotGroup.PostAsync(bot, Updates.UserMessage(1, Admin, "/broadcast", replyTo: 77, messageId: 78));
+        await SendFromTelegramAsync(group, bot);
         await WaitForCopiesAsync(group, Subscribers / 3);
         bot.Terminate();
         Assert.Equal(0, await bot.WaitForExitAsync(TimeSpan.FromSeconds(30)));
@@ -72,7 +72,7 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         var bot = await group.StartAsync();
         await SeedSubscribersAsync(group, 600);
 
-        await BotGroup.PostAsync(bot, Updates.UserMessage(1, Admin, "/broadcast", replyTo: 77, messageId: 78));
+        await SendFromTelegramAsync(group, bot);
         await WaitForCopiesAsync(group, 30);
         await BotGroup.PostAsync(bot, Updates.UserMessage(2, Admin, "/cancel"));
         await group.WaitForAsync("SELECT count(*) FROM broadcasts WHERE state = 'cancelled'", 1, TimeSpan.FromSeconds(30));
@@ -184,6 +184,35 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         using var stats = JsonDocument.Parse(await http.GetStringAsync("admin/stats"));
         Assert.Equal(20, stats.RootElement.GetProperty("active").GetInt64() + stats.RootElement.GetProperty("blocked").GetInt64());
+    }
+
+    /// <summary>
+    /// An admin's broadcast from Telegram: /broadcast replied to message 77 makes draft 1 and its menu, and Send now
+    /// (the menu's button) starts it.
+    /// </summary>
+    internal static async Task SendFromTelegramAsync(BotGroup group, BotProcess bot, long broadcast = 1, long updateId = 1)
+    {
+        var menu = await DraftFromTelegramAsync(group, bot, "/broadcast", 77, updateId);
+        await BotGroup.PostAsync(bot, Updates.Callback(updateId + 5_000, Admin, $"bc:{broadcast}:go", menu));
+    }
+
+    /// <summary>Posts an admin's <paramref name="command"/> replied to <paramref name="replyTo"/>; returns the id of the menu message the bot answers with.</summary>
+    internal static async Task<int> DraftFromTelegramAsync(BotGroup group, BotProcess bot, string command, int replyTo, long updateId)
+    {
+        var before = group.Telegram.Deliveries(Admin).Count;
+        await BotGroup.PostAsync(bot, Updates.UserMessage(updateId, Admin, command, replyTo: replyTo, messageId: updateId + 10_000));
+        var title = BotTexts.Prefix("en", "Broadcasts.menu_title");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (group.Telegram.Deliveries(Admin).Skip(before).FirstOrDefault(d => d.Text?.StartsWith(title, StringComparison.Ordinal) == true) is { } menu)
+            {
+                return menu.MessageId;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no broadcast menu within 30 s: " + string.Join(" | ", group.Telegram.Deliveries(Admin).Select(d => d.Text)));
+            await Task.Delay(50);
+        }
     }
 
     private static string EditedText(CallRecord call) => call.Body["text"]?.GetValue<string>() ?? "";

@@ -19,6 +19,14 @@ internal static class Updates
         return $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId ?? updateId}}},"date":1700000000,"chat":{"id":{{{userId}}},"type":"private","first_name":"T"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"text":"{{{text}}}"{{{reply}}}}}""";
     }
 
+    /// <summary>A photo of an album (media_group_id) a user sends in private.</summary>
+    public static string AlbumPhoto(long updateId, long userId, int messageId, string mediaGroupId) =>
+        $$$"""{"update_id":{{{updateId}}},"message":{"message_id":{{{messageId}}},"date":1700000000,"media_group_id":"{{{mediaGroupId}}}","chat":{"id":{{{userId}}},"type":"private","first_name":"T"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"en"},"photo":[{"file_id":"photo-{{{messageId}}}","file_unique_id":"u-{{{messageId}}}","width":90,"height":90}]}}""";
+
+    /// <summary>A private message replying to a photo of an album (message <paramref name="replyTo"/> of <paramref name="mediaGroupId"/>).</summary>
+    public static string ReplyToAlbum(long updateId, long userId, string text, int replyTo, string mediaGroupId) =>
+        $$$$"""{"update_id":{{{{updateId}}}},"message":{"message_id":{{{{updateId + 1000}}}},"date":1700000000,"chat":{"id":{{{{userId}}}},"type":"private","first_name":"T"},"from":{"id":{{{{userId}}}},"is_bot":false,"first_name":"T","language_code":"en"},"text":"{{{{text}}}}","reply_to_message":{"message_id":{{{{replyTo}}}},"date":1700000000,"media_group_id":"{{{{mediaGroupId}}}}","chat":{"id":{{{{userId}}}},"type":"private","first_name":"T"},"photo":[{"file_id":"photo-{{{{replyTo}}}}","file_unique_id":"u-{{{{replyTo}}}}","width":90,"height":90}]}}}""";
+
     /// <summary>A chat_join_request to <paramref name="chatId"/> (a supergroup) from a user, with the private chat Telegram opens for it.</summary>
     public static string JoinRequest(long updateId, long chatId, long userId, string languageCode = "en") =>
         $$$"""{"update_id":{{{updateId}}},"chat_join_request":{"chat":{"id":{{{chatId}}},"type":"supergroup","title":"Gated Club"},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"T","language_code":"{{{languageCode}}}"},"user_chat_id":{{{userId}}},"date":1700000000}}""";
