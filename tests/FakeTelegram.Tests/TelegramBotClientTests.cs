@@ -165,6 +165,35 @@ public sealed class TelegramBotClientTests
         Assert.Equal((400, "Bad Request: can't remove chat owner"), (owner.ErrorCode, owner.Message));
     }
 
+    [Fact]
+    public async Task Telegram_Bot_round_trips_paid_sends_album_copies_batch_deletes_and_edits_of_copies()
+    {
+        var time = Fakes.Clock();
+        await using var fake = await Fakes.StartAsync(time);
+        var bot = Client(fake);
+        var cancel = TestContext.Current.CancellationToken;
+
+        var first = await bot.SendMessage(42, "one", allowPaidBroadcast: true, cancellationToken: cancel);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var second = await bot.SendMessage(42, "two", cancellationToken: cancel);
+        var copies = await bot.CopyMessages(43, 42, [first.MessageId, second.MessageId], cancellationToken: cancel);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var edited = await bot.EditMessageText(43, copies[0].Id, "one!", cancellationToken: cancel);
+        var notModified = await Assert.ThrowsAsync<ApiRequestException>(() => bot.EditMessageText(43, copies[0].Id, "one!", cancellationToken: cancel));
+        await bot.DeleteMessages(43, [copies[0].Id, copies[1].Id, 500], cancel);
+        var gone = await Assert.ThrowsAsync<ApiRequestException>(() => bot.DeleteMessage(43, copies[1].Id, cancel));
+
+        Assert.True(fake.Calls("sendMessage", 42)[0].Paid);
+        Assert.False(fake.Calls("sendMessage", 42)[1].Paid);
+        Assert.Equal([1, 2], copies.Select(c => c.Id));
+        Assert.Equal([first.MessageId, second.MessageId], fake.Calls("copyMessages", 43)[0].SourceMessageIds);
+        Assert.Equal("one!", edited.Text);
+        Assert.Equal(400, notModified.ErrorCode);
+        Assert.Equal([1, 2], fake.Calls("deleteMessages", 43)[0].MessageIds);
+        Assert.Equal("Bad Request: message to delete not found", gone.Message);
+        Assert.Equal(0, fake.Stats().RateLimitViolations);
+    }
+
     private static TelegramBotClient Client(FakeTelegramServer fake) =>
         new(new TelegramBotClientOptions(Token, fake.BaseUrl) { RetryCount = 0 }, cancellationToken: TestContext.Current.CancellationToken);
 }

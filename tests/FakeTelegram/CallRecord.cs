@@ -9,7 +9,7 @@ public sealed class CallRecord
     internal CallRecord(
         long sequence, string method, ChatRef? chat, long botId, string tokenFingerprint, string bodyJson,
         DateTimeOffset receivedAt, int? status, string? description, int? retryAfter, bool rateLimited, bool injected,
-        DeliveredMessage? delivery)
+        DeliveredMessage? delivery, CallContext? context = null)
     {
         Sequence = sequence;
         Method = method;
@@ -25,8 +25,11 @@ public sealed class CallRecord
         RateLimited = rateLimited;
         Injected = injected;
         Delivered = delivery is not null;
-        MessageId = delivery?.MessageId;
-        Text = delivery?.Text;
+        MessageId = delivery?.MessageId ?? context?.Edit?.MessageId;
+        Text = delivery?.Text ?? context?.Edit?.Text;
+        Paid = context?.Paid ?? false;
+        MessageIds = context?.MessageIds;
+        SourceMessageIds = context?.SourceMessageIds;
     }
 
     /// <summary>Arrival order, from 1 (a long poll is listed when it is answered, under its arrival number).</summary>
@@ -67,13 +70,26 @@ public sealed class CallRecord
     /// <summary>Answered, slowed or held by an injected fault.</summary>
     public bool Injected { get; }
 
-    /// <summary>A message was put in a chat (send*, copyMessage, forwardMessage).</summary>
+    /// <summary>A message was put in a chat (send*, copyMessage, copyMessages, forwardMessage).</summary>
     public bool Delivered { get; }
 
+    /// <summary>The message delivered (the first of a copyMessages) or edited.</summary>
     public int? MessageId { get; }
 
-    /// <summary>Text or caption of the delivered message, when known.</summary>
+    /// <summary>Text or caption of the delivered message, or an edit's new text or caption, when known.</summary>
     public string? Text { get; }
+
+    /// <summary>
+    /// Sent with <c>allow_paid_broadcast</c> on a method that takes it (send*, copyMessage): counted against the paid
+    /// limit (<see cref="RateLimits.Paid"/>), not the 30/s one, whatever the answer.
+    /// </summary>
+    public bool Paid { get; }
+
+    /// <summary>copyMessages: every new message in the chat; deleteMessages: the messages deleted; an edit: its message.</summary>
+    public IReadOnlyList<int>? MessageIds { get; }
+
+    /// <summary>copyMessages: the source chat's messages copied, in the order of <see cref="MessageIds"/>.</summary>
+    public IReadOnlyList<int>? SourceMessageIds { get; }
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
@@ -104,8 +120,14 @@ public sealed record FakeStats
     /// <summary>Calls refused because they broke a rate limit.</summary>
     public long RateLimitViolations { get; init; }
 
+    /// <summary>Calls that asked for the paid limit (<see cref="CallRecord.Paid"/>), whatever their answer.</summary>
+    public long PaidCalls { get; init; }
+
     /// <summary>Most calls of rate-limited methods received in any one-second window: what the sender attempted.</summary>
     public int MaxGlobalRatePerSecond { get; init; }
+
+    /// <summary>As <see cref="MaxGlobalRatePerSecond"/>, counting only calls without <c>allow_paid_broadcast</c>: at most 30 for a sender within the free limit.</summary>
+    public int MaxUnpaidRatePerSecond { get; init; }
 
     /// <summary>Most deliveries in any one-second window.</summary>
     public int MaxDeliveryRatePerSecond { get; init; }

@@ -201,6 +201,12 @@ public sealed class FakeTelegramServer : IAsyncDisposable
     /// <summary>A user's recorded status in a chat, as restrictions, bans and unbans left it (<c>left</c> if never set).</summary>
     public ChatMemberState ChatMemberStatusOf(long chatId, long userId) => State.ChatMemberStatusOf(ChatRef.Of(chatId), userId);
 
+    /// <summary>
+    /// A message the fake delivered, edited, deleted or saw in an update, as it is now (an edit's text, a delete), or
+    /// null when the fake knows nothing of it.
+    /// </summary>
+    public MessageState? Message(long chatId, int messageId) => State.Message(ChatRef.Of(chatId), messageId);
+
     /// <summary>Every message to the chat fails with the 403 Telegram sends for <paramref name="reason"/>.</summary>
     public void BlockChat(long chatId, ChatBlock reason = ChatBlock.BlockedByUser) => State.SetBlock(ChatRef.Of(chatId), reason);
 

@@ -25,6 +25,12 @@ public sealed record RateLimits
     /// <summary>About 30 messages per second overall.</summary>
     public WindowLimit? Global { get; init; } = new(30, TimeSpan.FromSeconds(1));
 
+    /// <summary>
+    /// Calls sent with <c>allow_paid_broadcast</c>: up to 1000 messages per second overall, counted here instead of
+    /// in <see cref="Global"/> (Telegram charges per message beyond the free limit). Per-chat limits still apply.
+    /// </summary>
+    public WindowLimit? Paid { get; init; } = new(1000, TimeSpan.FromSeconds(1));
+
     /// <summary>One message per second to a private chat (a positive chat id).</summary>
     public WindowLimit? PrivateChat { get; init; } = new(1, TimeSpan.FromSeconds(1));
 
@@ -39,9 +45,9 @@ public sealed record RateLimits
 
     public static RateLimits Telegram { get; } = new();
 
-    public static RateLimits None { get; } = new() { Global = null, PrivateChat = null, GroupChat = null };
+    public static RateLimits None { get; } = new() { Global = null, Paid = null, PrivateChat = null, GroupChat = null };
 
-    public bool Enabled => Global is not null || PrivateChat is not null || GroupChat is not null;
+    public bool Enabled => Global is not null || Paid is not null || PrivateChat is not null || GroupChat is not null;
 
     /// <summary>The private-chat limit with the leeway applied.</summary>
     internal WindowLimit? EffectivePrivateChat =>

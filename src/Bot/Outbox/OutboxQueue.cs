@@ -5,7 +5,8 @@ using Npgsql;
 namespace Bot.Outbox;
 
 /// <summary>A message taken from the outbox to be sent.</summary>
-internal sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts, string? TraceContext);
+/// <param name="Paid">Sent with allow_paid_broadcast: counted against the paid overall window.</param>
+internal sealed record OutboxRow(long Id, long ChatId, string Method, string Payload, int Attempts, string? TraceContext, bool Paid = false);
 
 /// <summary>
 /// The outbox as one leadership term sees it: every row the term takes is stamped with its epoch, and settled only
@@ -15,16 +16,36 @@ internal sealed record OutboxRow(long Id, long ChatId, string Method, string Pay
 internal sealed partial class OutboxQueue(
     NpgsqlDataSource dataSource, long epoch, IReadOnlyList<IUnreachableChatHook> unreachableHooks, TimeProvider time, ILogger logger)
 {
-    /// <summary>The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many, $3 this term's epoch.</summary>
+    /// <summary>
+    /// The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many unpaid, $3 this term's epoch, $4 how
+    /// many paid, $5 how many in all. Each kind is read through its own index (outbox_heads_paid_order), so a take of
+    /// one kind probes however many heads the other holds. Interactive first; within a priority the kinds take
+    /// turns (the first of each, then the second of each, ...) until the round is full, so that a paid broadcast's
+    /// backlog does not fill every round while unpaid rows wait, nor the other way round.
+    /// </summary>
     internal static readonly string TakeSql =
         $$"""
-        WITH heads AS (
-            SELECT h.id
+        WITH unpaid AS (
+            SELECT h.id, h.priority
             FROM outbox_heads h
-            WHERE h.not_before <= now() AND h.chat_id <> ALL($1)
+            WHERE h.paid = false AND h.not_before <= now() AND h.chat_id <> ALL($1)
             ORDER BY h.priority, h.id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
+        ), paid AS (
+            SELECT h.id, h.priority
+            FROM outbox_heads h
+            WHERE h.paid = true AND h.not_before <= now() AND h.chat_id <> ALL($1)
+            ORDER BY h.priority, h.id
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED
+        ), heads AS (
+            SELECT k.id FROM (
+                SELECT id, priority, row_number() OVER (PARTITION BY priority ORDER BY id) AS turn FROM unpaid
+                UNION ALL
+                SELECT id, priority, row_number() OVER (PARTITION BY priority ORDER BY id) AS turn FROM paid) k
+            ORDER BY k.priority, k.turn, k.id
+            LIMIT $5
         ), locked AS (
             SELECT o.id
             FROM outbox o
@@ -33,7 +54,7 @@ internal sealed partial class OutboxQueue(
         )
         UPDATE outbox AS o SET state = 'sending', attempts = o.attempts + 1, epoch = $3
         WHERE o.id = ANY (ARRAY(SELECT id FROM locked)) AND {{LeaderEpochs.IsCurrent(3)}}
-        RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority
+        RETURNING o.id, o.chat_id, o.method, o.payload, o.attempts - 1, o.trace_context, o.priority, o.paid
         """;
 
     /// <summary>
@@ -79,7 +100,8 @@ internal sealed partial class OutboxQueue(
     }
 
     /// <summary>
-    /// Takes up to <paramref name="limit"/> messages to send now, marking them as being sent in the same statement:
+    /// Takes up to <paramref name="limit"/> messages to send now, at most <paramref name="unpaid"/> of them unpaid and
+    /// <paramref name="paid"/> paid (what each overall window has left), marking them as being sent in the same statement:
     /// each chat's next pending message, if it is due, interactive first, chats in <paramref name="skipChats"/>
     /// (a call in flight or a full window) left out. It reads outbox_heads (one row per chat with pending messages,
     /// kept by triggers) and reaches the outbox by primary key only, so its cost follows what is taken, not the
@@ -88,14 +110,16 @@ internal sealed partial class OutboxQueue(
     /// sender marked meanwhile is not taken (its state is checked again on the row itself, as a CASE so that no
     /// partial index's predicate matches it).
     /// </summary>
-    public async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int limit, CancellationToken cancellationToken)
+    public async Task<List<OutboxRow>> TakeHeadsAsync(long[] skipChats, int unpaid, int paid, int limit, CancellationToken cancellationToken)
     {
         var take = new NpgsqlBatchCommand(TakeSql);
         take.Parameters.Add(Sql.Arg<long[]>(skipChats));
-        take.Parameters.Add(Sql.Arg<int>(limit));
+        take.Parameters.Add(Sql.Arg<int>(unpaid));
         take.Parameters.Add(Sql.Arg<long>(epoch));
+        take.Parameters.Add(Sql.Arg<int>(paid));
+        take.Parameters.Add(Sql.Arg<int>(limit));
         var rows = await dataSource.ReadWithoutFlushAsync(take, reader => (Priority: reader.GetInt16(6), Row: new OutboxRow(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), cancellationToken);
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetBoolean(7))), cancellationToken);
         // RETURNING keeps no order: interactive first, then the order they were queued in.
         rows.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Row.Id.CompareTo(b.Row.Id));
         return rows.ConvertAll(r => r.Row);

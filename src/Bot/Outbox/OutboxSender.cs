@@ -74,7 +74,12 @@ public sealed partial class OutboxSender(
                 }
 
                 var wake = Poll;
-                var capacity = Math.Min(options.MaxInFlight - inFlight.Count, limiter.Capacity());
+                // Paid and unpaid calls have overall windows of their own: either kind is taken while its window has
+                // room, however full the other's is.
+                var free = options.MaxInFlight - inFlight.Count;
+                var unpaid = Math.Min(free, limiter.Capacity(paid: false));
+                var paid = Math.Min(free, limiter.Capacity(paid: true));
+                var capacity = Math.Max(unpaid, paid);
                 if (capacity > 0 && time.GetUtcNow() - lastFetch >= MinFetchInterval)
                 {
                     lastFetch = time.GetUtcNow();
@@ -83,18 +88,18 @@ public sealed partial class OutboxSender(
                     var waiting = limiter.Waiting(out var earliestFree);
                     wake = Earliest(wake, earliestFree);
                     waiting.AddRange(inFlight.Keys);
-                    var taken = await queue.TakeHeadsAsync(waiting.ToArray(), capacity, leadership);
+                    var taken = await queue.TakeHeadsAsync(waiting.ToArray(), unpaid, paid, free, leadership);
                     var released = new List<long>();
                     foreach (var row in taken)
                     {
-                        if (limiter.TryAcquire(row.ChatId) is { } ticket)
+                        if (limiter.TryAcquire(row.ChatId, row.Paid) is { } ticket)
                         {
                             inFlight[row.ChatId] = SendAsync(row, ticket, queue, outcomes, completed, sent, leadership);
                         }
                         else
                         {
                             released.Add(row.Id);
-                            wake = Earliest(wake, limiter.NextAllowed(row.ChatId));
+                            wake = Earliest(wake, limiter.NextAllowed(row.ChatId, row.Paid));
                         }
                     }
 
@@ -110,8 +115,8 @@ public sealed partial class OutboxSender(
                 }
                 else if (inFlight.Count < options.MaxInFlight)
                 {
-                    // The overall limit is full: it frees when a completed call leaves its window.
-                    wake = Earliest(wake, limiter.NextAllowedOverall());
+                    // Both overall limits are full: each frees when a completed call leaves its window.
+                    wake = Earliest(Earliest(wake, limiter.NextAllowedOverall(paid: false)), limiter.NextAllowedOverall(paid: true));
                 }
 
                 await completed.WaitAsync(wake < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wake, leadership);

@@ -1,5 +1,6 @@
 using Bot.Storage;
 using Npgsql;
+using Telegram.Bot.Requests;
 using Telegram.Bot.Requests.Abstractions;
 
 namespace Bot.Outbox;
@@ -20,16 +21,16 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
 {
     private const string InsertMany =
         """
-        INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context)
-        SELECT r.chat_id, r.method, r.payload, r.priority, $5, $6
-        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::smallint[]) WITH ORDINALITY AS r(chat_id, method, payload, priority, n)
+        INSERT INTO outbox (chat_id, method, payload, priority, paid, source_update_id, trace_context)
+        SELECT r.chat_id, r.method, r.payload, r.priority, r.paid, $6, $7
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::smallint[], $5::boolean[]) WITH ORDINALITY AS r(chat_id, method, payload, priority, paid, n)
         ORDER BY r.n
         """;
 
     private const string InsertOne =
-        "INSERT INTO outbox (chat_id, method, payload, priority, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6)";
+        "INSERT INTO outbox (chat_id, method, payload, priority, paid, source_update_id, trace_context) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-    private readonly List<(long ChatId, string Method, string Payload, short Priority)> buffered = [];
+    private readonly List<(long ChatId, string Method, string Payload, short Priority, bool Paid)> buffered = [];
 
     public int Queued { get; private set; }
 
@@ -40,7 +41,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
     public void Queue<TResponse>(IRequest<TResponse> request, long chatId, OutboxPriority priority = OutboxPriority.Interactive)
     {
         var (method, payload) = OutboxCodec.Encode(request);
-        buffered.Add((chatId, method, payload, (short)priority));
+        buffered.Add((chatId, method, payload, (short)priority, IsPaid(request)));
         Queued++;
     }
 
@@ -56,7 +57,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
             batch.BatchCommands.Add(earlier);
         }
 
-        batch.BatchCommands.Add(Insert(chatId, method, payload, (short)priority, returning: true));
+        batch.BatchCommands.Add(Insert(chatId, method, payload, (short)priority, IsPaid(request), returning: true));
         var id = (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
         Queued++;
         return id;
@@ -77,7 +78,8 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         if (buffered.Count == 1)
         {
             // The usual case, one reply: a plain insert plans and runs in half the time of the unnest.
-            insert = Insert(buffered[0].ChatId, buffered[0].Method, buffered[0].Payload, buffered[0].Priority, returning: false);
+            var row = buffered[0];
+            insert = Insert(row.ChatId, row.Method, row.Payload, row.Priority, row.Paid, returning: false);
         }
         else
         {
@@ -86,6 +88,7 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
             insert.Parameters.Add(Sql.Arg<string[]>(buffered.Select(r => r.Method).ToArray()));
             insert.Parameters.Add(Sql.Arg<string[]>(buffered.Select(r => r.Payload).ToArray()));
             insert.Parameters.Add(Sql.Arg<short[]>(buffered.Select(r => r.Priority).ToArray()));
+            insert.Parameters.Add(Sql.Arg<bool[]>(buffered.Select(r => r.Paid).ToArray()));
             insert.Parameters.Add(Sql.Arg<long?>(sourceUpdateId));
             insert.Parameters.Add(Sql.Arg<string?>(TraceContext));
         }
@@ -94,13 +97,28 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         return insert;
     }
 
-    private NpgsqlBatchCommand Insert(long chatId, string method, string payload, short priority, bool returning)
+    /// <summary>
+    /// Whether the call asks for Telegram's paid limit (<c>allow_paid_broadcast</c>): the outbox row's <c>paid</c>
+    /// column, by which the sender counts it against the paid window instead of the 30/s one. For code that inserts
+    /// outbox rows in its own SQL (a broadcast's chunk), so that its rows are flagged the same way. Only the methods
+    /// the outbox takes that have the parameter: sendMessage and copyMessage (copyMessages has none, so an album
+    /// copy is never paid).
+    /// </summary>
+    public static bool IsPaid<TResponse>(IRequest<TResponse> request) => request switch
+    {
+        SendMessageRequest send => send.AllowPaidBroadcast,
+        CopyMessageRequest copy => copy.AllowPaidBroadcast,
+        _ => false,
+    };
+
+    private NpgsqlBatchCommand Insert(long chatId, string method, string payload, short priority, bool paid, bool returning)
     {
         var insert = new NpgsqlBatchCommand(returning ? InsertOne + " RETURNING id" : InsertOne);
         insert.Parameters.Add(Sql.Arg<long>(chatId));
         insert.Parameters.Add(Sql.Arg<string>(method));
         insert.Parameters.Add(Sql.Arg<string>(payload));
         insert.Parameters.Add(Sql.Arg<short>(priority));
+        insert.Parameters.Add(Sql.Arg<bool>(paid));
         insert.Parameters.Add(Sql.Arg<long?>(sourceUpdateId));
         insert.Parameters.Add(Sql.Arg<string?>(TraceContext));
         return insert;

@@ -15,7 +15,13 @@ namespace Bot.Outbox;
 /// limiter was made: a step of the wall clock (NTP, an operator) neither lets extra calls through nor holds calls
 /// back. Moments are handed out as wall-clock times only for the caller to subtract the wall clock from at once.
 /// </para>
-/// A 429's retry_after pauses the chat and, since Telegram does not say which limit tripped, everything.
+/// <para>
+/// A paid call (<c>allow_paid_broadcast</c>) counts against a second overall window, Telegram's paid limit (up to
+/// 1000/s), instead of the 30/s one; an unpaid call against the 30/s one only. The per-chat windows hold both: paying
+/// lifts the overall limit, not a chat's. So a full 30/s window stops no paid call and a paid broadcast at full speed
+/// stops no reply.
+/// </para>
+/// A 429's retry_after pauses the chat and, since Telegram does not say which limit tripped, everything, paid or not.
 /// Not thread-safe: the sender's scheduling loop is its only user.
 /// </summary>
 public sealed class SendLimiter
@@ -31,6 +37,7 @@ public sealed class SendLimiter
     private readonly TimeProvider time;
     private readonly long origin;
     private readonly Window global;
+    private readonly Window paid;
     private readonly Dictionary<long, Window> chats = new();
     private readonly Dictionary<long, TimeSpan> pausedChats = new();
     private TimeSpan pausedUntil = FreeNow;
@@ -42,24 +49,29 @@ public sealed class SendLimiter
         this.time = time;
         origin = time.GetTimestamp();
         global = new Window(options.GlobalPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
+        paid = new Window(options.PaidPerSecond, TimeSpan.FromSeconds(1) + Margin(options));
     }
 
     /// <summary>
     /// When <paramref name="chatId"/> may next be sent to, as far as known now; <see cref="DateTimeOffset.MaxValue"/>
-    /// when that depends on a call still in flight (its completion wakes the sender).
+    /// when that depends on a call still in flight (its completion wakes the sender). A paid call is held by the
+    /// paid overall window instead of the 30/s one.
     /// </summary>
-    public DateTimeOffset NextAllowed(long chatId) => ToWallClock(NextAllowedAt(chatId, Now()));
+    public DateTimeOffset NextAllowed(long chatId, bool paid = false) => ToWallClock(NextAllowedAt(chatId, paid, Now()));
 
-    /// <summary>Takes a place for one call now, or returns null. Hand the ticket to <see cref="Complete(SendTicket, long)"/> when the call ends.</summary>
-    public SendTicket? TryAcquire(long chatId)
+    /// <summary>
+    /// Takes a place for one call now (a paid one in the paid overall window), or returns null. Hand the ticket to
+    /// <see cref="Complete(SendTicket, long)"/> when the call ends.
+    /// </summary>
+    public SendTicket? TryAcquire(long chatId, bool paid = false)
     {
         var now = Now();
-        if (NextAllowedAt(chatId, now) > now)
+        if (NextAllowedAt(chatId, paid, now) > now)
         {
             return null;
         }
 
-        return new SendTicket(this, chatId, now, global.Start(), WindowOf(chatId).Start());
+        return new SendTicket(this, chatId, paid, now, Overall(paid).Start(), WindowOf(chatId).Start());
     }
 
     /// <summary>
@@ -111,18 +123,18 @@ public sealed class SendLimiter
         pausedUntil = Max(pausedUntil, until);
     }
 
-    /// <summary>How many calls may start now before the overall limit (or a 429's pause) stops them.</summary>
-    public int Capacity()
+    /// <summary>How many calls (paid ones, or unpaid ones) may start now before their overall limit (or a 429's pause) stops them.</summary>
+    public int Capacity(bool paid = false)
     {
         var now = Now();
-        return pausedUntil > now ? 0 : global.Free(now);
+        return pausedUntil > now ? 0 : Overall(paid).Free(now);
     }
 
     /// <summary>
-    /// When the overall limit (or a 429's pause) next lets a call start: <see cref="DateTimeOffset.MaxValue"/> when
-    /// that depends on a call still in flight.
+    /// When the overall limit of paid or of unpaid calls (or a 429's pause) next lets one start:
+    /// <see cref="DateTimeOffset.MaxValue"/> when that depends on a call still in flight.
     /// </summary>
-    public DateTimeOffset NextAllowedOverall() => ToWallClock(Max(pausedUntil, global.NextFree(Now())));
+    public DateTimeOffset NextAllowedOverall(bool paid = false) => ToWallClock(Max(pausedUntil, Overall(paid).NextFree(Now())));
 
     /// <summary>
     /// The chats that may not be sent to now (a full window or a 429's pause), so the sender need not read their
@@ -187,9 +199,11 @@ public sealed class SendLimiter
     /// <summary>Monotonic time since the limiter was made: the time line of every window and pause.</summary>
     private TimeSpan Now() => time.GetElapsedTime(origin);
 
-    private TimeSpan NextAllowedAt(long chatId, TimeSpan now)
+    private Window Overall(bool paid) => paid ? this.paid : global;
+
+    private TimeSpan NextAllowedAt(long chatId, bool paid, TimeSpan now)
     {
-        var next = Max(pausedUntil, global.NextFree(now));
+        var next = Max(pausedUntil, Overall(paid).NextFree(now));
         if (pausedChats.TryGetValue(chatId, out var chatPause))
         {
             next = Max(next, chatPause);
@@ -314,10 +328,11 @@ public sealed class SendLimiter
 /// <summary>A call's place in the windows it counts against.</summary>
 public sealed class SendTicket
 {
-    internal SendTicket(SendLimiter limiter, long chatId, TimeSpan startedAt, SendLimiter.Slot global, SendLimiter.Slot chat)
+    internal SendTicket(SendLimiter limiter, long chatId, bool paid, TimeSpan startedAt, SendLimiter.Slot global, SendLimiter.Slot chat)
     {
         Limiter = limiter;
         ChatId = chatId;
+        Paid = paid;
         StartedAt = startedAt;
         Global = global;
         Chat = chat;
@@ -325,11 +340,15 @@ public sealed class SendTicket
 
     public long ChatId { get; }
 
+    /// <summary>The call counts against the paid overall window, not the 30/s one.</summary>
+    public bool Paid { get; }
+
     internal SendLimiter Limiter { get; }
 
     /// <summary>When the call started, on its limiter's time line.</summary>
     internal TimeSpan StartedAt { get; }
 
+    /// <summary>Its place in the overall window of its kind (paid or not).</summary>
     internal SendLimiter.Slot Global { get; }
 
     internal SendLimiter.Slot Chat { get; }

@@ -11,6 +11,13 @@ public sealed class SenderOptions
     [Range(1, 1000, ErrorMessage = "Sender:GlobalPerSecond must be between 1 and 1000")]
     public int GlobalPerSecond { get; set; } = 30;
 
+    /// <summary>
+    /// Calls sent with allow_paid_broadcast, overall: Telegram's paid limit, up to 1000 a second (each message beyond
+    /// the free limit costs Stars). They count here instead of against GlobalPerSecond; per-chat limits still hold.
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Sender:PaidPerSecond must be between 1 and 1000")]
+    public int PaidPerSecond { get; set; } = 1000;
+
     [Range(1, 100, ErrorMessage = "Sender:PrivateChatPerSecond must be between 1 and 100")]
     public int PrivateChatPerSecond { get; set; } = 1;
 

@@ -44,10 +44,38 @@ internal sealed class CallContext(BotCall call, long sequence, TimeSpan now, Dat
 
     public bool Injected { get; set; }
 
+    /// <summary>The call asked for the paid limit (<c>allow_paid_broadcast</c>) on a method that has it.</summary>
+    public bool Paid { get; set; }
+
     public DeliveredMessage? Delivery { get; private set; }
+
+    /// <summary>The messages the call put in a chat (copyMessages: every copy), deleted (deleteMessages) or edited.</summary>
+    public IReadOnlyList<int>? MessageIds { get; private set; }
+
+    /// <summary>copyMessages: the messages of the source chat that were copied, in the order of <see cref="MessageIds"/>.</summary>
+    public IReadOnlyList<int>? SourceMessageIds { get; private set; }
+
+    /// <summary>An edit's message and its text (or caption) after the edit.</summary>
+    public (int MessageId, string? Text)? Edit { get; private set; }
 
     public void Deliver(ChatRef to, int messageId, string? text, int? threadId = null) =>
         Delivery = new DeliveredMessage(Sequence, to.Id, to.Username, messageId, Method, text, ReceivedAt, threadId);
+
+    /// <summary>One delivery (as an album is one message towards the limits) that put several messages in the chat.</summary>
+    public void DeliverMany(ChatRef to, IReadOnlyList<int> messageIds, IReadOnlyList<int> sourceIds, string? firstText)
+    {
+        Deliver(to, messageIds[0], firstText);
+        MessageIds = messageIds;
+        SourceMessageIds = sourceIds;
+    }
+
+    public void Deleted(IReadOnlyList<int> messageIds) => MessageIds = messageIds;
+
+    public void Edited(int messageId, string? text)
+    {
+        Edit = (messageId, text);
+        MessageIds = [messageId];
+    }
 }
 
 /// <summary>What the endpoint does with a call: answer (maybe late), wait for updates, or never answer.</summary>

@@ -10,7 +10,8 @@ internal delegate ApiResult MethodHandler(CallContext context);
 /// <param name="Name">Telegram's spelling.</param>
 /// <param name="RateLimited">Puts a message in a chat, so Telegram's message limits apply.</param>
 /// <param name="Handle">Null for getUpdates, which the state runs itself because it may wait.</param>
-internal sealed record BotMethod(string Name, bool RateLimited, MethodHandler? Handle);
+/// <param name="PaidBroadcast">Takes <c>allow_paid_broadcast</c> (send*, copyMessage), so a call may count against the paid limit.</param>
+internal sealed record BotMethod(string Name, bool RateLimited, MethodHandler? Handle, bool PaidBroadcast = false);
 
 /// <summary>The Bot API methods the fake answers, with Telegram's results and error descriptions.</summary>
 internal sealed partial class BotMethods
@@ -19,6 +20,10 @@ internal sealed partial class BotMethods
 
     private const int MaxTextLength = 4096;
     private const int MaxCaptionLength = 1024;
+    private const int MaxMessageIds = 100;
+
+    /// <summary>Telegram: "a message can only be deleted if it was sent less than 48 hours ago".</summary>
+    private static readonly TimeSpan MaxDeleteAge = TimeSpan.FromHours(48);
 
     private static readonly string[] MediaMethods =
     [
@@ -38,19 +43,21 @@ internal sealed partial class BotMethods
         shapes = new TelegramShapes(options);
 
         Add("getMe", false, c => ApiResult.Ok(shapes.Me(TokenPolicy.BotId(c.Token))));
-        Add("sendMessage", true, SendMessage);
+        Add("sendMessage", true, SendMessage, paidBroadcast: true);
         foreach (var media in MediaMethods)
         {
-            Add(media, true, SendMedia);
+            Add(media, true, SendMedia, paidBroadcast: true);
         }
 
-        Add("sendMediaGroup", true, SendMediaGroup);
-        Add("copyMessage", true, CopyMessage);
+        Add("sendMediaGroup", true, SendMediaGroup, paidBroadcast: true);
+        Add("copyMessage", true, CopyMessage, paidBroadcast: true);
+        Add("copyMessages", true, CopyMessages);
         Add("forwardMessage", true, ForwardMessage);
         Add("editMessageText", true, EditMessage);
         Add("editMessageCaption", true, EditMessage);
         Add("editMessageReplyMarkup", true, EditMessage);
         Add("deleteMessage", false, DeleteMessage);
+        Add("deleteMessages", false, DeleteMessages);
         Add("answerCallbackQuery", false, AnswerCallbackQuery);
         Add("sendChatAction", false, SendChatAction);
         Add("setMyCommands", false, SetMyCommands);
@@ -75,7 +82,8 @@ internal sealed partial class BotMethods
 
     public bool TryGet(string name, out BotMethod method) => methods.TryGetValue(name, out method!);
 
-    private void Add(string name, bool rateLimited, MethodHandler handle) => methods[name] = new BotMethod(name, rateLimited, handle);
+    private void Add(string name, bool rateLimited, MethodHandler handle, bool paidBroadcast = false) =>
+        methods[name] = new BotMethod(name, rateLimited, handle, paidBroadcast);
 
     private ApiResult SendMessage(CallContext c)
     {
@@ -190,7 +198,7 @@ internal sealed partial class BotMethods
         {
             var itemCaption = media[i]?["caption"]?.GetValue<string>();
             var id = state.NextMessageId();
-            state.Store(id, new StoredMessage(itemCaption, null, FromBot: true));
+            state.Store(id, new StoredMessage(itemCaption, null, FromBot: true, SentAt: c.ReceivedAt));
             messages.Add(shapes.Message(c, state, id, itemCaption, isCaption: true, null));
         }
 
@@ -235,6 +243,68 @@ internal sealed partial class BotMethods
         return copy
             ? ApiResult.Ok(new JsonObject { ["message_id"] = id })
             : ApiResult.Ok(shapes.Message(c, state, id, text, isCaption: false, null));
+    }
+
+    /// <summary>
+    /// Copies 1 to 100 messages, in order, as one call that counts as one message towards the limits (as an album send
+    /// does); sources the fake saw deleted are skipped, as Telegram skips messages it cannot copy. Answers the new
+    /// ids; the call's record has the copied ids and the new ones.
+    /// </summary>
+    private ApiResult CopyMessages(CallContext c)
+    {
+        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (RequireChat(c, "from_chat_id", out var from) is { } invalidFrom)
+        {
+            return invalidFrom;
+        }
+
+        if (MessageIds(c, "message_ids", requireAscending: true, out var requested) is { } badIds)
+        {
+            return badIds;
+        }
+
+        var sourceChat = world.Chats.Find(from);
+        var sources = requested.Where(id => sourceChat?.Message(id) is not { Deleted: true }).ToList();
+        if (sources.Count == 0)
+        {
+            return ApiResult.BadRequest("message to copy not found");
+        }
+
+        var existing = world.Chats.Find(chat);
+        if (existing?.Block is { } block)
+        {
+            return Refusal(existing, block);
+        }
+
+        if (world.Limiter.TryAcquire(c.Token, chat, c.Now) is { } retryAfter)
+        {
+            return ApiResult.TooManyRequests(retryAfter);
+        }
+
+        var state = existing ?? world.Chats.GetOrAdd(chat);
+        var removeCaption = c.Parameters.Bool("remove_caption");
+        var created = new List<int>(sources.Count);
+        string? firstText = null;
+        foreach (var source in sources)
+        {
+            // With remove_caption a copy's text is unknown: the fake does not know whether the source's was a caption.
+            var text = removeCaption ? null : sourceChat?.Message(source)?.Text;
+            var id = state.NextMessageId();
+            state.Store(id, new StoredMessage(text, null, FromBot: true, SentAt: c.ReceivedAt));
+            if (created.Count == 0)
+            {
+                firstText = text;
+            }
+
+            created.Add(id);
+        }
+
+        c.DeliverMany(chat, created, sources, firstText);
+        return ApiResult.Ok(new JsonArray(created.Select(id => (JsonNode?)new JsonObject { ["message_id"] = id }).ToArray()));
     }
 
     private ApiResult EditMessage(CallContext c)
@@ -300,7 +370,8 @@ internal sealed partial class BotMethods
         }
 
         var state = existing ?? world.Chats.GetOrAdd(chat);
-        state.Store(messageId, new StoredMessage(newText, newMarkup, FromBot: true));
+        state.Store(messageId, (stored ?? new StoredMessage(null, null, FromBot: true)) with { Text = newText, Markup = newMarkup, Edited = true });
+        c.Edited(messageId, newText);
         return ApiResult.Ok(shapes.Message(c, state, messageId, newText, isCaption: editsCaption, markup, edited: true));
     }
 
@@ -322,20 +393,104 @@ internal sealed partial class BotMethods
             return refused;
         }
 
+        if (Undeletable(c, state, messageId) is { } problem)
+        {
+            return ApiResult.BadRequest(problem);
+        }
+
+        Delete(state, messageId);
+        c.Deleted([messageId]);
+        return ApiResult.Ok(true);
+    }
+
+    /// <summary>Deletes what may be deleted of 1 to 100 messages and skips the rest (gone, unknown, not allowed), as Telegram does.</summary>
+    private ApiResult DeleteMessages(CallContext c)
+    {
+        if (RequireChat(c, "chat_id", out var chat) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (MessageIds(c, "message_ids", requireAscending: false, out var ids) is { } badIds)
+        {
+            return badIds;
+        }
+
+        var state = world.Chats.GetOrAdd(chat);
+        if (BotAbsent(state) is { } refused)
+        {
+            return refused;
+        }
+
+        var deleted = ids.Distinct().Where(id => Undeletable(c, state, id) is null).ToList();
+        deleted.ForEach(id => Delete(state, id));
+        c.Deleted(deleted);
+        return ApiResult.Ok(true);
+    }
+
+    /// <summary>
+    /// Why a message may not be deleted, or null. Gone: deleted through the fake, or an id the chat never reached (ids
+    /// only grow). Not allowed: in a group without the right, anything but the bot's own; anything the fake delivered
+    /// 48 hours ago or more (Telegram's limit; a message seen in an update has no known age and is not held to it).
+    /// </summary>
+    private static string? Undeletable(CallContext c, ChatState state, int messageId)
+    {
         var stored = state.Message(messageId);
         if (stored is { Deleted: true })
         {
-            return ApiResult.BadRequest("message to delete not found");
+            return "message to delete not found";
         }
 
         // Without the right, a bot deletes only its own messages in a group; the fake knows those it sent.
         if (state.EffectiveType != "private" && !state.BotCanDeleteMessages && stored is not { FromBot: true })
         {
-            return ApiResult.BadRequest("message can't be deleted");
+            return "message can't be deleted";
         }
 
-        state.Store(messageId, (stored ?? new StoredMessage(null, null, FromBot: true)) with { Deleted = true });
-        return ApiResult.Ok(true);
+        if (stored is null && messageId > state.LastMessageId)
+        {
+            return "message to delete not found";
+        }
+
+        return stored?.SentAt is { } sent && c.ReceivedAt - sent >= MaxDeleteAge ? "message can't be deleted" : null;
+    }
+
+    private static void Delete(ChatState state, int messageId) =>
+        state.Store(messageId, (state.Message(messageId) ?? new StoredMessage(null, null, FromBot: true)) with { Deleted = true });
+
+    /// <summary>
+    /// A list of 1 to 100 message ids (copyMessages: strictly increasing, as Telegram requires). The wording of these
+    /// refusals is the fake's own; Telegram answers them with a 400 too.
+    /// </summary>
+    private static ApiResult? MessageIds(CallContext c, string name, bool requireAscending, out List<int> ids)
+    {
+        ids = [];
+        if (c.Parameters.Structured(name) is not JsonArray array || array.Count == 0)
+        {
+            return ApiResult.BadRequest("message identifiers are not specified");
+        }
+
+        if (array.Count > MaxMessageIds)
+        {
+            return ApiResult.BadRequest("too many message identifiers specified");
+        }
+
+        foreach (var item in array)
+        {
+            if (item is not JsonValue value || !value.TryGetValue<int>(out var id) || id <= 0)
+            {
+                return ApiResult.BadRequest("message identifier is invalid");
+            }
+
+            if (requireAscending && ids.Count > 0 && id <= ids[^1])
+            {
+                return ApiResult.BadRequest("message identifiers must be in strictly increasing order");
+            }
+
+            ids.Add(id);
+        }
+
+        return null;
     }
 
     private static ApiResult AnswerCallbackQuery(CallContext c) =>
@@ -538,14 +693,15 @@ internal sealed partial class BotMethods
             return Refusal(existing, block);
         }
 
-        if (world.Limiter.TryAcquire(c.Token, chat, c.Now) is { } retryAfter)
+        // A paid call counts against the paid overall limit instead of the 30/s one; the chat's limit holds either way.
+        if (world.Limiter.TryAcquire(c.Token, chat, c.Now, c.Paid) is { } retryAfter)
         {
             return ApiResult.TooManyRequests(retryAfter);
         }
 
         state = existing ?? world.Chats.GetOrAdd(chat);
         messageId = state.NextMessageId();
-        state.Store(messageId, new StoredMessage(text, markup?.ToJsonString(), FromBot: true, ThreadId: threadId));
+        state.Store(messageId, new StoredMessage(text, markup?.ToJsonString(), FromBot: true, ThreadId: threadId, SentAt: c.ReceivedAt));
         c.Deliver(chat, messageId, text, threadId);
         return null;
     }

@@ -83,6 +83,18 @@ internal static class ControlEndpoints
 
             return Json(http, ControlJson.Member(server.State.ChatMemberStatusOf(chat, userId)));
         });
+        control.MapGet("/messages", http =>
+        {
+            if (!ChatRef.TryParse(http.Request.Query["chat_id"].ToString(), out var chat)
+                || !int.TryParse(http.Request.Query["message_id"].ToString(), CultureInfo.InvariantCulture, out var messageId))
+            {
+                return Problem(http, "chat_id and message_id are required");
+            }
+
+            return server.State.Message(chat, messageId) is { } message
+                ? Json(http, ControlJson.Message(message))
+                : Problem(http, "the fake knows no such message", StatusCodes.Status404NotFound);
+        });
         control.MapPost("/bot-rights", http => Handle(http, body =>
         {
             foreach (var item in Items(body))
@@ -186,9 +198,9 @@ internal static class ControlEndpoints
         _ => throw new ControlException("expected a JSON object or an array of them"),
     };
 
-    private static Task Problem(HttpContext http, string message)
+    private static Task Problem(HttpContext http, string message, int status = StatusCodes.Status400BadRequest)
     {
-        http.Response.StatusCode = StatusCodes.Status400BadRequest;
+        http.Response.StatusCode = status;
         return Json(http, new JsonObject { ["error"] = message }, setStatus: false);
     }
 

@@ -19,11 +19,15 @@ internal static class ControlJson
             ["received_at"] = call.ReceivedAt.ToString("O", CultureInfo.InvariantCulture),
             ["status"] = call.Status,
             ["delivered"] = call.Delivered,
+            ["paid"] = call.Paid,
             ["body"] = call.Body,
         };
         Optional(json, "description", call.Description);
         Optional(json, "retry_after", call.RetryAfter);
         Optional(json, "message_id", call.MessageId);
+        Optional(json, "text", call.Text);
+        Optional(json, "message_ids", call.MessageIds);
+        Optional(json, "source_message_ids", call.SourceMessageIds);
         if (call.RateLimited)
         {
             json["rate_limited"] = true;
@@ -49,6 +53,19 @@ internal static class ControlJson
         };
         Optional(json, "text", delivery.Text);
         Optional(json, "message_thread_id", delivery.MessageThreadId);
+        return json;
+    }
+
+    public static JsonObject Message(MessageState message)
+    {
+        var json = new JsonObject
+        {
+            ["message_id"] = message.MessageId,
+            ["from_bot"] = message.FromBot,
+            ["edited"] = message.Edited,
+            ["deleted"] = message.Deleted,
+        };
+        Optional(json, "text", message.Text);
         return json;
     }
 
@@ -78,7 +95,9 @@ internal static class ControlJson
         ["deliveries"] = stats.Deliveries,
         ["too_many_requests"] = stats.TooManyRequests,
         ["rate_limit_violations"] = stats.RateLimitViolations,
+        ["paid_calls"] = stats.PaidCalls,
         ["max_global_rate_per_second"] = stats.MaxGlobalRatePerSecond,
+        ["max_unpaid_rate_per_second"] = stats.MaxUnpaidRatePerSecond,
         ["max_delivery_rate_per_second"] = stats.MaxDeliveryRatePerSecond,
     };
 
@@ -103,6 +122,7 @@ internal static class ControlJson
     {
         ["enabled"] = limits.Enabled,
         ["global"] = Limit(limits.Global),
+        ["paid"] = Limit(limits.Paid),
         ["private_chat"] = Limit(limits.PrivateChat),
         ["group_chat"] = Limit(limits.GroupChat),
         ["private_chat_leeway_ms"] = limits.PrivateChatLeeway.TotalMilliseconds,
@@ -179,6 +199,11 @@ internal static class ControlJson
         if (json.ContainsKey("global"))
         {
             limits = limits with { Global = ParseLimit(json["global"]) };
+        }
+
+        if (json.ContainsKey("paid"))
+        {
+            limits = limits with { Paid = ParseLimit(json["paid"]) };
         }
 
         if (json.ContainsKey("private_chat"))
@@ -279,6 +304,14 @@ internal static class ControlJson
         if (value is not null)
         {
             json[name] = value;
+        }
+    }
+
+    private static void Optional(JsonObject json, string name, IReadOnlyList<int>? values)
+    {
+        if (values is not null)
+        {
+            json[name] = new JsonArray(values.Select(v => (JsonNode?)v).ToArray());
         }
     }
 

@@ -13,16 +13,26 @@ internal sealed class CallLog(int maxRecords)
     private readonly Dictionary<string, Dictionary<string, long>> byMethod = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> byStatus = new(StringComparer.Ordinal);
     private readonly SlidingWindow attempts = new();
+    private readonly SlidingWindow unpaidAttempts = new();
     private readonly SlidingWindow delivered = new();
     private readonly List<Waiter> waiters = [];
     private long calls;
     private long tooManyRequests;
     private long rateLimitViolations;
+    private long paidCalls;
     private int maxAttemptRate;
+    private int maxUnpaidAttemptRate;
     private int maxDeliveryRate;
 
-    /// <summary>A call of a rate-limited method arrived, whatever becomes of it.</summary>
-    public void ObserveAttempt(TimeSpan now) => maxAttemptRate = Math.Max(maxAttemptRate, attempts.AddAndCount(OneSecond, now));
+    /// <summary>A call of a rate-limited method arrived, whatever becomes of it; an unpaid one is also counted on its own.</summary>
+    public void ObserveAttempt(TimeSpan now, bool paid)
+    {
+        maxAttemptRate = Math.Max(maxAttemptRate, attempts.AddAndCount(OneSecond, now));
+        if (!paid)
+        {
+            maxUnpaidAttemptRate = Math.Max(maxUnpaidAttemptRate, unpaidAttempts.AddAndCount(OneSecond, now));
+        }
+    }
 
     public CallRecord Append(CallContext context, ApiResult? answer)
     {
@@ -30,7 +40,7 @@ internal sealed class CallLog(int maxRecords)
             context.Sequence, context.Method, context.Chat, TokenPolicy.BotId(context.Token),
             TokenPolicy.Fingerprint(context.Token), context.Parameters.Json, context.ReceivedAt,
             answer?.Status, answer?.Description, answer?.RetryAfter, answer?.RateLimited ?? false, context.Injected,
-            context.Delivery);
+            context.Delivery, context);
 
         if (records.Count >= maxRecords)
         {
@@ -77,7 +87,9 @@ internal sealed class CallLog(int maxRecords)
         Deliveries = deliveries.Count,
         TooManyRequests = tooManyRequests,
         RateLimitViolations = rateLimitViolations,
+        PaidCalls = paidCalls,
         MaxGlobalRatePerSecond = maxAttemptRate,
+        MaxUnpaidRatePerSecond = maxUnpaidAttemptRate,
         MaxDeliveryRatePerSecond = maxDeliveryRate,
     };
 
@@ -105,9 +117,10 @@ internal sealed class CallLog(int maxRecords)
         deliveriesByChat.Clear();
         byMethod.Clear();
         byStatus.Clear();
-        calls = tooManyRequests = rateLimitViolations = 0;
-        maxAttemptRate = maxDeliveryRate = 0;
+        calls = tooManyRequests = rateLimitViolations = paidCalls = 0;
+        maxAttemptRate = maxUnpaidAttemptRate = maxDeliveryRate = 0;
         attempts.Clear();
+        unpaidAttempts.Clear();
         delivered.Clear();
         foreach (var waiter in waiters)
         {
@@ -145,6 +158,11 @@ internal sealed class CallLog(int maxRecords)
         if (answer?.RateLimited == true)
         {
             rateLimitViolations++;
+        }
+
+        if (record.Paid)
+        {
+            paidCalls++;
         }
     }
 

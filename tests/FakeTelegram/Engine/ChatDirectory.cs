@@ -89,7 +89,9 @@ internal sealed class ChatState(ChatRef chat, long numericId)
 }
 
 /// <summary>What an edit, copy, delete or reply needs to know about a message.</summary>
-internal sealed record StoredMessage(string? Text, string? Markup, bool FromBot, bool Deleted = false, int? ThreadId = null);
+/// <param name="SentAt">When the fake delivered it (its clock); null for a message seen in an update, whose age is unknown.</param>
+internal sealed record StoredMessage(
+    string? Text, string? Markup, bool FromBot, bool Deleted = false, int? ThreadId = null, DateTimeOffset? SentAt = null, bool Edited = false);
 
 /// <summary>
 /// One user's place in a chat, as getChatMember shows it. <paramref name="Permissions"/> is what a restriction

@@ -48,9 +48,10 @@ internal sealed class FakeTelegramState
             }
 
             context.Method = method.Name;
+            context.Paid = method.PaidBroadcast && call.Parameters.Bool("allow_paid_broadcast");
             if (method.RateLimited)
             {
-                log.ObserveAttempt(context.Now);
+                log.ObserveAttempt(context.Now, context.Paid);
             }
 
             if (call.ParseError is { } parseError)
@@ -275,6 +276,16 @@ internal sealed class FakeTelegramState
             var permissions = entry.Permissions ?? new Dictionary<string, bool>();
             return new ChatMemberState(
                 entry.Status, entry.IsMember, entry.Allows("can_send_messages"), entry.UntilDate, permissions.ToDictionary());
+        }
+    }
+
+    public MessageState? Message(ChatRef chat, int messageId)
+    {
+        lock (gate)
+        {
+            return world.Chats.Find(chat)?.Message(messageId) is { } stored
+                ? new MessageState(messageId, stored.Text, stored.FromBot, stored.Edited, stored.Deleted)
+                : null;
         }
     }
 

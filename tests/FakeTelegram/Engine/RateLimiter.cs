@@ -11,8 +11,11 @@ internal sealed class RateLimiter(RateLimits limits)
 
     public RateLimits Limits { get; set; } = limits;
 
-    /// <summary>Takes a slot for one message, or says in whole seconds when to retry.</summary>
-    public int? TryAcquire(string token, ChatRef? chat, TimeSpan now)
+    /// <summary>
+    /// Takes a slot for one message, or says in whole seconds when to retry. A <paramref name="paid"/> call
+    /// (<c>allow_paid_broadcast</c>) counts against the paid overall window instead of the global one; the chat's window either way.
+    /// </summary>
+    public int? TryAcquire(string token, ChatRef? chat, TimeSpan now, bool paid = false)
     {
         if (!Limits.Enabled)
         {
@@ -25,8 +28,9 @@ internal sealed class RateLimiter(RateLimits limits)
             byToken[token] = windows;
         }
 
-        var global = Limits.Global;
-        var wait = global is null ? TimeSpan.Zero : windows.Global.WaitTime(global.Count, global.Window, now);
+        var global = paid ? Limits.Paid : Limits.Global;
+        var overall = paid ? windows.Paid : windows.Global;
+        var wait = global is null ? TimeSpan.Zero : overall.WaitTime(global.Count, global.Window, now);
 
         var chatLimit = chat is { } c ? (c.IsPrivate ? Limits.EffectivePrivateChat : Limits.GroupChat) : null;
         SlidingWindow? chatWindow = null;
@@ -49,7 +53,7 @@ internal sealed class RateLimiter(RateLimits limits)
 
         if (global is not null)
         {
-            windows.Global.Add(now);
+            overall.Add(now);
         }
 
         chatWindow?.Add(now);
@@ -87,6 +91,8 @@ internal sealed class RateLimiter(RateLimits limits)
     private sealed class TokenWindows
     {
         public SlidingWindow Global { get; } = new();
+
+        public SlidingWindow Paid { get; } = new();
 
         public Dictionary<string, SlidingWindow> Chats { get; } = new(StringComparer.Ordinal);
     }

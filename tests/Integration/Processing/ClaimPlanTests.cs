@@ -73,16 +73,20 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
             INSERT INTO outbox (chat_id, method, payload, state, sent_at) SELECT n % 5000, 'sendMessage', '{}', 'sent', now() FROM generate_series(1, 60000) n;
             ANALYZE outbox;
             INSERT INTO outbox (chat_id, method, payload) SELECT 777, 'sendMessage', '{}' FROM generate_series(1, 10000) n;
-            INSERT INTO outbox (chat_id, method, payload) SELECT 100000 + n, 'sendMessage', '{}' FROM generate_series(1, 30000) n;
+            INSERT INTO outbox (chat_id, method, payload, paid) SELECT 100000 + n, 'sendMessage', '{}', n % 2 = 1 FROM generate_series(1, 30000) n;
             """);
+        Assert.Equal(15_000L, await ScalarAsync(connection, "SELECT count(*) FROM outbox_heads WHERE paid"));
 
-        // The hot chat's messages come first in send order; it has a call in flight, so it is left out.
+        // The hot chat's messages come first in send order; it has a call in flight, so it is left out. Half the other
+        // chats' heads are paid: each kind's take reads its own heads only.
         await using var transaction = await connection.BeginTransactionAsync();
         await ExecuteAsync(connection, "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)", transaction);
         await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + Bot.Outbox.OutboxQueue.TakeSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [HotChat] });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 30 });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = 1 });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 30 });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 30 });
         var plan = JsonDocument.Parse((string)(await command.ExecuteScalarAsync())!).RootElement.Clone();
         await transaction.RollbackAsync();
         AssertProbesOnly(plan, 30, maxBuffers: 800, relationName: "outbox");

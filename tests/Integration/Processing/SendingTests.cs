@@ -85,6 +85,43 @@ public sealed class SendingTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task Paid_messages_go_past_thirty_a_second_while_unpaid_ones_stay_within_it()
+    {
+        const int paid = 600, unpaid = 60;
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?> { ["Sender__MaxInFlight"] = "64" });
+        var bot = await group.StartAsync();
+        await bot.WaitForLeadershipAsync();
+
+        // Queued as a broadcast would: each chat one message, the paid ones first in the queue.
+        var rows = Enumerable.Range(1, paid).Select(chat => (Chat: 10_000L + chat, Paid: true))
+            .Concat(Enumerable.Range(1, unpaid).Select(chat => (Chat: 20_000L + chat, Paid: false))).ToList();
+        var payloads = rows.Select(r => Bot.Outbox.OutboxCodec.Encode(
+            new global::Telegram.Bot.Requests.SendMessageRequest { ChatId = r.Chat, Text = "news", AllowPaidBroadcast = r.Paid }).Payload).ToArray();
+        await using (var connection = new NpgsqlConnection(group.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO outbox (chat_id, method, payload, priority, paid) SELECT c, 'sendMessage', p, 1, f FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS r(c, p, f)",
+                connection);
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = rows.Select(r => r.Chat).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads });
+            insert.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = rows.Select(r => r.Paid).ToArray() });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await group.Telegram.WaitForDeliveriesAsync(paid + unpaid, TimeSpan.FromSeconds(60));
+        var stats = group.Telegram.Stats();
+        Assert.Equal(0, stats.RateLimitViolations);
+        Assert.Equal(paid, stats.PaidCalls);
+        Assert.InRange(stats.MaxUnpaidRatePerSecond, 1, 30);
+        Assert.True(stats.MaxDeliveryRatePerSecond > 30, $"at most {stats.MaxDeliveryRatePerSecond} a second");
+        // The unpaid rows, queued after the paid ones, were not held back until the paid ones were all sent.
+        var calls = group.Telegram.Calls("sendMessage");
+        var lastPaid = calls.Where(c => c.Paid).Max(c => c.Sequence);
+        Assert.Contains(calls, c => !c.Paid && c.Sequence < lastPaid);
+    }
+
+    [Fact]
     public async Task A_429_is_honoured_for_its_retry_after_and_the_message_still_goes_once()
     {
         await using var group = await BotGroup.CreateAsync(postgres.Cluster);

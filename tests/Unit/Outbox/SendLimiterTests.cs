@@ -128,6 +128,92 @@ public sealed class SendLimiterTests
     }
 
     [Fact]
+    public void Paid_calls_go_past_thirty_a_second_in_a_window_of_their_own()
+    {
+        var unpaid = Enumerable.Range(1, 30).Select(chat => limiter.TryAcquire(chat)).ToList();
+        Assert.All(unpaid, Assert.NotNull);
+        Assert.Null(limiter.TryAcquire(31));
+        Assert.Equal(0, limiter.Capacity());
+
+        // The 30/s window is full; paid calls to other chats still go, up to the paid limit's thousand.
+        Assert.Equal(1000, limiter.Capacity(paid: true));
+        var paid = Enumerable.Range(31, 970).Select(chat => limiter.TryAcquire(chat, paid: true)).ToList();
+        Assert.All(paid, ticket => Assert.True(ticket is { Paid: true }));
+        Assert.Equal(30, limiter.Capacity(paid: true));
+        Assert.Null(limiter.TryAcquire(31));
+    }
+
+    [Fact]
+    public void Unpaid_calls_stay_at_thirty_a_second_while_paid_ones_run()
+    {
+        var paid = Enumerable.Range(1, 500).Select(chat => limiter.TryAcquire(chat, paid: true)!).ToList();
+        Assert.Equal(30, limiter.Capacity());
+        var unpaid = Enumerable.Range(1001, 30).Select(chat => limiter.TryAcquire(chat)).ToList();
+        Assert.All(unpaid, Assert.NotNull);
+        Assert.Null(limiter.TryAcquire(1031));
+        Assert.Equal(500, limiter.Capacity(paid: true));
+
+        // The paid calls complete and leave their window; the unpaid window is still full until its own calls leave.
+        time.Advance(Latency);
+        paid.ForEach(t => SendLimiter.Complete(t, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMilliseconds(1005));
+        Assert.Equal(1000, limiter.Capacity(paid: true));
+        Assert.Null(limiter.TryAcquire(1031));
+        Assert.Equal(DateTimeOffset.MaxValue, limiter.NextAllowedOverall());
+    }
+
+    [Fact]
+    public void A_paid_call_still_gets_one_message_per_second_in_a_private_chat()
+    {
+        var first = limiter.TryAcquire(42, paid: true)!;
+        Assert.Null(limiter.TryAcquire(42, paid: true));
+        Assert.Null(limiter.TryAcquire(42));
+        time.Advance(Latency);
+        SendLimiter.Complete(first, time.GetUtcNow());
+
+        time.Advance(TimeSpan.FromMilliseconds(1004));
+        Assert.Null(limiter.TryAcquire(42, paid: true));
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMilliseconds(1), limiter.NextAllowed(42, paid: true));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(limiter.TryAcquire(42, paid: true));
+    }
+
+    [Fact]
+    public void A_group_gets_twenty_a_minute_paid_or_not()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.NotNull(limiter.TryAcquire(-100, paid: i % 2 == 0));
+        }
+
+        Assert.Null(limiter.TryAcquire(-100, paid: true));
+        Assert.Null(limiter.TryAcquire(-100));
+    }
+
+    [Fact]
+    public void The_paid_window_holds_its_own_limit_and_a_retry_after_pauses_it_too()
+    {
+        var small = new SendLimiter(new SenderOptions { GlobalPerSecond = 30, PaidPerSecond = 100, SafetyMarginMilliseconds = 5 }, time);
+        var paid = Enumerable.Range(1, 100).Select(chat => small.TryAcquire(chat, paid: true)!).ToList();
+        Assert.Null(small.TryAcquire(101, paid: true));
+        Assert.Equal(DateTimeOffset.MaxValue, small.NextAllowedOverall(paid: true));
+        Assert.NotNull(small.TryAcquire(101));
+
+        time.Advance(Latency);
+        SendLimiter.Complete(paid[0], time.GetUtcNow());
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMilliseconds(1005), small.NextAllowedOverall(paid: true));
+        time.Advance(TimeSpan.FromMilliseconds(1005));
+        Assert.Equal(1, small.Capacity(paid: true));
+
+        // Telegram does not say which limit a 429 is about: paid calls wait too.
+        small.Pause(5, TimeSpan.FromSeconds(2));
+        Assert.Equal(0, small.Capacity(paid: true));
+        Assert.Null(small.TryAcquire(102, paid: true));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotNull(small.TryAcquire(102, paid: true));
+    }
+
+    [Fact]
     public void A_retry_after_pauses_the_chat_and_everything_else()
     {
         var ticket = limiter.TryAcquire(1)!;

@@ -39,6 +39,26 @@ public sealed class SendOutcomesTests
             new Expected(SettlementKind.Dead)
         },
         {
+            "400 message to delete not found: already gone, a retry would find it gone again",
+            new ApiRequestException("Bad Request: message to delete not found", 400), "deleteMessage", 1,
+            new Expected(SettlementKind.Dead)
+        },
+        {
+            "400 message can't be deleted: too old or not the bot's, no retry changes that",
+            new ApiRequestException("Bad Request: message can't be deleted", 400), "deleteMessage", 1,
+            new Expected(SettlementKind.Dead)
+        },
+        {
+            "400 message to edit not found: the message was deleted",
+            new ApiRequestException("Bad Request: message to edit not found", 400), "editMessageText", 1,
+            new Expected(SettlementKind.Dead)
+        },
+        {
+            "400 message can't be edited: not the bot's message",
+            new ApiRequestException("Bad Request: message can't be edited", 400), "editMessageText", 1,
+            new Expected(SettlementKind.Dead)
+        },
+        {
             "403 to a method whose refusal is not the chat's: dead, the chat stays reachable",
             new ApiRequestException("Forbidden: bot is not a member of the supergroup chat", 403), "approveChatJoinRequest", 1,
             new Expected(SettlementKind.Dead)
