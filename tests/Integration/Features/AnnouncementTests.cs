@@ -235,6 +235,71 @@ public sealed class AnnouncementTests(SharedPostgres postgres)
         Assert.Equal(50, await group.ScalarAsync("SELECT count(*) FROM broadcast_deliveries WHERE broadcast_id = 1 AND cardinality(message_ids) = 3"));
     }
 
+    [Fact]
+    public async Task A_paid_broadcast_goes_past_30_a_second_only_with_allow_paid_broadcast_on_every_call_and_stops_at_its_budget()
+    {
+        // Telegram's limits as they are (30/s overall unpaid, 1000/s paid, 1/s per chat), in the fake and the bot.
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?>
+        {
+            ["Admin__UserIds"] = Admin.ToString(CultureInfo.InvariantCulture),
+            ["Broadcasts__AllowPaid"] = "true",
+            ["Broadcasts__StatusIntervalSeconds"] = "1",
+            ["Sender__MaxInFlight"] = "200",
+        }, new FakeTelegramOptions { RateLimits = RateLimits.Telegram });
+        var bot = await group.StartAsync();
+        await SeedAsync(group, 1500);
+
+        await BroadcastTests.DraftFromTelegramAsync(group, bot, "/broadcast", 77, 1);
+        var menu = await MenuAfterAsync(group, bot, 2, "/paid 1 1000");
+        Assert.Contains(BotTexts.Get("en", "Broadcasts.menu_paid").Replace("{budget}", "1000", StringComparison.Ordinal), menu.Text, StringComparison.Ordinal);
+        await BotGroup.PostAsync(bot, Updates.Callback(3, Admin, "bc:1:go", menu.MessageId));
+        await group.WaitForAsync("SELECT count(*) FROM broadcasts WHERE id = 1 AND state = 'paused' AND paused_reason = 'budget'", 1, TimeSpan.FromSeconds(90));
+        await group.WaitForAsync("SELECT count(*) FROM broadcast_deliveries WHERE broadcast_id = 1 AND outcome = 'queued'", 0, TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var copies = group.Telegram.Calls("copyMessage").Where(c => c.ChatId != Admin).ToList();
+        Assert.Equal(1000, copies.Count(c => c.Delivered));
+        Assert.Equal(1000, Copies(group).Count);
+        Assert.All(copies, c => Assert.True(c.Paid && c.Body["allow_paid_broadcast"]?.GetValue<bool>() == true, $"a copy to {c.ChatId} was not paid"));
+        Assert.Equal(1000, await group.ScalarAsync("SELECT recipients FROM broadcasts WHERE id = 1"));
+        var stats = group.Telegram.Stats();
+        Assert.Equal(0, stats.RateLimitViolations);
+        Assert.True(stats.MaxGlobalRatePerSecond > 30, $"the paid broadcast went at most {stats.MaxGlobalRatePerSecond}/s");
+        Assert.InRange(stats.MaxUnpaidRatePerSecond, 0, 30);
+        Assert.Equal(1000, stats.PaidCalls);
+    }
+
+    [Fact]
+    public async Task Paid_mode_is_refused_unless_the_deployment_allows_it_and_bad_arguments_are_explained()
+    {
+        await using var group = await CreateGroupAsync();
+        var bot = await group.StartAsync();
+        await SeedAsync(group, 5);
+        await BroadcastTests.DraftFromTelegramAsync(group, bot, "/broadcast", 77, 1);
+
+        foreach (var (update, command, key) in new[]
+        {
+            (2L, "/paid 1 100", "Broadcasts.paid_disabled"),
+            (3L, "/audience 1 lang=", "Broadcasts.audience_bad"),
+            (4L, "/schedule 1 tomorrow", "Broadcasts.usage_schedule_id"),
+            (5L, "/quiet 1 25:00-08:00", "Broadcasts.usage_quiet"),
+            (6L, "/edit 1", "Broadcasts.usage_edit"),
+            (7L, "/audience 99 all", "Broadcasts.not_found"),
+            (8L, "/schedule", "Broadcasts.usage_schedule"),
+            (9L, "/withdraw 1", "Broadcasts.job_refused"),
+        })
+        {
+            var before = group.Telegram.Deliveries(Admin).Count;
+            await BotGroup.PostAsync(bot, Updates.UserMessage(update, Admin, command));
+            var answer = await WaitForAsync(() => group.Telegram.Deliveries(Admin).Skip(before).FirstOrDefault());
+            Assert.StartsWith(BotTexts.Prefix("en", key), answer.Text, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE allow_paid"));
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE audience <> '{}'::jsonb"));
+        Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE state <> 'draft'"));
+    }
+
     private static int MessageIdOf(CallRecord call) => call.Body["message_id"]!.GetValue<int>();
 
     private static Dictionary<long, int> Copies(BotGroup group) =>

@@ -24,6 +24,7 @@ public sealed partial record Audience(
 {
     public static Audience Everyone { get; } = new();
 
+    [JsonIgnore]
     public bool IsEveryone => this == Everyone || (Languages is null && Sources is null && SubscribedAfter is null && SubscribedBefore is null
         && ActiveWithinDays is null && Member is not true && List is null);
 

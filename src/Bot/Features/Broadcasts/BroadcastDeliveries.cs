@@ -122,7 +122,10 @@ public static class BroadcastDeliveries
         return [.. added];
     }
 
-    /// <summary>Queues one call per recipient at bulk priority and links each to its delivery record (outbox_id, or job_outbox_id for a job).</summary>
+    /// <summary>
+    /// Queues one call per recipient at bulk priority and links each to its delivery record (outbox_id, or job_outbox_id
+    /// for a job). A paid broadcast's copies are marked paid, so the sender counts them against the paid window.
+    /// </summary>
     public static Task QueueAsync(
         Db db, long id, IReadOnlyList<(long ChatId, string Method, string Payload, DateTimeOffset NotBefore)> calls, bool paid, bool job, CancellationToken cancellationToken)
     {
@@ -130,15 +133,15 @@ public static class BroadcastDeliveries
         return db.ExecuteAsync(
             $"""
             WITH o AS (
-                INSERT INTO outbox (chat_id, method, payload, priority, broadcast_id, not_before)
-                SELECT r.chat_id, r.method, r.payload, $5, $6, r.not_before
+                INSERT INTO outbox (chat_id, method, payload, priority, broadcast_id, not_before, paid)
+                SELECT r.chat_id, r.method, r.payload, $5, $6, r.not_before, $7 AND r.method = 'copyMessage'
                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS r(chat_id, method, payload, not_before)
                 RETURNING id, chat_id)
             UPDATE broadcast_deliveries d SET {link} = o.id FROM o WHERE d.broadcast_id = $6 AND d.user_id = o.chat_id
             """,
             cancellationToken,
             Arg(calls.Select(c => c.ChatId).ToArray()), Arg(calls.Select(c => c.Method).ToArray()), Arg(calls.Select(c => c.Payload).ToArray()),
-            Arg(calls.Select(c => c.NotBefore).ToArray()), Arg((short)OutboxPriority.Bulk), Arg(id));
+            Arg(calls.Select(c => c.NotBefore).ToArray()), Arg((short)OutboxPriority.Bulk), Arg(id), Arg(paid && !job));
     }
 
     /// <summary>Moves the cursor past the chunk and counts its recipients; the expansion ends when the audience has no one left.</summary>
