@@ -234,7 +234,15 @@ public sealed partial class JoinGateDirectTests(SharedPostgres postgres)
         group.Telegram.SetChatMember(Gated, admin, "member");
         await BotGroup.PostAsync(bot, Updates.GroupCallback(510, Gated, admin, Data(menu, ":toggle"), menu.MessageId!.Value));
         await group.WaitForAsync("SELECT count(*) FROM inbox WHERE state = 'done' AND update_id = 510", 1, Wait);
-        var last = group.Telegram.Calls("answerCallbackQuery")[^1];
+        // The press's answer goes out through the outbox after the update is done: wait for the answer to this press.
+        var deadline = DateTime.UtcNow + Wait;
+        CallRecord? last;
+        while ((last = group.Telegram.Calls("answerCallbackQuery").LastOrDefault(c => (string?)c.Body["callback_query_id"] == "cb-510")) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the press was not answered");
+            await Task.Delay(50);
+        }
+
         Assert.Equal(BotTexts.Get("en", "JoinGate.settings_refused"), (string?)last.Body["text"]);
         Assert.Equal(3, await group.ScalarAsync($"SELECT count(*) FROM gate_settings_audit WHERE chat_id = {Gated}"));
         Assert.Equal(1, await group.ScalarAsync($"SELECT count(*) FROM gate_settings WHERE chat_id = {Gated} AND enabled IS NULL"));

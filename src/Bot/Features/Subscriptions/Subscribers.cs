@@ -35,10 +35,11 @@ public static class Subscribers
         var row = await db.FirstAsync(
             """
             WITH previous AS (SELECT status FROM users WHERE user_id = $1)
-            INSERT INTO users AS u (user_id, language_code, status, source, subscribed_at, status_at)
-            VALUES ($1, $2, 'active', nullif($3, ''), now(), now())
+            INSERT INTO users AS u (user_id, language_code, status, source, subscribed_at, status_at, last_seen_at)
+            VALUES ($1, $2, 'active', nullif($3, ''), now(), now(), now())
             ON CONFLICT (user_id) DO UPDATE SET
                 language_code = excluded.language_code,
+                last_seen_at = now(),
                 status = 'active',
                 source = coalesce(u.source, excluded.source),
                 subscribed_at = coalesce(u.subscribed_at, now()),

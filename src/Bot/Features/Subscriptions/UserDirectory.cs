@@ -16,12 +16,24 @@ public static class UserDirectory
     /// </summary>
     public static string ChosenLanguageOf(string userIdColumn) => $"(SELECT language FROM users WHERE users.user_id = {userIdColumn})";
 
-    /// <summary>The user's /lang choice, else the language Telegram reports for them.</summary>
+    /// <summary>
+    /// The user's /lang choice, else the language Telegram reports for them. The same statement notes that the user
+    /// talked to the bot (users.last_seen_at, kept to the hour so that most updates write nothing), for audiences of
+    /// those active within some days.
+    /// </summary>
     public static async Task<string> LanguageAsync(UpdateContext context, User user)
     {
         if (!context.Items.TryGetValue(Key(user.Id), out var chosen))
         {
-            chosen = await context.Db.ScalarAsync<string>("SELECT " + ChosenLanguageOf("$1"), context.CancellationToken, Arg(user.Id));
+            chosen = await context.Db.ScalarAsync<string>(
+                """
+                WITH seen AS (
+                    UPDATE users SET last_seen_at = now()
+                    WHERE user_id = $1 AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 hour')
+                    RETURNING language)
+                SELECT coalesce((SELECT language FROM seen),
+                """ + ChosenLanguageOf("$1") + ")",
+                context.CancellationToken, Arg(user.Id));
             Remember(context, user.Id, (string?)chosen);
         }
 
