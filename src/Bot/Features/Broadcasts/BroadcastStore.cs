@@ -277,8 +277,9 @@ public static class BroadcastStore
     /// Schedules a draft: once at a time, or a recurring template whose first time is the next one after now in its
     /// zone. Returns the first time, or null when it is not a draft.
     /// </summary>
-    public static Task<DateTimeOffset?> ScheduleAsync(Db db, long id, SchedulePlan plan, CancellationToken cancellationToken) =>
-        db.ScalarAsync<DateTimeOffset?>(
+    public static async Task<DateTimeOffset?> ScheduleAsync(Db db, long id, SchedulePlan plan, CancellationToken cancellationToken) =>
+        // Npgsql reads a timestamptz as a DateTime (UTC): asked for a DateTimeOffset, the scalar was always null.
+        await db.ScalarAsync<DateTime?>(
             """
             UPDATE broadcasts b SET state = 'scheduled', recurrence = $3, recur_at = $4, recur_weekday = $5, time_zone = $6, if_missed = $7,
                 scheduled_at = t.at
@@ -290,7 +291,9 @@ public static class BroadcastStore
             RETURNING b.scheduled_at
             """,
             cancellationToken, Arg(id), Arg(plan.At), Arg(plan.Recurrence), Arg(plan.RecurAt), Arg(plan.RecurWeekday), Arg(plan.TimeZone),
-            Arg(plan.IfMissed), Arg(plan.Local), Arg(plan.Delay?.TotalSeconds));
+            Arg(plan.IfMissed), Arg(plan.Local), Arg(plan.Delay?.TotalSeconds)) is { } at
+            ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
+            : null;
 
     /// <summary>
     /// Starts what is due (scheduled_at passed), each exactly once: the row is locked and changed in one transaction,
