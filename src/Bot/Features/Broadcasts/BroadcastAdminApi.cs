@@ -137,7 +137,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         if (broadcast.Plan is { } plan && await BroadcastStore.ScheduleAsync(db, id, plan, cancellationToken) is null)
         {
             await transaction.RollbackAsync(cancellationToken);
-            return AdminBody.Invalid("scheduledAt must be in the future", "Invalid broadcast");
+            return AdminBody.Invalid("scheduledAt must be in the future (by the database's clock)", "Invalid broadcast");
         }
 
         // The status message: now for a broadcast that starts now or once at its time; a draft gets it when sent, and
