@@ -65,7 +65,11 @@ public sealed class AdminApiTests(SharedPostgres postgres)
                 foreach (var token in new[] { null, "", "wrong-token-wrong-token", WriteToken + "x", WriteToken[..^1], "Basic " + WriteToken })
                 {
                     var answer = await RawHttp.SendAsync(port, method, target, token, method is "POST" or "PUT" ? """{"fromChatId":1,"messageId":2}""" : null);
-                    Assert.True(answer.Status is 400 or 401 or 404, $"{method} {target} with {token ?? "no token"}: {answer.Status}\n{answer.Body}");
+                    // A spelling that routing reads as another route's path shape (POST /admin/broadcasts/audience-count;x=1 is
+                    // GET /admin/broadcasts/{id}'s) is a 405 of the internal port's routing, before authorization, as for
+                    // DELETE /admin/stats: nothing is read. The route's own path is always refused by authorization.
+                    Assert.True(answer.Status is 400 or 401 or 404 || (answer.Status == 405 && target != path),
+                        $"{method} {target} with {token ?? "no token"}: {answer.Status}\n{answer.Body}");
                     Assert.DoesNotContain("\"active\"", answer.Body, StringComparison.Ordinal);
                     Assert.DoesNotContain("\"state\"", answer.Body, StringComparison.Ordinal);
                     if (answer.Status == 401)
