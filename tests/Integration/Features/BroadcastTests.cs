@@ -122,7 +122,7 @@ public sealed class BroadcastTests(SharedPostgres postgres)
 
         foreach (var token in new[] { null, "wrong-token-wrong-token", AdminToken + "x", "" })
         {
-            foreach (var (method, path) in new[] { ("GET", "admin/stats"), ("GET", "admin/join-requests"), ("GET", "admin/broadcasts"), ("GET", "admin/broadcasts/1"), ("POST", "admin/broadcasts"), ("POST", "admin/broadcasts/1/cancel") })
+            foreach (var (method, path) in new[] { ("GET", "admin/stats"), ("GET", "admin/join-requests"), ("GET", "admin/broadcasts"), ("GET", "admin/broadcasts/1"), ("POST", "admin/broadcasts"), ("POST", "admin/broadcasts/1/cancel"), ("POST", "admin/broadcasts/audience-count"), ("POST", "admin/broadcasts/1/send"), ("POST", "admin/broadcasts/1/pause"), ("POST", "admin/broadcasts/1/resume"), ("POST", "admin/broadcasts/1/edit"), ("POST", "admin/broadcasts/1/withdraw"), ("POST", "admin/broadcasts/1/preview"), ("GET", "admin/broadcasts/1/deliveries"), ("PUT", "admin/audience-lists/vip"), ("GET", "admin/audience-lists"), ("GET", "admin/audience-lists/vip"), ("DELETE", "admin/audience-lists/vip") })
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path);
                 if (token is not null)
@@ -152,8 +152,8 @@ public sealed class BroadcastTests(SharedPostgres postgres)
         Assert.True(paths.GetProperty("/admin/join-requests").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/admin/gate-settings/{chatId}").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/admin/gate-settings-audit").TryGetProperty("get", out _));
-        // Eight routes on seven paths, and nothing but the admin API.
-        Assert.Equal(8, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
+        // Twenty routes on seventeen paths, and nothing but the admin API.
+        Assert.Equal(20, paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count()));
         Assert.All(paths.EnumerateObject(), p => Assert.StartsWith("/admin/", p.Name, StringComparison.Ordinal));
         Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
 

@@ -1,42 +1,76 @@
+using System.Globalization;
 using Bot.Admin;
 using Bot.Outbox;
 using Bot.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Telegram.Bot.Requests;
 
 namespace Bot.Features.Broadcasts;
 
-/// <summary>A broadcast to start: the message to copy, and optionally a chat where its progress is shown.</summary>
-/// <param name="FromChatId">The chat that holds the message.</param>
-/// <param name="MessageId">The message to copy to every active subscriber.</param>
-/// <param name="StatusChatId">A chat the bot may write to, where one status message shows the progress.</param>
-/// <param name="AllowConcurrent">Start even while another broadcast is running (otherwise that is a 409).</param>
-public sealed record CreateBroadcastRequest(long FromChatId, int MessageId, long? StatusChatId = null, bool AllowConcurrent = false);
-
 /// <summary>
-/// The broadcasts' admin routes: start one (write token; Idempotency-Key honoured for 24 h; 409 while another runs
-/// unless allowConcurrent), list, read and cancel them.
+/// The broadcasts' admin routes, at parity with /broadcast in Telegram: create one (at once, as a draft, scheduled
+/// once or recurring; a message, an album or language variants; an audience, quiet hours, paid with a budget;
+/// Idempotency-Key honoured for 24 h; 409 while another goes out unless allowConcurrent), count an audience, send a
+/// draft, pause, resume, edit or withdraw what was sent, preview, list the delivery records; and the saved audience
+/// lists. Bodies are read with <see cref="AdminBody"/>, so every bad field is a 400 that names it.
 /// </summary>
 public sealed class BroadcastAdminApi : IAdminRoutes
 {
+    private const int MaxEditLength = 4096;
+    private const int MaxPage = 1000;
+    private const int DefaultPage = 100;
+
     public void Map(RouteGroupBuilder read, RouteGroupBuilder write)
     {
-        write.MapPost("/broadcasts", CreateAsync).WithName("CreateBroadcast")
-            .WithSummary("Start a broadcast of a message to every active subscriber (Idempotency-Key honoured for 24 h)");
+        write.MapPost("/broadcasts", CreateAsync).WithName("CreateBroadcast").Accepts<CreateBroadcastRequest>("application/json")
+            .WithSummary("Create a broadcast: start it now, keep it as a draft, or schedule it (once or daily/weekly); a message, an album or language variants, an audience, quiet hours, paid with a budget (Idempotency-Key honoured for 24 h)");
         read.MapGet("/broadcasts", ListAsync).WithName("ListBroadcasts").WithSummary("The most recent broadcasts, newest first");
         read.MapGet("/broadcasts/{id:long}", GetAsync).WithName("GetBroadcast").WithSummary("A broadcast's state and counts");
-        write.MapPost("/broadcasts/{id:long}/cancel", CancelAsync).WithName("CancelBroadcast").WithSummary("Stop a running broadcast; what was sent stays sent");
+        write.MapPost("/broadcasts/{id:long}/cancel", CancelAsync).WithName("CancelBroadcast").WithSummary("Stop a broadcast that has not ended (a draft, scheduled, going out or paused); what was sent stays sent");
+
+        // Counting changes nothing: the read scope may ask, although the audience travels in a POST body.
+        read.MapPost("/broadcasts/audience-count", CountAudienceAsync).WithName("CountBroadcastAudience").Accepts<AudienceCountRequest>("application/json")
+            .WithSummary("How many active subscribers an audience reaches now (read scope: it changes nothing)");
+        write.MapPost("/broadcasts/{id:long}/send", SendAsync).WithName("SendBroadcast").WithSummary("Send a draft now (draft to sending)");
+        write.MapPost("/broadcasts/{id:long}/pause", PauseAsync).WithName("PauseBroadcast")
+            .WithSummary("Pause a broadcast that is going out: its copies not yet taken leave the queue until it is resumed");
+        write.MapPost("/broadcasts/{id:long}/resume", ResumeAsync).WithName("ResumeBroadcast").Accepts<ResumeBroadcastRequest>("application/json")
+            .WithSummary("Resume a paused broadcast (optional body {budget}: a paid broadcast paused at its budget resumes with a larger one)");
+        write.MapPost("/broadcasts/{id:long}/edit", EditAsync).WithName("EditBroadcast").Accepts<EditBroadcastRequest>("application/json")
+            .WithSummary("Edit every delivered copy of an ended text broadcast to a new text (a job; its progress is in the broadcast)");
+        write.MapPost("/broadcasts/{id:long}/withdraw", WithdrawAsync).WithName("WithdrawBroadcast")
+            .WithSummary("Delete every delivered copy of an ended broadcast (those sent within Telegram's 48 hours; a job)");
+        write.MapPost("/broadcasts/{id:long}/preview", PreviewAsync).WithName("PreviewBroadcast").Accepts<PreviewBroadcastRequest>("application/json")
+            .WithSummary("Send a copy of every variant of a broadcast to one chat, as its recipients would get it");
+        read.MapGet("/broadcasts/{id:long}/deliveries", DeliveriesAsync).WithName("ListBroadcastDeliveries")
+            .WithSummary("A broadcast's delivery records in user id order: outcome (queued, sent, failed, blocked, cancelled), after (a user id) and limit (1 to 1000, default 100)");
+
+        write.MapPut("/audience-lists/{name}", SaveListAsync).WithName("SaveAudienceList").Accepts<AudienceListRequest>("application/json")
+            .WithMetadata(new BodySizeLimit(AudienceLists.MaxBodyBytes))
+            .WithSummary("Save an audience list: replaces its user ids (1 to 100000; body up to 2 MiB); a broadcast's audience names it with {\"list\": name}");
+        read.MapGet("/audience-lists", ListListsAsync).WithName("ListAudienceLists").WithSummary("The saved audience lists: names, sizes, when saved");
+        read.MapGet("/audience-lists/{name}", GetListAsync).WithName("GetAudienceList")
+            .WithSummary("A saved audience list: its size and a page of its user ids (after a user id; limit 1 to 1000, default 100)");
+        write.MapDelete("/audience-lists/{name}", DeleteListAsync).WithName("DeleteAudienceList")
+            .WithSummary("Delete a saved audience list (409 while a broadcast that has not ended uses it)");
     }
 
     private static async Task<Results<Accepted<BroadcastView>, ProblemHttpResult>> CreateAsync(
-        CreateBroadcastRequest request, HttpContext http, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts, OutboxNudge nudge,
-        CancellationToken cancellationToken)
+        HttpContext http, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts, OutboxNudge nudge, IOptions<BroadcastOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
     {
-        if (request.FromChatId == 0 || request.MessageId <= 0 || request.StatusChatId == 0)
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.CreateBroadcastRequest, cancellationToken);
+        if (request is null)
         {
-            return TypedResults.Problem("fromChatId must be a chat id and messageId a positive message id; statusChatId, when given, a chat id",
-                statusCode: StatusCodes.Status400BadRequest, title: "Invalid broadcast");
+            return unreadable!;
+        }
+
+        var (problems, broadcast) = BroadcastRequestCheck.Check(request, options.Value, time.GetUtcNow());
+        if (broadcast is null)
+        {
+            return AdminBody.Invalid(string.Join("; ", problems), "Invalid broadcast");
         }
 
         var key = http.Request.Headers[IdempotencyKeys.Header] is { Count: > 0 } values ? values.ToString() : null;
@@ -48,7 +82,17 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
         {
-            return TypedResults.Problem("the Broadcasts feature flag is off", statusCode: StatusCodes.Status409Conflict, title: "Broadcasts are switched off");
+            return Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off");
+        }
+
+        if (request.AllowPaid && !options.Value.AllowPaid)
+        {
+            return Conflict("paid broadcasts are switched off (Broadcasts:AllowPaid)", "Paid broadcasts are switched off");
+        }
+
+        if (await ProblemOfNamesAsync(Db.Of(dataSource), broadcast, cancellationToken) is { } names)
+        {
+            return AdminBody.Invalid(names, "Invalid broadcast");
         }
 
         var fingerprint = IdempotencyKeys.Fingerprint(request);
@@ -72,21 +116,35 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             return TypedResults.Accepted($"/admin/broadcasts/{earlier.BroadcastId}", first!);
         }
 
-        if (!request.AllowConcurrent && await BroadcastStore.RunningAsync(db, cancellationToken) is { } running)
+        if (broadcast.StartsNow && !request.AllowConcurrent && await BroadcastStore.RunningAsync(db, cancellationToken) is { } running)
         {
-            return TypedResults.Problem($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true",
-                statusCode: StatusCodes.Status409Conflict, title: "A broadcast is running");
+            return Conflict($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true", "A broadcast is running");
         }
 
         var caller = $"api:{http.User.FindFirst(AdminAuth.TokenClaim)?.Value}";
-        var id = await BroadcastStore.CreateAsync(
-            db, request.FromChatId, request.MessageId, null, request.StatusChatId, Texts.English, cancellationToken, caller);
-        if (request.StatusChatId is { } statusChat)
+        var id = await BroadcastStore.CreateAsync(db,
+            new NewBroadcast(broadcast.Variants, broadcast.Audience, null, request.StatusChatId, Texts.English, caller)
+            {
+                Start = broadcast.StartsNow,
+                QuietStart = broadcast.QuietStart,
+                QuietEnd = broadcast.QuietEnd,
+                AllowPaid = broadcast.Budget is not null,
+                Budget = broadcast.Budget,
+                TimeZone = broadcast.TimeZone,
+            },
+            cancellationToken);
+        // Scheduled here rather than by CreateAsync, so that a time the database's clock finds past is a 400, not a draft.
+        if (broadcast.Plan is { } plan && await BroadcastStore.ScheduleAsync(db, id, plan, cancellationToken) is null)
         {
-            var outbox = new OutboxWriter(connection, transaction, null);
-            var status = await outbox.EnqueueAsync(new SendMessageRequest { ChatId = statusChat, Text = BroadcastStatus.Starting(texts, Texts.English, id) },
-                statusChat, cancellationToken: cancellationToken);
-            await BroadcastStore.SetStatusOutboxAsync(db, id, status, cancellationToken);
+            await transaction.RollbackAsync(cancellationToken);
+            return AdminBody.Invalid("scheduledAt must be in the future (by the database's clock)", "Invalid broadcast");
+        }
+
+        // The status message: now for a broadcast that starts now or once at its time; a draft gets it when sent, and
+        // each run of a recurring one its own (the runner's).
+        if (request.StatusChatId is { } statusChat && !broadcast.Draft && broadcast.Plan?.Recurrence is null)
+        {
+            await QueueStatusAsync(connection, transaction, texts, id, statusChat, Texts.English, cancellationToken);
         }
 
         if (key is not null)
@@ -98,6 +156,32 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         nudge.Nudge();
         var view = await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken);
         return TypedResults.Accepted($"/admin/broadcasts/{id}", view!);
+    }
+
+    /// <summary>What the database says about the names the request gives: the time zones, the saved list.</summary>
+    private static async Task<string?> ProblemOfNamesAsync(Db db, CheckedBroadcast broadcast, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if (broadcast.TimeZone is { } zone && !await BroadcastStore.IsTimeZoneAsync(db, zone, cancellationToken))
+        {
+            problems.Add($"timeZone \"{zone}\" is not a time zone the database knows (an IANA name such as Europe/Berlin)");
+        }
+
+        if (broadcast.Audience.List is { } list && !await AudienceLists.ExistsAsync(db, list, cancellationToken))
+        {
+            problems.Add($"audience.list \"{list}\" is not a saved audience list (PUT /admin/audience-lists/{list} first)");
+        }
+
+        return problems.Count > 0 ? string.Join("; ", problems) : null;
+    }
+
+    private static async Task QueueStatusAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Texts texts, long id, long chat, string language, CancellationToken cancellationToken)
+    {
+        var outbox = new OutboxWriter(connection, transaction, null);
+        var status = await outbox.EnqueueAsync(new SendMessageRequest { ChatId = chat, Text = BroadcastStatus.Starting(texts, language, id) },
+            chat, cancellationToken: cancellationToken);
+        await BroadcastStore.SetStatusOutboxAsync(Db.In(connection, transaction), id, status, cancellationToken);
     }
 
     private static async Task<Ok<List<BroadcastView>>> ListAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, int limit = 20) =>
@@ -113,8 +197,357 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return view switch
         {
             null => TypedResults.NotFound(),
-            _ when cancelled is null => TypedResults.Problem($"broadcast {id} is already {view.State}", statusCode: StatusCodes.Status409Conflict, title: "Not running"),
+            _ when cancelled is null => Conflict($"broadcast {id} is already {view.State}", "Not running"),
             _ => TypedResults.Ok(view),
         };
     }
+
+    private static async Task<Results<Ok<AudienceCountView>, ProblemHttpResult>> CountAudienceAsync(
+        HttpContext http, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.AudienceCountRequest, cancellationToken);
+        if (request is null)
+        {
+            return unreadable!;
+        }
+
+        if (request.Audience is not { } audience)
+        {
+            return AdminBody.Invalid("audience is required ({} is every active subscriber)", "Invalid audience");
+        }
+
+        return audience.Problem() is { } problem
+            ? AdminBody.Invalid(problem, "Invalid audience")
+            : TypedResults.Ok(new AudienceCountView(await Audience.CountAsync(Db.Of(dataSource), audience, cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> SendAsync(
+        long id, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts, OutboxNudge nudge, CancellationToken cancellationToken)
+    {
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
+        {
+            return Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var db = Db.In(connection, transaction);
+        if (!await BroadcastStore.StartAsync(db, id, cancellationToken))
+        {
+            return Conflict($"broadcast {id} is {view.State}, not a draft", "Not a draft");
+        }
+
+        if (await BroadcastStore.StatusChatToShowAsync(db, id, cancellationToken) is { } status)
+        {
+            await QueueStatusAsync(connection, transaction, texts, id, status.Item1, status.Item2, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        nudge.Nudge();
+        return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
+    }
+
+    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> PauseAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await BroadcastDeliveries.PauseAsync(Db.In(connection, transaction), id, "admin", cancellationToken))
+        {
+            return Conflict(view.State == BroadcastState.Running
+                ? $"broadcast {id} is a broadcast of the previous release; it can be cancelled, not paused"
+                : $"broadcast {id} is {view.State}; only a broadcast that is sending can be paused", "Not sending");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
+    }
+
+    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> ResumeAsync(
+        long id, HttpContext http, NpgsqlDataSource dataSource, IOptions<BroadcastOptions> options, OutboxNudge nudge, CancellationToken cancellationToken)
+    {
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.ResumeBroadcastRequest, cancellationToken, optional: true);
+        if (unreadable is not null)
+        {
+            return unreadable;
+        }
+
+        if (request?.Budget is { } budget && (budget < 1 || budget > options.Value.MaxPaidBudget))
+        {
+            return AdminBody.Invalid($"budget must be 1 to {options.Value.MaxPaidBudget} recipients", "Invalid budget");
+        }
+
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (request?.Budget is not null && !view.AllowPaid)
+        {
+            return AdminBody.Invalid($"budget applies to a paid broadcast; broadcast {id} is not paid", "Invalid budget");
+        }
+
+        if (!await BroadcastDeliveries.ResumeAsync(Db.Of(dataSource), id, request?.Budget, cancellationToken))
+        {
+            return Conflict(view is { State: BroadcastState.Paused, PausedReason: "budget" }
+                ? $"broadcast {id} is paused at its budget of {view.Budget}; resume it with a larger budget"
+                : $"broadcast {id} is {view.State}, not paused", "Not paused");
+        }
+
+        nudge.Nudge();
+        return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
+    }
+
+    private static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> EditAsync(
+        long id, HttpContext http, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.EditBroadcastRequest, cancellationToken);
+        if (request is null)
+        {
+            return unreadable!;
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Text) || request.Text.Length > MaxEditLength)
+        {
+            return AdminBody.Invalid($"text must be 1 to {MaxEditLength} characters, not only spaces", "Invalid text");
+        }
+
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var variants = await BroadcastDeliveries.VariantsAsync(Db.Of(dataSource), id, cancellationToken);
+        if (variants.Count == 0 || variants.Any(v => !v.IsText))
+        {
+            return Conflict($"broadcast {id} is not a text broadcast (every variant isText); only text messages can be edited", "Not text");
+        }
+
+        return await StartJobAsync(dataSource, view, "edit", request.Text, cancellationToken);
+    }
+
+    private static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> WithdrawAsync(
+        long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is { } view
+            ? await StartJobAsync(dataSource, view, "withdraw", null, cancellationToken)
+            : TypedResults.NotFound();
+
+    private static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> StartJobAsync(
+        NpgsqlDataSource dataSource, BroadcastView view, string job, string? text, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var db = Db.In(connection, transaction);
+        // A broadcast of the previous release has no variants and no delivery records to take back.
+        var ofThisRelease = (await BroadcastDeliveries.VariantsAsync(db, view.Id, cancellationToken)).Count > 0;
+        if (!ofThisRelease || !await BroadcastDeliveries.StartJobAsync(db, view.Id, job, text, cancellationToken))
+        {
+            return Conflict(view.State switch
+            {
+                _ when !ofThisRelease => $"broadcast {view.Id} is a broadcast of the previous release, without delivery records",
+                BroadcastState.Done or BroadcastState.Cancelled => $"broadcast {view.Id} has its {view.Job} job running; wait for it to finish",
+                _ => $"broadcast {view.Id} is {view.State}; only an ended broadcast (done or cancelled) can be taken back",
+            }, "Not ended");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Accepted($"/admin/broadcasts/{view.Id}", (await BroadcastStore.GetAsync(Db.Of(dataSource), view.Id, cancellationToken))!);
+    }
+
+    private static async Task<Results<Accepted<PreviewView>, NotFound, ProblemHttpResult>> PreviewAsync(
+        long id, HttpContext http, NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, CancellationToken cancellationToken)
+    {
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.PreviewBroadcastRequest, cancellationToken);
+        if (request is null)
+        {
+            return unreadable!;
+        }
+
+        if (request.ChatId == 0)
+        {
+            return AdminBody.Invalid("chatId must be a chat id", "Invalid preview");
+        }
+
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var db = Db.In(connection, transaction);
+        var variants = await BroadcastDeliveries.VariantsAsync(db, id, cancellationToken);
+        if (variants.Count == 0)
+        {
+            // A broadcast of the previous release: its one message.
+            variants = [new Variant("", view.FromChatId, [view.MessageId], false)];
+        }
+
+        // What BroadcastHandler's preview queues: a label per variant when there are several, then the copy.
+        var outbox = new OutboxWriter(connection, transaction, null);
+        var chat = request.ChatId;
+        foreach (var variant in variants)
+        {
+            if (variants.Count > 1)
+            {
+                outbox.Queue(new SendMessageRequest
+                {
+                    ChatId = chat,
+                    Text = texts.Format(Texts.English, "Broadcasts.preview_of",
+                        ("language", variant.Language.Length == 0 ? texts.Get(Texts.English, "Broadcasts.variant_other") : variant.Language)),
+                }, chat);
+            }
+
+            if (variant.IsAlbum)
+            {
+                outbox.Queue(new CopyMessagesRequest { ChatId = chat, FromChatId = variant.FromChatId, MessageIds = variant.MessageIds }, chat);
+            }
+            else
+            {
+                outbox.Queue(new CopyMessageRequest { ChatId = chat, FromChatId = variant.FromChatId, MessageId = variant.MessageIds[0] }, chat);
+            }
+        }
+
+        if (outbox.TakeBuffered() is { } insert)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(insert);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        nudge.Nudge();
+        return TypedResults.Accepted($"/admin/broadcasts/{id}", new PreviewView(id, chat, outbox.Queued));
+    }
+
+    private static async Task<Results<Ok<List<DeliveryView>>, NotFound, ProblemHttpResult>> DeliveriesAsync(
+        long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken, string? outcome = null, string? after = null, string? limit = null)
+    {
+        var problems = new List<string>();
+        if (outcome is not (null or "queued" or "sent" or "failed" or "blocked" or "cancelled"))
+        {
+            problems.Add("outcome must be queued, sent, failed, blocked or cancelled");
+        }
+
+        var (from, page) = PageOf(after, limit, problems);
+        if (problems.Count > 0)
+        {
+            return AdminBody.Invalid(string.Join("; ", problems), "Invalid filter");
+        }
+
+        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        return TypedResults.Ok(await BroadcastDeliveries.ListAsync(Db.Of(dataSource), id, outcome, from, page, cancellationToken));
+    }
+
+    /// <summary>after (a user id, 0 by default) and limit (1 to 1000, 100 by default) of a query string, or problems naming them.</summary>
+    private static (long After, int Limit) PageOf(string? after, string? limit, List<string> problems)
+    {
+        long from = 0;
+        if (after is not null && (!long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out from) || from < 0))
+        {
+            problems.Add("after must be a user id (0 or more)");
+        }
+
+        var page = DefaultPage;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out page) || page is < 1 or > MaxPage))
+        {
+            problems.Add($"limit must be 1 to {MaxPage}");
+        }
+
+        return (from, page);
+    }
+
+    private static async Task<Results<Ok<AudienceListSummary>, ProblemHttpResult>> SaveListAsync(
+        string name, HttpContext http, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (!AudienceLists.IsName(name))
+        {
+            return AdminBody.Invalid("name must be 1 to 64 letters, digits, '-' or '_'", "Invalid list name");
+        }
+
+        var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.AudienceListRequest, cancellationToken);
+        if (request is null)
+        {
+            return unreadable!;
+        }
+
+        if (request.UserIds is not { Length: > 0 and <= AudienceLists.MaxUserIds } ids)
+        {
+            return AdminBody.Invalid($"userIds must hold 1 to {AudienceLists.MaxUserIds} user ids", "Invalid list");
+        }
+
+        if (Array.FindIndex(ids, u => u <= 0) is var bad and >= 0)
+        {
+            return AdminBody.Invalid($"userIds[{bad}] must be a positive user id", "Invalid list");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var db = Db.In(connection, transaction);
+        await AudienceLists.ReplaceAsync(db, name, ids, cancellationToken);
+        var saved = (await AudienceLists.GetAsync(db, name, 0, 0, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(new AudienceListSummary(saved.Name, saved.Count, saved.SavedAt));
+    }
+
+    private static async Task<Ok<List<AudienceListSummary>>> ListListsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await AudienceLists.ListAsync(Db.Of(dataSource), cancellationToken));
+
+    private static async Task<Results<Ok<AudienceListView>, NotFound, ProblemHttpResult>> GetListAsync(
+        string name, NpgsqlDataSource dataSource, CancellationToken cancellationToken, string? after = null, string? limit = null)
+    {
+        var problems = new List<string>();
+        if (!AudienceLists.IsName(name))
+        {
+            problems.Add("name must be 1 to 64 letters, digits, '-' or '_'");
+        }
+
+        var (from, page) = PageOf(after, limit, problems);
+        if (problems.Count > 0)
+        {
+            return AdminBody.Invalid(string.Join("; ", problems), "Invalid request");
+        }
+
+        return await AudienceLists.GetAsync(Db.Of(dataSource), name, from, page, cancellationToken) is { } list ? TypedResults.Ok(list) : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteListAsync(string name, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (!AudienceLists.IsName(name))
+        {
+            return AdminBody.Invalid("name must be 1 to 64 letters, digits, '-' or '_'", "Invalid list name");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var db = Db.In(connection, transaction);
+        if (await BroadcastStore.UsingListAsync(db, name, cancellationToken) is { Count: > 0 } users)
+        {
+            return Conflict($"broadcast {string.Join(", ", users)} uses the list and has not ended; cancel it or wait for it first", "List in use");
+        }
+
+        if (!await AudienceLists.DeleteAsync(db, name, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult Conflict(string detail, string title) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: title);
 }

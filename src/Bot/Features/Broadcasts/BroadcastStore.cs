@@ -114,6 +114,9 @@ public sealed record NewBroadcast(IReadOnlyList<Variant> Variants, Audience Audi
     public bool AllowPaid { get; init; }
 
     public int? Budget { get; init; }
+
+    /// <summary>The broadcast's time zone (quiet hours of recipients without their own) when no <see cref="Plan"/> names one.</summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <summary>
@@ -206,7 +209,7 @@ public static class BroadcastStore
             """,
             cancellationToken, Arg(first.FromChatId), Arg(first.MessageIds[0]), Arg(broadcast.RequestedBy), Arg(broadcast.StatusChatId),
             Arg(broadcast.Language), Arg(broadcast.RequestedVia), Arg(BroadcastState.Draft), Arg(broadcast.Audience.ToJson()),
-            Arg(broadcast.AllowPaid), Arg(broadcast.Budget), Arg(broadcast.QuietStart), Arg(broadcast.QuietEnd), Arg(plan?.TimeZone ?? "UTC"));
+            Arg(broadcast.AllowPaid), Arg(broadcast.Budget), Arg(broadcast.QuietStart), Arg(broadcast.QuietEnd), Arg(plan?.TimeZone ?? broadcast.TimeZone ?? "UTC"));
         foreach (var variant in broadcast.Variants)
         {
             await SetVariantAsync(db, id, variant, cancellationToken);
@@ -253,6 +256,18 @@ public static class BroadcastStore
     public static async Task<bool> SetPaidAsync(Db db, long id, int? budget, CancellationToken cancellationToken) =>
         await db.ExecuteAsync("UPDATE broadcasts SET allow_paid = $2 IS NOT NULL, budget = $2 WHERE id = $1 AND state IN ('draft', 'scheduled')",
             cancellationToken, Arg(id), Arg(budget)) > 0;
+
+    /// <summary>The chat (and language) a broadcast shows its status in, when its status message is not queued yet.</summary>
+    public static Task<Tuple<long, string>?> StatusChatToShowAsync(Db db, long id, CancellationToken cancellationToken) =>
+        db.FirstAsync(
+            "SELECT status_chat_id, coalesce(language, 'en') FROM broadcasts WHERE id = $1 AND status_chat_id IS NOT NULL AND status_outbox_id IS NULL",
+            reader => Tuple.Create(reader.GetInt64(0), reader.GetString(1)), cancellationToken, Arg(id));
+
+    /// <summary>Broadcasts not yet ended whose audience is the saved list <paramref name="list"/> (the newest first, a few).</summary>
+    public static Task<List<long>> UsingListAsync(Db db, string list, CancellationToken cancellationToken) =>
+        db.ListAsync(
+            "SELECT id FROM broadcasts WHERE audience ->> 'list' = $1 AND state IN ('draft', 'scheduled', 'sending', 'paused') ORDER BY id DESC LIMIT 5",
+            reader => reader.GetInt64(0), cancellationToken, Arg(list));
 
     /// <summary>Starts a draft at once; false when it is not a draft.</summary>
     public static async Task<bool> StartAsync(Db db, long id, CancellationToken cancellationToken) =>

@@ -7,8 +7,9 @@ using Npgsql;
 namespace Bot.Features.Broadcasts;
 
 /// <summary>
-/// Broadcasts: /broadcast and /cancel for the bot's admins, POST /admin/broadcasts and its reads, the leader's runner
-/// that expands and counts them (broadcasts, the broadcast's outbox rows, admin_idempotency_keys).
+/// Broadcasts: /broadcast and the other commands for the bot's admins, the admin API's broadcast and audience-list
+/// routes, the leader's runner that expands and counts them (broadcasts, their variants and delivery records, the
+/// broadcast's outbox rows, audience_lists, admin_idempotency_keys).
 /// </summary>
 public sealed class BroadcastsFeature : IFeature
 {
@@ -116,4 +117,15 @@ public sealed class BroadcastCounts : ICountSource
 [JsonSerializable(typeof(CreateBroadcastRequest))]
 [JsonSerializable(typeof(BroadcastView))]
 [JsonSerializable(typeof(List<BroadcastView>))]
+[JsonSerializable(typeof(AudienceCountRequest))]
+[JsonSerializable(typeof(AudienceCountView))]
+[JsonSerializable(typeof(ResumeBroadcastRequest))]
+[JsonSerializable(typeof(EditBroadcastRequest))]
+[JsonSerializable(typeof(PreviewBroadcastRequest))]
+[JsonSerializable(typeof(PreviewView))]
+[JsonSerializable(typeof(List<DeliveryView>))]
+[JsonSerializable(typeof(AudienceListRequest))]
+[JsonSerializable(typeof(AudienceListSummary))]
+[JsonSerializable(typeof(List<AudienceListSummary>))]
+[JsonSerializable(typeof(AudienceListView))]
 internal sealed partial class BroadcastApiJson : JsonSerializerContext;

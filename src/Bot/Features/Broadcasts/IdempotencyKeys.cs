@@ -19,9 +19,22 @@ public static class IdempotencyKeys
     /// <summary>A key is 1–255 visible ASCII characters (what clients generate: UUIDs, ULIDs, hashes).</summary>
     public static bool IsValid(string key) => key.Length is > 0 and <= MaxLength && key.All(c => c is > ' ' and <= '~');
 
-    public static byte[] Fingerprint(CreateBroadcastRequest request) => SHA256.HashData(Encoding.UTF8.GetBytes(
-        string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{request.FromChatId}|{request.MessageId}|{request.StatusChatId}|{request.AllowConcurrent}")));
+    /// <summary>
+    /// The request's fingerprint: a request of the first release's shape (fromChatId, messageId, statusChatId,
+    /// allowConcurrent) keeps the fingerprint it had, so a retry across the upgrade is still recognised; one with any
+    /// later field adds the whole request's JSON.
+    /// </summary>
+    public static byte[] Fingerprint(CreateBroadcastRequest request)
+    {
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{request.FromChatId}|{request.MessageId}|{request.StatusChatId}|{request.AllowConcurrent}");
+        if (!request.IsFirstReleaseShape())
+        {
+            text += "|" + System.Text.Json.JsonSerializer.Serialize(request, BroadcastApiJson.Default.CreateBroadcastRequest);
+        }
+
+        return SHA256.HashData(Encoding.UTF8.GetBytes(text));
+    }
 
     /// <summary>The broadcast the key created and whether that request had the same fingerprint; null for a new key.</summary>
     public static async Task<(long BroadcastId, bool SameRequest)?> FindAsync(
