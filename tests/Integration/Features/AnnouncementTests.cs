@@ -270,7 +270,7 @@ public sealed class AnnouncementTests(SharedPostgres postgres)
     }
 
     [Fact]
-    public async Task Paid_mode_is_refused_unless_the_deployment_allows_it_and_bad_arguments_are_explained()
+    public async Task Paid_mode_is_refused_unless_the_deployment_allows_it_bad_arguments_are_explained_and_others_presses_change_nothing()
     {
         await using var group = await CreateGroupAsync();
         var bot = await group.StartAsync();
@@ -294,6 +294,25 @@ public sealed class AnnouncementTests(SharedPostgres postgres)
             var answer = await WaitForAsync(() => group.Telegram.Deliveries(Admin).Skip(before).FirstOrDefault());
             Assert.StartsWith(BotTexts.Prefix("en", key), answer.Text, StringComparison.Ordinal);
         }
+
+        // Someone who is not an admin presses the draft's buttons (a forwarded menu, forged data): refused, nothing changes.
+        foreach (var (update, data) in new[] { (20L, "bc:1:go"), (21L, "bc:1:all"), (22L, "bc:1:x"), (23L, "bc:1:pre") })
+        {
+            await BotGroup.PostAsync(bot, Updates.Callback(update, 42, data, 1));
+        }
+
+        foreach (var (update, data) in new[] { (24L, "bc:x:go"), (25L, "bc:999:go"), (26L, "bc:1"), (27L, "bc:1:unknown") })
+        {
+            await BotGroup.PostAsync(bot, Updates.Callback(update, Admin, data, 1));
+        }
+
+        await group.WaitForAsync("SELECT count(*) FROM inbox WHERE update_id BETWEEN 20 AND 27 AND state = 'done'", 8, TimeSpan.FromSeconds(30));
+        var answers = await WaitForAsync(() => group.Telegram.Calls("answerCallbackQuery").Count(c => ((string?)c.Body["callback_query_id"])?.StartsWith("cb-2", StringComparison.Ordinal) == true) >= 8
+            ? group.Telegram.Calls("answerCallbackQuery").Where(c => ((string?)c.Body["callback_query_id"])?.StartsWith("cb-2", StringComparison.Ordinal) == true).ToList() : null);
+        Assert.Equal(4, answers.Count(a => (string?)a.Body["text"] == BotTexts.Get("en", "Broadcasts.admins_only")));
+        Assert.Equal(3, answers.Count(a => (string?)a.Body["text"] == BotTexts.Get("en", "Broadcasts.press_unknown")));
+        Assert.Equal(1, answers.Count(a => (string?)a.Body["text"] == BotTexts.Get("en", "Broadcasts.press_too_late")));
+        Assert.DoesNotContain(group.Telegram.Calls("copyMessage"), c => c.ChatId == 42);
 
         Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE allow_paid"));
         Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE audience <> '{}'::jsonb"));

@@ -59,7 +59,8 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new ManualTimer(this, callback, state);
+        // A CancellationTokenSource's timeout passes the source itself as the state (Task.Delay passes its own).
+        var timer = new ManualTimer(this, callback, state) { IsTimeout = state is CancellationTokenSource };
         timer.Change(dueTime, period);
         return timer;
     }
@@ -104,10 +105,10 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
     /// Waits (in real time) until something has set a timer for exactly <paramref name="due"/> (true time), then moves there.
     /// Steps through a schedule without racing the awaits that set its timers; a missing timer is a failure.
     /// </summary>
-    public async Task AdvanceToAsync(DateTimeOffset due)
+    public async Task AdvanceToAsync(DateTimeOffset due, bool delaysOnly = false)
     {
         var waited = Stopwatch.StartNew();
-        while (!IsSet(due))
+        while (!IsSet(due, delaysOnly))
         {
             if (waited.Elapsed > PatienceForTimer)
             {
@@ -120,11 +121,11 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
         Advance(due - Now);
     }
 
-    private bool IsSet(DateTimeOffset due)
+    private bool IsSet(DateTimeOffset due, bool delaysOnly)
     {
         lock (gate)
         {
-            return timers.Any(t => t.Due == due);
+            return timers.Any(t => t.Due == due && !(delaysOnly && t.IsTimeout));
         }
     }
 
@@ -158,6 +159,9 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
     private sealed class ManualTimer(ManualClock clock, TimerCallback callback, object? state) : ITimer
     {
+        /// <summary>A CancellationTokenSource's timeout, not a delay or a periodic timer.</summary>
+        public bool IsTimeout { get; init; }
+
         public DateTimeOffset Due { get; set; }
 
         public TimeSpan? Period { get; private set; }
