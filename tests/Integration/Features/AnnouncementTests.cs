@@ -319,6 +319,38 @@ public sealed class AnnouncementTests(SharedPostgres postgres)
         Assert.Equal(0, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE state <> 'draft'"));
     }
 
+    [Fact]
+    public async Task Quiet_hours_hold_the_copies_of_users_inside_them_and_let_the_others_go()
+    {
+        await using var group = await CreateGroupAsync();
+        var bot = await group.StartAsync();
+        await SeedAsync(group, 40);
+        // Quiet hours around the present hour in UTC; the first 20 users live in UTC (inside them), the others in a zone
+        // 12 hours away (outside them).
+        var now = DateTime.UtcNow;
+        var from = new TimeOnly(now.Hour, 0).AddHours(-1);
+        var to = new TimeOnly(now.Hour, 0).AddHours(2);
+        await PostgresCluster.ExecuteAsync(group.ConnectionString,
+            """
+            UPDATE users SET time_zone = CASE WHEN user_id <= 100020 THEN 'UTC' ELSE 'Etc/GMT+12' END
+            """);
+        await BroadcastTests.DraftFromTelegramAsync(group, bot, "/broadcast", 77, 1);
+        var menu = await MenuAfterAsync(group, bot, 2, $"/quiet 1 {from:HH:mm}-{to:HH:mm}");
+        await BotGroup.PostAsync(bot, Updates.Callback(3, Admin, "bc:1:go", menu.MessageId));
+
+        await WaitForCopiesAsync(group, 20);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var copies = Copies(group);
+        Assert.Equal(Enumerable.Range(21, 20).Select(n => 100_000L + n), copies.Keys.Order());
+        // The others wait in the outbox until the quiet hours end (in UTC, their zone), and the broadcast is still going out.
+        Assert.Equal(20, await group.ScalarAsync(
+            $"""
+            SELECT count(*) FROM outbox WHERE broadcast_id = 1 AND state = 'pending' AND chat_id <= 100020
+              AND not_before = (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '{(to.Hour + 24 - now.Hour) % 24 + now.Hour} hours') AT TIME ZONE 'UTC'
+            """));
+        Assert.Equal(1, await group.ScalarAsync("SELECT count(*) FROM broadcasts WHERE id = 1 AND state = 'sending'"));
+    }
+
     private static int MessageIdOf(CallRecord call) => call.Body["message_id"]!.GetValue<int>();
 
     private static Dictionary<long, int> Copies(BotGroup group) =>
