@@ -110,6 +110,29 @@ public sealed class ClaimPlanTests(SharedPostgres postgres)
         AssertProbesOnly(plan, 500, maxBuffers: 60, relationName: "users");
     }
 
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("""{"languages":["ru"],"activeWithinDays":30}""")]
+    public async Task An_aimed_broadcasts_expansion_reads_from_the_cursor_after_statistics_of_no_active_users(string audience)
+    {
+        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
+        await using var connection = new NpgsqlConnection(settings["Database__ConnectionString"]);
+        await connection.OpenAsync();
+        // As above, with the audience filter and the quiet hours of this release's expansion; half the new subscribers
+        // match the language filter, so a chunk reads about twice its size from the cursor on.
+        await ExecuteAsync(connection, """
+            INSERT INTO users (user_id, status) SELECT n, 'stopped' FROM generate_series(1, 60000) n;
+            ANALYZE users;
+            INSERT INTO users (user_id, status, language_code, last_seen_at)
+            SELECT 100000 + n, 'active', CASE WHEN n % 2 = 0 THEN 'ru' ELSE 'en' END, now() FROM generate_series(1, 40000) n;
+            """);
+        var plan = await ExplainAsync(connection, Bot.Features.Broadcasts.BroadcastDeliveries.NextRecipientsSql,
+            new NpgsqlParameter<long> { TypedValue = 120_000 }, new NpgsqlParameter<int> { TypedValue = 500 },
+            new NpgsqlParameter<string> { TypedValue = audience }, new NpgsqlParameter<string> { TypedValue = "UTC" },
+            new NpgsqlParameter<TimeOnly?> { TypedValue = new TimeOnly(23, 0) }, new NpgsqlParameter<TimeOnly?> { TypedValue = new TimeOnly(8, 0) });
+        AssertProbesOnly(plan, 500, maxBuffers: 120, relationName: "users");
+    }
+
     private static void AssertProbesOnly(JsonElement plan, int limit, int maxBuffers, string relationName = "inbox")
     {
         var root = plan[0].GetProperty("Plan");
