@@ -392,30 +392,9 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             variants = [new Variant("", view.FromChatId, [view.MessageId], false)];
         }
 
-        // What BroadcastHandler's preview queues: a label per variant when there are several, then the copy.
         var outbox = new OutboxWriter(connection, transaction, null);
         var chat = request.ChatId;
-        foreach (var variant in variants)
-        {
-            if (variants.Count > 1)
-            {
-                outbox.Queue(new SendMessageRequest
-                {
-                    ChatId = chat,
-                    Text = texts.Format(Texts.English, "Broadcasts.preview_of",
-                        ("language", variant.Language.Length == 0 ? texts.Get(Texts.English, "Broadcasts.variant_other") : variant.Language)),
-                }, chat);
-            }
-
-            if (variant.IsAlbum)
-            {
-                outbox.Queue(new CopyMessagesRequest { ChatId = chat, FromChatId = variant.FromChatId, MessageIds = variant.MessageIds }, chat);
-            }
-            else
-            {
-                outbox.Queue(new CopyMessageRequest { ChatId = chat, FromChatId = variant.FromChatId, MessageId = variant.MessageIds[0] }, chat);
-            }
-        }
+        BroadcastDeliveries.QueuePreview(outbox, texts, Texts.English, variants, chat);
 
         if (outbox.TakeBuffered() is { } insert)
         {

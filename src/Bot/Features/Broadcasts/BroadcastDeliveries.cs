@@ -55,8 +55,43 @@ public static class BroadcastDeliveries
 
     /// <summary>The copy of <paramref name="variant"/> to <paramref name="chatId"/>: copyMessage, or copyMessages for an album.</summary>
     public static (string Method, string Payload) Copy(Variant variant, long chatId, bool paid) => variant.IsAlbum
-        ? OutboxCodec.Encode(new CopyMessagesRequest { ChatId = chatId, FromChatId = variant.FromChatId, MessageIds = variant.MessageIds })
-        : OutboxCodec.Encode(new CopyMessageRequest { ChatId = chatId, FromChatId = variant.FromChatId, MessageId = variant.MessageIds[0], AllowPaidBroadcast = paid });
+        ? OutboxCodec.Encode(AlbumCopy(variant, chatId))
+        : OutboxCodec.Encode(SingleCopy(variant, chatId, paid));
+
+    /// <summary>
+    /// Queues exactly what recipients get to <paramref name="chatId"/>: each variant, after a label naming its language
+    /// (in <paramref name="language"/>) when there are several. The preview of Telegram's menu and of the admin API.
+    /// </summary>
+    public static void QueuePreview(OutboxWriter outbox, Texts texts, string language, IReadOnlyList<Variant> variants, long chatId)
+    {
+        foreach (var variant in variants)
+        {
+            if (variants.Count > 1)
+            {
+                outbox.Queue(new SendMessageRequest
+                {
+                    ChatId = chatId,
+                    Text = texts.Format(language, "Broadcasts.preview_of",
+                        ("language", variant.Language.Length == 0 ? texts.Get(language, "Broadcasts.variant_other") : variant.Language)),
+                }, chatId);
+            }
+
+            if (variant.IsAlbum)
+            {
+                outbox.Queue(AlbumCopy(variant, chatId), chatId);
+            }
+            else
+            {
+                outbox.Queue(SingleCopy(variant, chatId, paid: false), chatId);
+            }
+        }
+    }
+
+    private static CopyMessagesRequest AlbumCopy(Variant variant, long chatId) =>
+        new() { ChatId = chatId, FromChatId = variant.FromChatId, MessageIds = variant.MessageIds };
+
+    private static CopyMessageRequest SingleCopy(Variant variant, long chatId, bool paid) =>
+        new() { ChatId = chatId, FromChatId = variant.FromChatId, MessageId = variant.MessageIds[0], AllowPaidBroadcast = paid };
 
     /// <summary>
     /// Locks a sending broadcast for a step of its expansion; null when it is not sending or <paramref name="epoch"/> is

@@ -248,23 +248,7 @@ public sealed class BroadcastHandler(Texts texts, FeatureFlags flags, IOptionsMo
     private async Task PreviewAsync(UpdateContext context, long adminId, string language, long id)
     {
         var variants = await BroadcastDeliveries.VariantsAsync(context.Db, id, context.CancellationToken);
-        foreach (var variant in variants)
-        {
-            if (variants.Count > 1)
-            {
-                context.Send(adminId, texts.Format(language, "Broadcasts.preview_of",
-                    ("language", variant.Language.Length == 0 ? texts.Get(language, "Broadcasts.variant_other") : variant.Language)));
-            }
-
-            if (variant.IsAlbum)
-            {
-                context.Outbox.Queue(new CopyMessagesRequest { ChatId = adminId, FromChatId = variant.FromChatId, MessageIds = variant.MessageIds }, adminId);
-            }
-            else
-            {
-                context.Outbox.Queue(new CopyMessageRequest { ChatId = adminId, FromChatId = variant.FromChatId, MessageId = variant.MessageIds[0] }, adminId);
-            }
-        }
+        BroadcastDeliveries.QueuePreview(context.Outbox, texts, language, variants, adminId);
     }
 
     private async Task AudienceAsync(UpdateContext context, Message message, string language, BroadcastView view, string rest)

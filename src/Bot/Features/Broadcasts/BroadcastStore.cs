@@ -93,9 +93,6 @@ public sealed record ActiveBroadcast(
 
     public int JobFailed { get; init; }
 
-    /// <summary>Every variant is a text message (it can be edited).</summary>
-    public bool IsText { get; init; }
-
     public string? PausedReason { get; init; }
 }
 
@@ -383,7 +380,6 @@ public static class BroadcastStore
         db.ListAsync(
             """
             SELECT id, state, expanded, status_chat_id, status_outbox_id, status_message_id, status_text, language, job, job_state, job_done, job_failed,
-                   EXISTS (SELECT 1 FROM broadcast_variants v WHERE v.broadcast_id = b.id) AND NOT EXISTS (SELECT 1 FROM broadcast_variants v WHERE v.broadcast_id = b.id AND NOT v.is_text),
                    paused_reason
             FROM broadcasts b
             WHERE ($1::bigint IS NULL OR id = $1)
@@ -396,7 +392,7 @@ public static class BroadcastStore
                 reader.StringOrNull(6), reader.StringOrNull(7))
             {
                 Job = reader.StringOrNull(8), JobState = reader.StringOrNull(9), JobDone = reader.GetInt32(10), JobFailed = reader.GetInt32(11),
-                IsText = reader.GetBoolean(12), PausedReason = reader.StringOrNull(13),
+                PausedReason = reader.StringOrNull(12),
             },
             cancellationToken, Arg(id));
 
