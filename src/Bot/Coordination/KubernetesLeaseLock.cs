@@ -1,8 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Coordination;
@@ -36,7 +33,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// <summary>The Kubernetes default (client-go, kube-controller-manager); longer only when renewals are rarer.</summary>
     private const int MinimumLeaseDurationSeconds = 15;
 
-    private readonly Kubernetes client;
+    private readonly LeaseApi client;
     private readonly string leaseName;
     private readonly string leaseNamespace;
     private readonly string identity;
@@ -48,7 +45,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     private readonly ILogger<KubernetesLeaseLock> logger;
 
     /// <summary>The Lease as this replica last wrote it while holding it; null when it does not hold it.</summary>
-    private V1Lease? held;
+    private Lease? held;
 
     /// <summary>
     /// <see cref="TimeProvider.GetTimestamp"/> just before the last successful write: the renew deadline runs on
@@ -65,19 +62,19 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// <summary>In a pod: the service account's in-cluster configuration, identity and namespace from the Downward API.</summary>
     public KubernetesLeaseLock(IOptions<CoordinationOptions> options, TimeProvider time, ILogger<KubernetesLeaseLock> logger)
         : this(
-            KubernetesClientConfiguration.InClusterConfig(),
+            LeaseApi.InCluster(),
             ResolveNamespace(Environment.GetEnvironmentVariable("POD_NAMESPACE"), ServiceAccountNamespaceFile),
             ResolveIdentity(Environment.GetEnvironmentVariable("POD_NAME")),
             options.Value, time, logger)
     {
     }
 
-    /// <summary>Against any API server, e.g. a fake one in tests (<see cref="KubernetesClientConfiguration.Host"/>).</summary>
+    /// <summary>Against any API server, e.g. a fake one in tests.</summary>
     internal KubernetesLeaseLock(
-        KubernetesClientConfiguration configuration, string leaseNamespace, string identity,
+        LeaseApi client, string leaseNamespace, string identity,
         CoordinationOptions options, TimeProvider time, ILogger<KubernetesLeaseLock> logger)
     {
-        client = new Kubernetes(configuration);
+        this.client = client;
         leaseName = options.LeaseName;
         this.leaseNamespace = leaseNamespace;
         this.identity = identity;
@@ -125,21 +122,21 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout);
         try
         {
-            V1Lease current;
+            Lease current;
             try
             {
-                current = await client.CoordinationV1.ReadNamespacedLeaseAsync(leaseName, leaseNamespace, cancellationToken: timeout.Token);
+                current = await client.ReadAsync(leaseNamespace, leaseName, timeout.Token);
             }
-            catch (HttpOperationException exception) when (StatusOf(exception) == HttpStatusCode.NotFound)
+            catch (KubernetesApiException exception) when (exception.Status == HttpStatusCode.NotFound)
             {
                 var sentAt = time.GetTimestamp();
-                var created = await client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease(time.GetUtcNow()), leaseNamespace, cancellationToken: timeout.Token);
+                var created = await client.CreateAsync(leaseNamespace, NewLease(time.GetUtcNow()), timeout.Token);
                 return Took(created, sentAt);
             }
 
             var takenAt = time.GetTimestamp();
             Observe(current, takenAt);
-            var spec = current.Spec ?? new V1LeaseSpec();
+            var spec = current.Spec ?? new LeaseSpec();
             if (HeldByAnother(spec))
             {
                 return false;
@@ -161,10 +158,10 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
                     LeaseTransitions = (spec.LeaseTransitions ?? 0) + (ours ? 0 : 1),
                 },
             };
-            var replaced = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(taken, leaseName, leaseNamespace, cancellationToken: timeout.Token);
+            var replaced = await client.ReplaceAsync(leaseNamespace, leaseName, taken, timeout.Token);
             return Took(replaced, takenAt);
         }
-        catch (HttpOperationException exception) when (StatusOf(exception) == HttpStatusCode.Conflict)
+        catch (KubernetesApiException exception) when (exception.Status == HttpStatusCode.Conflict)
         {
             // Another replica wrote first (created it, or replaced the version we read).
             return false;
@@ -226,7 +223,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         // judges by renewTime (a person, or a replica of an earlier release during a rollout).
         var released = lease with
         {
-            Spec = lease.Spec with
+            Spec = (lease.Spec ?? new LeaseSpec()) with
             {
                 HolderIdentity = null,
                 RenewTime = (now - leaseDuration).UtcDateTime,
@@ -236,7 +233,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         using var timeout = new CancellationTokenSource(requestTimeout, time);
         try
         {
-            await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, leaseName, leaseNamespace, cancellationToken: timeout.Token);
+            await client.ReplaceAsync(leaseNamespace, leaseName, released, timeout.Token);
             LogReleased(logger, leaseNamespace, leaseName);
         }
         catch (Exception exception) when (exception is OperationCanceledException || IsApiFailure(exception))
@@ -263,16 +260,16 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         {
             try
             {
-                var renewed = lease with { Spec = lease.Spec with { RenewTime = now.UtcDateTime, LeaseDurationSeconds = leaseDurationSeconds } };
-                held = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(renewed, leaseName, leaseNamespace, cancellationToken: timeout.Token);
+                var renewed = lease with { Spec = (lease.Spec ?? new LeaseSpec()) with { RenewTime = now.UtcDateTime, LeaseDurationSeconds = leaseDurationSeconds } };
+                held = await client.ReplaceAsync(leaseNamespace, leaseName, renewed, timeout.Token);
                 renewedAt = sentAt;
                 return true;
             }
-            catch (HttpOperationException exception) when (StatusOf(exception) == HttpStatusCode.Conflict)
+            catch (KubernetesApiException exception) when (exception.Status == HttpStatusCode.Conflict)
             {
                 // Written since our last write: by a successor, or to some other field (an annotation, or our own
                 // renewal whose answer was lost). Only the holder decides.
-                var current = await client.CoordinationV1.ReadNamespacedLeaseAsync(leaseName, leaseNamespace, cancellationToken: timeout.Token);
+                var current = await client.ReadAsync(leaseNamespace, leaseName, timeout.Token);
                 if (current.Spec?.HolderIdentity != identity)
                 {
                     held = null;
@@ -297,12 +294,12 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         }
     }
 
-    private V1Lease NewLease(DateTimeOffset now) => new()
+    private Lease NewLease(DateTimeOffset now) => new()
     {
         ApiVersion = "coordination.k8s.io/v1",
         Kind = "Lease",
-        Metadata = new V1ObjectMeta { Name = leaseName, NamespaceProperty = leaseNamespace },
-        Spec = new V1LeaseSpec
+        Metadata = new LeaseMetadata { Name = leaseName, Namespace = leaseNamespace },
+        Spec = new LeaseSpec
         {
             HolderIdentity = identity,
             LeaseDurationSeconds = leaseDurationSeconds,
@@ -317,7 +314,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// a renewal counts even if the holder's wall clock stepped back and repeated a renewTime; an edit by someone
     /// else (an annotation) restarts the wait too, which errs towards waiting.
     /// </summary>
-    private void Observe(V1Lease lease, long readAt)
+    private void Observe(Lease lease, long readAt)
     {
         var seen = new Observation(
             lease.Spec?.HolderIdentity, lease.Spec?.RenewTime, lease.Metadata?.ResourceVersion, lease.Spec?.LeaseTransitions);
@@ -332,7 +329,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// Held by someone else who has changed the Lease within its lease duration (the holder's own) as this
     /// replica's monotonic clock measures it: only time seen passing here counts, never the holder's renewTime.
     /// </summary>
-    private bool HeldByAnother(V1LeaseSpec spec)
+    private bool HeldByAnother(LeaseSpec spec)
     {
         if (string.IsNullOrEmpty(spec.HolderIdentity) || spec.HolderIdentity == identity)
         {
@@ -343,7 +340,7 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
         return time.GetElapsedTime(observedAt) < duration;
     }
 
-    private bool Took(V1Lease lease, long sentAt)
+    private bool Took(Lease lease, long sentAt)
     {
         held = lease;
         renewedAt = sentAt;
@@ -356,14 +353,12 @@ public sealed partial class KubernetesLeaseLock : ILeaderLock
     /// <inheritdoc/>
     public bool IsConfirmed => Remaining() > TimeSpan.Zero;
 
-    private static HttpStatusCode? StatusOf(HttpOperationException exception) => exception.Response?.StatusCode;
-
     private static bool IsApiFailure(Exception exception) =>
-        exception is HttpOperationException or HttpRequestException or IOException or JsonException;
+        exception is KubernetesApiException or HttpRequestException or IOException or JsonException;
 
     /// <summary>The status code or the exception's type, never the request: its headers carry the token.</summary>
-    private static string Describe(Exception exception) => exception is HttpOperationException http && StatusOf(http) is { } status
-        ? $"HTTP {(int)status} {status}"
+    private static string Describe(Exception exception) => exception is KubernetesApiException api
+        ? $"HTTP {(int)api.Status} {api.Status}"
         : exception.GetType().Name;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

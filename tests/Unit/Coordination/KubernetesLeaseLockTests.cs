@@ -395,13 +395,19 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         Assert.True(await a.TryAcquireAsync(Cancel));
         var leading = a.WaitUntilLostAsync(Cancel);
 
-        api.Edit(LeaseName, lease => lease["metadata"]!["annotations"] = new JsonObject { ["note"] = "kubectl annotate" });
+        api.Edit(LeaseName, lease =>
+        {
+            lease["metadata"]!["annotations"] = new JsonObject { ["note"] = "kubectl annotate" };
+            lease["metadata"]!["labels"] = new JsonObject { ["team"] = "platform" };
+        });
         await clock.AdvanceToAsync(T0 + Retry);
         await clock.AdvanceToAsync(T0 + 2 * Retry);
 
         var lease = await api.WaitForLeaseAsync(LeaseName, lease => lease.Spec.RenewTime == (T0 + 2 * Retry).UtcDateTime);
         Assert.Equal("bot-a", lease.Spec.HolderIdentity);
+        // Fields the lock does not name are written back as they were read.
         Assert.Equal("kubectl annotate", lease.Metadata.Annotations["note"]);
+        Assert.Equal("platform", lease.Metadata.Labels["team"]);
         Assert.False(leading.IsCompleted);
     }
 
@@ -480,14 +486,31 @@ public sealed class KubernetesLeaseLockTests : IAsyncLifetime
         Assert.Equal($"{Environment.MachineName}-{Environment.ProcessId}", KubernetesLeaseLock.ResolveIdentity(null));
     }
 
+    [Theory]
+    [InlineData("2026-12-03T10:20:32.123456Z", "2026-12-03T10:20:32.1234560Z")]
+    [InlineData("2026-12-03T10:20:32Z", "2026-12-03T10:20:32.0000000Z")]
+    [InlineData("2026-12-03T11:20:32.5+01:00", "2026-12-03T10:20:32.5000000Z")]
+    public void Lease_times_are_read_as_utc_and_written_as_microtime(string written, string expected)
+    {
+        var spec = System.Text.Json.JsonSerializer.Deserialize(
+            $$$"""{"metadata":{"name":"x"},"spec":{"renewTime":"{{{written}}}"}}""", LeaseJson.Default.Lease)!.Spec!;
+        Assert.Equal(DateTimeKind.Utc, spec.RenewTime!.Value.Kind);
+        Assert.Equal(expected, spec.RenewTime.Value.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+        var json = System.Text.Json.JsonSerializer.Serialize(
+            new Lease { Spec = new LeaseSpec { RenewTime = new DateTime(2026, 12, 3, 10, 20, 32, DateTimeKind.Utc).AddTicks(1234567) } }, LeaseJson.Default.Lease);
+        Assert.Equal("""{"spec":{"renewTime":"2026-12-03T10:20:32.123456Z"}}""", json);
+    }
+
     /// <summary>A replica with its own token (<see cref="Token"/>), on the test's clock unless given another machine's.</summary>
     private KubernetesLeaseLock Replica(
         string identity, string? token = null, ILogger<KubernetesLeaseLock>? logger = null, TimeProvider? time = null)
     {
-        var configuration = new KubernetesClientConfiguration { Host = api.Url.ToString(), AccessToken = token ?? Token(identity) };
+        var bearer = token ?? Token(identity);
+        var client = new LeaseApi(api.Url, () => bearer, new SocketsHttpHandler());
         var options = new CoordinationOptions { LeaseName = LeaseName, RetrySeconds = Retry.TotalSeconds };
         var replica = new KubernetesLeaseLock(
-            configuration, FakeLeaseApi.Namespace, identity, options, time ?? clock, logger ?? NullLogger<KubernetesLeaseLock>.Instance);
+            client, FakeLeaseApi.Namespace, identity, options, time ?? clock, logger ?? NullLogger<KubernetesLeaseLock>.Instance);
         replicas.Add(replica);
         return replica;
     }
