@@ -38,10 +38,11 @@ public sealed class LeaseApi : IDisposable
     /// In a pod: the API server from <c>KUBERNETES_SERVICE_HOST</c>/<c>_PORT</c>, the service account's token
     /// (re-read every minute: bound tokens rotate) and its CA, the only root the server's certificate may chain to.
     /// </summary>
-    public static LeaseApi InCluster(string serviceAccountDirectory = ServiceAccount)
+    public static LeaseApi InCluster() => InCluster(
+        Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"), Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT"), ServiceAccount);
+
+    internal static LeaseApi InCluster(string? host, string? port, string serviceAccountDirectory)
     {
-        var host = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST");
-        var port = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT");
         if (string.IsNullOrEmpty(host) || string.IsNullOrEmpty(port))
         {
             throw new InvalidOperationException("not in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");

@@ -106,11 +106,19 @@ internal sealed class FakeLeaseApi : IAsyncDisposable
 
     public int Stalled => Volatile.Read(ref stalled);
 
-    public static async Task<FakeLeaseApi> StartAsync()
+    /// <summary>Over HTTP, or over HTTPS with <paramref name="certificate"/> as the API server's certificate.</summary>
+    public static async Task<FakeLeaseApi> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         var api = new FakeLeaseApi(builder.Build());
         await api.app.StartAsync();
         api.Url = new Uri(api.app.Urls.Single());
