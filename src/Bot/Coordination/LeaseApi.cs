@@ -21,7 +21,10 @@ public sealed class LeaseApi : IDisposable
 {
     private const string ServiceAccount = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-    /// <summary>How long a read service-account token is used before the file is read again (client-go: one minute).</summary>
+    /// <summary>
+    /// How long a read service-account token is used before the file is read again (client-go: one minute), on the
+    /// monotonic clock, so that a step of the wall clock cannot keep a rotated-out token in use.
+    /// </summary>
     private static readonly TimeSpan TokenReload = TimeSpan.FromMinutes(1);
 
     private readonly HttpClient http;
@@ -112,17 +115,17 @@ public sealed class LeaseApi : IDisposable
     {
         var gate = new Lock();
         string? current = null;
-        var readAt = DateTime.MinValue;
+        var readAt = 0L;
         return () =>
         {
             lock (gate)
             {
-                if (current is null || DateTime.UtcNow - readAt >= TokenReload)
+                if (current is null || System.Diagnostics.Stopwatch.GetElapsedTime(readAt) >= TokenReload)
                 {
                     try
                     {
                         current = File.ReadAllText(file).Trim();
-                        readAt = DateTime.UtcNow;
+                        readAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     }
                     catch (IOException) when (current is not null)
                     {
