@@ -50,7 +50,7 @@ check() {
 
 echo "migration-drill: previous release $(git rev-parse --short "$previous"), current binary $current"
 git worktree add --detach --quiet "$work/previous" "$previous"
-dotnet build "$work/previous/tests/Integration" -c Release -v quiet -nologo >"$work/build.log" 2>&1 ||
+(cd "$work/previous" && dotnet build tests/Integration -c Release -v quiet -nologo) >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; echo "0 passed, 1 failed"; exit 1; }
 old="$work/previous/src/Bot/bin/Release/net10.0/Bot"
 cat >"$work/bot-mixed" <<SCRIPT
@@ -60,9 +60,22 @@ if [ "\$1" = migrate ]; then exec "$current" "\$@"; else exec "$old" "\$@"; fi
 SCRIPT
 chmod +x "$work/bot-mixed"
 
+# Runs the previous release's integration suite from its own tree, so that its global.json decides how
+# `dotnet test` runs: on Microsoft.Testing.Platform when it names that runner, else on VSTest (releases before
+# the move). Arguments: the TRX file's name, the results directory, an optional VSTest-syntax filter.
+previous_tests() {
+  local trx=$1 dir=$2 filter=${3:-} args
+  if grep -q '"Microsoft.Testing.Platform"' "$work/previous/global.json" 2>/dev/null; then
+    args=(--project tests/Integration --no-progress --report-trx --report-trx-filename "$trx")
+  else
+    args=(tests/Integration --logger "trx;LogFileName=$trx")
+  fi
+  [[ -z "$filter" ]] || args+=(--filter "$filter")
+  (cd "$work/previous" && BOT_BINARY="$work/bot-mixed" dotnet test "${args[@]}" -c Release --no-build --results-directory "$dir")
+}
+
 previous_suite() {
-  BOT_BINARY="$work/bot-mixed" dotnet test "$work/previous/tests/Integration" -c Release --no-build \
-    --logger "trx;LogFileName=previous.trx" --results-directory "$work/results" && return 0
+  previous_tests previous.trx "$work/results" && return 0
   # The previous release's timing tests run on its JIT build here (each crash test restarts it cold), where they
   # are slower than on the AOT binary they were written for: a failed test runs once more, alone. A schema the
   # previous release cannot use fails it both times; a test that passes alone is named, not hidden.
@@ -71,8 +84,7 @@ previous_suite() {
   [[ -n "$failed" ]] || return 1
   filter=$(awk '{print "FullyQualifiedName~" $0}' <<<"$failed" | paste -sd '|')
   echo "rerunning alone: $failed"
-  BOT_BINARY="$work/bot-mixed" dotnet test "$work/previous/tests/Integration" -c Release --no-build --filter "$filter" \
-    --logger "trx;LogFileName=previous-rerun.trx" --results-directory "$work/results-rerun" || return 1
+  previous_tests previous-rerun.trx "$work/results-rerun" "$filter" || return 1
   echo "passed alone on the rerun: $failed"
 }
 check "the previous release's integration suite passes on the current release's schema" previous_suite
