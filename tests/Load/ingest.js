@@ -17,6 +17,7 @@ if (!secret) {
   throw new Error('WEBHOOK_SECRET is required');
 }
 
+/** @type {import('k6/options').Options} */
 export const options = {
   discardResponseBodies: true,
   scenarios: {

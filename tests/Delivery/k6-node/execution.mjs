@@ -1,0 +1,3 @@
+import { execution } from "./state.mjs";
+
+export default execution;
