@@ -115,6 +115,31 @@ rendered="$out/rendered"
 mkdir -p "$rendered"
 passed=0
 failed=0
+# JUnit reports for the pipeline (lint:delivery's artifacts:reports:junit): one case per check and per drill or
+# TAP stream here, one per node test in delivery-node.junit.xml.
+reports="$root/artifacts/test-results"
+mkdir -p "$reports"
+junit_cases="$out/junit-cases.xml"
+: >"$junit_cases"
+xml_escape() { sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g' <<<"$1"; }
+junit_case() {
+  local name="$1" message="${2:-}" body=""
+  [[ -z "$message" ]] || body="<failure message=\"$(xml_escape "$message")\"/>"
+  printf '    <testcase classname="delivery" name="%s">%s</testcase>\n' "$(xml_escape "$name")" "$body" >>"$junit_cases"
+}
+write_junit() {
+  local tests failures
+  tests="$(grep -c '<testcase ' "$junit_cases" || true)"
+  failures="$(grep -c '<failure ' "$junit_cases" || true)"
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo "<testsuites tests=\"$tests\" failures=\"$failures\">"
+    echo "  <testsuite name=\"delivery checks\" tests=\"$tests\" failures=\"$failures\" errors=\"0\">"
+    cat "$junit_cases"
+    echo '  </testsuite>'
+    echo '</testsuites>'
+  } >"$reports/delivery.junit.xml"
+}
 
 # Runs one check with errexit in force (a background job is not an "if" context), keeps its output for
 # when it fails.
@@ -129,10 +154,12 @@ check() {
   if [[ "$status" -eq 0 ]]; then
     passed=$((passed + 1))
     say "ok    $name"
+    junit_case "$name"
   else
     failed=$((failed + 1))
     say "FAIL  $name"
     sed 's/^/      | /' "$log" | tail -n 60
+    junit_case "$name" "$(tail -n 5 "$log")"
   fi
 }
 
@@ -153,6 +180,10 @@ count_tap() {
   fi
   passed=$((passed + ok))
   failed=$((failed + not_ok))
+  # The node tests have a report of their own (third argument "own-report").
+  if [[ "${3:-}" != own-report ]]; then
+    if [[ "$not_ok" -gt 0 ]]; then junit_case "$name" "$not_ok failed, $ok passed"; else junit_case "$name ($ok passed)"; fi
+  fi
   say "ok    $name: $ok passed"
   if [[ "$not_ok" -gt 0 ]]; then
     say "FAIL  $name: $not_ok failed"
@@ -192,7 +223,7 @@ yamllint_rendered() { yamllint --strict -c "$here/yamllint.yaml" "$rendered/$1.y
 
 yamllint_sources() {
   yamllint --strict -c "$here/yamllint.yaml" \
-    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml
+    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml "$here"/fixtures/gitlab-templates/*.yml
 }
 
 # The alert rules exactly as the chart renders them (backups on), checked and unit-tested by promtool.
@@ -208,15 +239,16 @@ promtool_rules() {
 terraform_fmt() { terraform -chdir="$root" fmt -check -recursive -diff terraform; }
 
 shellcheck_scripts() {
-  shellcheck "$root"/deploy/scripts/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh "$root"/tests/Load/*/*.sh
+  shellcheck "$root"/deploy/scripts/*.sh "$root"/deploy/gitlab/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh "$root"/tests/Load/*/*.sh
 }
 
 node_tests() {
   # Not through check(): each node test counts on its own.
   local tap="$out/node.tap"
   (cd "$here" && RENDER_DIR="$rendered" HELM="$helm" REPO_ROOT="$root" \
-    node --test --test-reporter=tap tests/*.test.mjs) >"$tap" 2>&1 || true
-  count_tap "node --test (tests/Delivery/tests)" "$tap"
+    node --test --test-reporter=tap --test-reporter-destination=stdout \
+      --test-reporter=junit --test-reporter-destination="$reports/delivery-node.junit.xml" tests/*.test.mjs) >"$tap" 2>&1 || true
+  count_tap "node --test (tests/Delivery/tests)" "$tap" own-report
 }
 
 # A drill script's TAP lines, counted like the node tests'; one that printed none counts as one failure.
@@ -227,6 +259,7 @@ drill() {
   if ! grep -qE '^(not )?ok [0-9]+' "$tap"; then
     failed=$((failed + 1))
     say "FAIL  $name did not run"
+    junit_case "$name" "did not run"
     sed 's/^/      | /' "$tap" | tail -n 40
     return
   fi
@@ -254,6 +287,7 @@ node_tests
 drill "backup drill (PostgreSQL 15: plain, encrypted, off the cluster)" "$here/backup-drill.sh"
 drill "point-in-time recovery drill (PostgreSQL 15: base backup, archived WAL, recovery_target_time)" "$here/pitr-drill.sh"
 
+write_junit
 say "delivery checks took $((SECONDS - started)) s"
 echo "$passed passed, $failed failed"
 [[ "$failed" -eq 0 ]]

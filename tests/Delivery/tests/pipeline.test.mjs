@@ -4,8 +4,10 @@
 // container scan cover the pushed digest; merge-request pipelines cannot write the caches.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import yaml from "js-yaml";
@@ -100,7 +102,9 @@ test("every deploy job installs by the digest from build:image, atomically, with
     const build = needsOf(job).find((need) => need.job === "build:image");
     assert.ok(build && build.artifacts !== false, `${name} needs build:image's artifacts`);
     const script = scriptOf(job);
-    assert.match(script, /helm upgrade "\$RELEASE_NAME" "\$CHART" --install/, name);
+    assert.match(script, /helm upgrade "\$RELEASE_NAME" "\$CHART_REPOSITORY\/\$RELEASE_NAME" --version "\$CHART_VERSION" --install/, name);
+    const chart = needsOf(job).find((need) => need.job === "package:chart");
+    assert.ok(chart && chart.artifacts !== false, `${name} needs package:chart's CHART_VERSION`);
     assert.match(script, /--set-string image\.digest="\$IMAGE_DIGEST"/, name);
     assert.match(script, /--atomic --wait/, name);
     assert.match(script, /--values "\$CHART\/values-\$DEPLOY_ENV\.yaml"/, name);
@@ -126,7 +130,7 @@ test("promotion: dev on the default branch, staging after dev, then helm test an
   assert.match(scriptOf(smoke), /k6 run/);
   assert.match(scriptOf(smoke), /-e BASE_URL="\$BASE_URL"/);
   assert.match(scriptOf(smoke), /-e WEBHOOK_SECRET="\$STAGING_WEBHOOK_SECRET"/);
-  assert.match(scriptOf(smoke), /tests\/Load\/ingest\.js/);
+  assert.match(scriptOf(smoke), /tests\/Load\/smoke\.js/);
   assert.ok(needsOf(production).some((need) => need.job === "smoke:staging"), "production waits for the smoke");
   assert.deepEqual(production.rules, [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", when: "manual", allow_failure: false }]);
   assert.equal(production.environment.name, "production");
@@ -160,14 +164,17 @@ test("each environment has a manual rollback job (helm rollback) in its own reso
 // A job that changes an environment (deploy, rollback) or holds its resource group (helm test, smoke) must run to
 // its end: with auto_cancel on_new_commit: interruptible, an interruptible one is cancelled by the next push to the
 // default branch, in the middle of a `helm upgrade --atomic`.
+// A job that only prepares or reads an environment (plan:terraform) changes nothing there.
+const changesEnvironment = (job) => (job.environment && !["prepare", "access", "verify"].includes(job.environment.action)) || job.resource_group;
+
 function assertRunsToTheEnd(name, job) {
-  if (job.environment || job.resource_group) {
+  if (changesEnvironment(job)) {
     assert.equal(job.interruptible, false, `${name}: not interruptible (a new commit must not cancel it mid-deploy)`);
   }
 }
 
 test("deploy, rollback, helm test and smoke jobs are not interruptible, so a new commit cannot cancel a deploy", () => {
-  const environmentJobs = Object.entries(jobs).filter(([, job]) => job.environment || job.resource_group);
+  const environmentJobs = Object.entries(jobs).filter(([, job]) => changesEnvironment(job));
   assert.ok(environmentJobs.length >= 8, environmentJobs.map(([name]) => name).join(", "));
   for (const [name, job] of environmentJobs) assertRunsToTheEnd(name, job);
   // The check itself: an interruptible deploy job fails it, and so does one that only inherits the default.
@@ -344,7 +351,8 @@ test("the delivery checks run in the lint stage", () => {
 // --- gitlab-ci-local: GitLab's own parsing rules and schema, nothing executed ----------------------------
 
 const gitlabCiLocal = path.join(deliveryDir, "node_modules/gitlab-ci-local/src/index.js");
-const templateUrl = "gitlab.com/gitlab-org/gitlab/-/raw/HEAD/lib/gitlab/ci/templates/Jobs/Container-Scanning.gitlab-ci.yml";
+const templatesUrl = "gitlab.com/gitlab-org/gitlab/-/raw/HEAD/lib/gitlab/ci/templates/Jobs";
+const templateFixtures = path.join(deliveryDir, "fixtures/gitlab-templates");
 
 function listJobs(branch) {
   const dir = mkdtempSync(path.join(tmpdir(), "bot-gcl-"));
@@ -354,10 +362,13 @@ function listJobs(branch) {
       assert.equal(result.status, 0, `git ${args.join(" ")}: ${result.stderr}`);
     };
     copyFileSync(pipelineFile, path.join(dir, ".gitlab-ci.yml"));
-    // gitlab-ci-local would fetch the included template from gitlab.com; it reads its include cache first.
-    const template = path.join(dir, ".gitlab-ci-local/includes", templateUrl);
-    mkdirSync(path.dirname(template), { recursive: true });
-    copyFileSync(path.join(deliveryDir, "fixtures/container-scanning-template.yaml"), template);
+    // gitlab-ci-local would fetch the included templates from gitlab.com; it reads its include cache first.
+    const cache = path.join(dir, ".gitlab-ci-local/includes", templatesUrl);
+    mkdirSync(cache, { recursive: true });
+    for (const entry of [].concat(raw.include)) {
+      const name = path.basename(entry.template);
+      copyFileSync(path.join(templateFixtures, name), path.join(cache, name));
+    }
     mkdirSync(path.join(dir, "home"));
     git("init", "-q", "-b", "main");
     git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-q", "--allow-empty", "-m", "base");
@@ -408,9 +419,14 @@ test("gitlab-ci-local --list parses the pipeline on the default branch and shows
   assert.ok(order.indexOf("build:image") < order.indexOf("deploy:dev"));
   assert.ok(order.indexOf("deploy:dev") < order.indexOf("deploy:staging"));
   assert.ok(order.indexOf("deploy:staging") < order.indexOf("deploy:production"));
-  assert.deepEqual(byName["deploy:dev"].needs, ["build:image", "verify:image"]);
-  assert.deepEqual(byName["deploy:staging"].needs, ["build:image", "verify:image", "deploy:dev"]);
-  assert.deepEqual(byName["deploy:production"].needs, ["build:image", "verify:image", "smoke:staging"]);
+  const common = ["build:image", "package:chart", "verify:image", "resource-groups:oldest-first"];
+  assert.deepEqual(byName["deploy:dev"].needs, common);
+  assert.deepEqual(byName["deploy:staging"].needs, [...common, "deploy:dev"]);
+  assert.deepEqual(byName["deploy:production"].needs, [...common, "smoke:staging"]);
+  for (const name of ["package:chart", "resource-groups:oldest-first", "lint:terraform: [dev]", "lint:terraform: [staging]", "lint:terraform: [prod]"]) {
+    assert.ok(byName[name], `${name} listed`);
+  }
+  assert.equal(byName["plan:terraform: [dev, dev]"], undefined, "no plan without TERRAFORM_PLAN");
   assert.equal(byName["deploy:production"].when, "manual");
   assert.equal(byName["deploy:production"].allowFailure, "false", "production blocks the pipeline until someone decides");
   assert.equal(byName["deploy:staging"].when, "on_success");
@@ -422,5 +438,182 @@ test("gitlab-ci-local --list on a feature branch: tested, built, SBOMs and scan,
   for (const name of ["lint:delivery", "test:dotnet", "build:image", "sbom:binary", "sbom:image", "container_scanning"]) {
     assert.ok(names.includes(name), name);
   }
-  assert.deepEqual(names.filter((name) => /^(deploy|rollback|smoke|test:staging|sign|verify)/.test(name)), []);
+  assert.deepEqual(names.filter((name) => /^(deploy|rollback|smoke|test:staging|sign|verify|package:chart|resource-groups|plan:)/.test(name)), []);
+  assert.ok(names.includes("secret_detection"), "secret detection on every branch");
+});
+
+// --- reports, security templates, Terraform, the chart package, resource groups -----------------------------
+
+// Every job that runs tests reports them to GitLab (artifacts:reports:junit, kept when the job fails).
+const testJobNames = () => Object.keys(jobs).filter((name) => jobs[name].stage === "test" && raw[name]?.script || /^(lint:delivery|smoke:|test:)/.test(name));
+
+function assertReportsTests(name, job) {
+  assert.ok(job.artifacts?.reports?.junit, `${name}: artifacts:reports:junit (its results in GitLab's test report)`);
+  assert.equal(job.artifacts.when, "always", `${name}: the report is kept when the job fails`);
+}
+
+test("every test job reports JUnit to GitLab, and test:dotnet reports Cobertura coverage", () => {
+  const names = testJobNames();
+  for (const expected of ["test:dotnet", "lint:delivery", "smoke:staging", "test:staging:helm"]) assert.ok(names.includes(expected), expected);
+  for (const name of names) assertReportsTests(name, jobs[name]);
+  // The check itself: a test job without the report fails it.
+  const { reports: _dropped, ...withoutReports } = jobs["test:dotnet"].artifacts;
+  assert.throws(() => assertReportsTests("test:dotnet", { ...jobs["test:dotnet"], artifacts: withoutReports }), /reports:junit/);
+
+  const dotnet = jobs["test:dotnet"];
+  assert.equal(dotnet.artifacts.reports.junit, "artifacts/test-results/*.junit.xml");
+  assert.deepEqual(dotnet.artifacts.reports.coverage_report, { coverage_format: "cobertura", path: "artifacts/test-results/*.cobertura.*.xml" });
+  // What scripts/test.sh writes and prints is what the job reads.
+  const testScript = readFileSync(path.join(repoRoot, "scripts/test.sh"), "utf8");
+  assert.match(testScript, /--report-xunit-junit-filename "\$name\.junit\.xml"/);
+  assert.match(testScript, /--coverlet-output-format cobertura --coverlet-file-prefix "\$name"/);
+  const printed = /printf "(test: line coverage %\.1f%%[^"]*)"/.exec(testScript)[1].replace("%.1f%%", "42.9%").replace(/%d/g, "1");
+  const coverage = new RegExp(dotnet.coverage.slice(1, -1));
+  assert.equal(coverage.exec(printed)?.[1], "42.9", `${dotnet.coverage} reads "${printed}"`);
+  // The delivery checks write both of their reports where the job collects them.
+  const run = readFileSync(path.join(deliveryDir, "run.sh"), "utf8");
+  assert.equal(jobs["lint:delivery"].artifacts.reports.junit, "artifacts/test-results/delivery*.junit.xml");
+  assert.match(run, /reports="\$root\/artifacts\/test-results"/);
+  assert.match(run, /"\$reports\/delivery\.junit\.xml"/);
+  assert.match(run, /--test-reporter=junit --test-reporter-destination="\$reports\/delivery-node\.junit\.xml"/);
+  assert.equal(jobs["smoke:staging"].artifacts.reports.junit, "artifacts/smoke/smoke-junit.xml");
+  assert.match(scriptOf(jobs["smoke:staging"]), /-e SUMMARY_DIR=artifacts\/smoke/);
+  assert.equal(jobs["test:staging:helm"].artifacts.reports.junit, "artifacts/helm-test/junit.xml");
+  assert.match(scriptOf(jobs["test:staging:helm"]), /\} > artifacts\/helm-test\/junit\.xml\nexit "\$status"/);
+});
+
+test("GitLab's SAST, secret detection and dependency scanning templates run beside the tests", () => {
+  const templates = [].concat(raw.include).map((entry) => entry.template);
+  for (const template of ["Jobs/SAST.gitlab-ci.yml", "Jobs/Secret-Detection.gitlab-ci.yml", "Jobs/Dependency-Scanning.gitlab-ci.yml", "Jobs/Container-Scanning.gitlab-ci.yml"]) {
+    assert.ok(templates.includes(template), template);
+  }
+  for (const name of ["sast", "secret_detection", "dependency_scanning"]) assert.deepEqual(raw[name].needs, [], `${name} waits for nothing`);
+  // The fixtures' deliberately fake secrets are not findings; the code under src/ is always scanned.
+  for (const variable of ["SAST_EXCLUDED_PATHS", "DS_EXCLUDED_PATHS", "SECRET_DETECTION_EXCLUDED_PATHS"]) {
+    assert.doesNotMatch(String(raw.variables[variable]), /\bsrc\b/, variable);
+  }
+});
+
+test("terraform validate runs for every environment root, and plan only where its credentials are configured", () => {
+  const roots = readdirSync(path.join(repoRoot, "terraform/environments")).sort();
+  const lint = jobs["lint:terraform"];
+  assert.deepEqual([...lint.parallel.matrix[0].TF_ENVIRONMENT].sort(), roots);
+  assert.match(scriptOf(lint), /terraform -chdir="terraform\/environments\/\$TF_ENVIRONMENT" init -backend=false -input=false -lockfile=readonly/);
+  assert.match(scriptOf(lint), /terraform -chdir="terraform\/environments\/\$TF_ENVIRONMENT" validate/);
+  const plan = jobs["plan:terraform"];
+  assert.deepEqual(plan.parallel.matrix.map((entry) => entry.TF_ENVIRONMENT).sort(), roots);
+  assert.deepEqual(plan.parallel.matrix.map((entry) => entry.ENVIRONMENT_NAME).sort(), ["dev", "production", "staging"]);
+  assert.deepEqual(plan.environment, { name: "$ENVIRONMENT_NAME", action: "prepare" }, "environment-scoped credentials, no deployment recorded");
+  assert.deepEqual(plan.rules, [{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $TERRAFORM_PLAN == "true"' }]);
+  assert.match(scriptOf(plan), /terraform plan -input=false -lock=false -out=plan\.tfplan/);
+  assert.doesNotMatch(scriptOf(plan), /terraform apply/);
+  // Terraform itself comes from HashiCorp's release, checked against its SHA256SUMS, on a pinned image.
+  for (const name of ["lint:terraform", "plan:terraform", "lint:delivery"]) {
+    assert.match(scriptOf(jobs[name]), /\| sha256sum -c -/, name);
+    assert.equal(jobs[name].image, "$NODE_IMAGE", name);
+  }
+});
+
+test("package:chart packages the chart with the image's version as appVersion and pushes it to the OCI registry", () => {
+  const job = jobs["package:chart"];
+  const script = scriptOf(job);
+  assert.equal(job.stage, "build");
+  assert.match(script, /app_version="\$\{CI_COMMIT_TAG:-\$CI_COMMIT_SHORT_SHA\}"/);
+  assert.match(scriptOf(jobs["build:image"]), /--build-arg VERSION="\$\{CI_COMMIT_TAG:-\$CI_COMMIT_SHORT_SHA\}"/, "the image's own version");
+  assert.match(script, /helm package "\$CHART" --version "\$chart_version" --app-version "\$app_version"/);
+  assert.match(script, /helm push "artifacts\/chart\/\$RELEASE_NAME-\$chart_version\.tgz" "\$CHART_REPOSITORY"/);
+  assert.equal(raw.variables.CHART_REPOSITORY, "oci://$CI_REGISTRY_IMAGE/charts");
+  assert.match(script, /echo "CHART_VERSION=\$chart_version" > chart\.env/);
+  assert.equal(job.artifacts.reports.dotenv, "chart.env");
+  assert.deepEqual(job.rules, [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }, { if: "$CI_COMMIT_TAG" }]);
+});
+
+test("rollback jobs report which digest and chart run after them (dotenv on the deployment's job)", () => {
+  for (const environment of ["dev", "staging", "production"]) {
+    const job = jobs[`rollback:${environment}`];
+    assert.equal(job.artifacts.reports.dotenv, "rollback.env");
+    assert.match(scriptOf(job), /echo "IMAGE_DIGEST=\$digest"; echo "DEPLOYED_CHART=\$chart"; \} > rollback\.env/);
+  }
+});
+
+test("the resource groups process oldest first: set through GitLab's API before any deploy", () => {
+  const job = jobs["resource-groups:oldest-first"];
+  const groups = [...new Set(Object.values(jobs).map((candidate) => candidate.resource_group).filter(Boolean))].sort();
+  assert.deepEqual(groups, ["dev", "production", "staging"]);
+  const called = /sh deploy\/gitlab\/resource-groups\.sh ((?:\w+ ?)+)$/m.exec(scriptOf(job))[1].trim().split(" ").sort();
+  assert.deepEqual(called, groups, "every resource group the pipeline uses");
+  for (const [name, deploy] of deployJobs) assert.ok(needsJob(deploy, "resource-groups:oldest-first"), `${name} waits for it`);
+  assert.deepEqual(job.rules, [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }]);
+});
+
+// GitLab's resource group API as the script meets it: PUT with the token, 200 with the group, 404 before the
+// group's first job, 401 for a wrong token.
+async function withGitLab(handler, run) {
+  const calls = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      calls.push({ method: req.method, url: req.url, token: req.headers["private-token"], body });
+      handler(req, res, body);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    return await run(`http://127.0.0.1:${server.address().port}/api/v4`, calls);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+async function resourceGroups(api, env, groups) {
+  const child = spawn("sh", [path.join(repoRoot, "deploy/gitlab/resource-groups.sh"), ...groups], {
+    env: { PATH: process.env.PATH, CI_API_V4_URL: api, CI_PROJECT_ID: "42", ...env },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const [code] = await once(child, "exit");
+  return { code, output };
+}
+
+const token = "glpat-resource-group-test-token";
+const gitlabApi = (req, res, body) => {
+  const key = /\/resource_groups\/([^/?]+)$/.exec(req.url)?.[1];
+  if (req.headers["private-token"] !== token) return res.writeHead(401).end('{"message":"401 Unauthorized"}');
+  if (key === "production") return res.writeHead(404).end('{"message":"404 Not found"}');
+  const mode = new URLSearchParams(body).get("process_mode");
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: 1, key, process_mode: mode }));
+};
+
+test("resource-groups.sh sets oldest_first on each group, names a group not yet created, and fails on a refused or missing token", async () => {
+  await withGitLab(gitlabApi, async (api, calls) => {
+    const ok = await resourceGroups(api, { RESOURCE_GROUP_TOKEN: token }, ["dev", "staging", "production"]);
+    assert.equal(ok.code, 0, ok.output);
+    assert.deepEqual(calls.map((call) => `${call.method} ${call.url} ${call.body}`), [
+      "PUT /api/v4/projects/42/resource_groups/dev process_mode=oldest_first",
+      "PUT /api/v4/projects/42/resource_groups/staging process_mode=oldest_first",
+      "PUT /api/v4/projects/42/resource_groups/production process_mode=oldest_first",
+    ]);
+    assert.ok(calls.every((call) => call.token === token));
+    assert.match(ok.output, /dev processes oldest first/);
+    assert.match(ok.output, /production does not exist yet/);
+    assert.doesNotMatch(ok.output, new RegExp(token), "the token is never printed");
+
+    const refused = await resourceGroups(api, { RESOURCE_GROUP_TOKEN: "glpat-wrong" }, ["dev"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.output, /refused RESOURCE_GROUP_TOKEN \(401\): it needs the api scope and the Maintainer role/);
+    assert.doesNotMatch(refused.output, /glpat-wrong/);
+
+    const missing = await resourceGroups(api, {}, ["dev"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.output, /RESOURCE_GROUP_TOKEN is not set/);
+  });
+  // A GitLab that takes the call but keeps another mode fails the job too.
+  await withGitLab((req, res) => res.writeHead(200).end('{"key":"dev","process_mode":"unordered"}'), async (api) => {
+    const kept = await resourceGroups(api, { RESOURCE_GROUP_TOKEN: token }, ["dev"]);
+    assert.equal(kept.code, 1, kept.output);
+    assert.match(kept.output, /without process_mode oldest_first/);
+  });
 });
