@@ -82,6 +82,24 @@ install_helm() {
   rm -rf "$work"
 }
 
+# Renovate's configuration schema, from the renovate package on the npm registry (only the tarball; the schema
+# file is all the checks need); version and checksum pinned.
+renovate_package="renovate@44.121.2"
+renovate_sha256="14334ea9d4c2d54e4c4e92ce904a3527f3db21711b00214b6aa0523e44a9a999"
+export RENOVATE_SCHEMA="$tools/renovate-schema-44.121.2.json"
+install_renovate_schema() {
+  [[ -s "$RENOVATE_SCHEMA" ]] && return
+  say "fetching Renovate's configuration schema from $renovate_package"
+  local work
+  work="$(mktemp -d)"
+  (cd "$work" && npm pack --silent "$renovate_package" >/dev/null) || { rm -rf "$work"; die "npm pack $renovate_package failed"; }
+  [[ "$(sha256sum "$work"/renovate-*.tgz | cut -d ' ' -f 1)" == "$renovate_sha256" ]] || { rm -rf "$work"; die "$renovate_package checksum mismatch"; }
+  tar -xzf "$work"/renovate-*.tgz -C "$work" package/renovate-schema.json
+  mkdir -p "$tools"
+  mv "$work/package/renovate-schema.json" "$RENOVATE_SCHEMA"
+  rm -rf "$work"
+}
+
 install_node_modules() {
   local lock_hash stamp archive
   lock_hash="$( (cat "$here/package-lock.json"; node --version) | sha256sum | cut -c1-16)"
@@ -105,6 +123,7 @@ install_node_modules() {
 install_system_packages
 install_helm
 install_node_modules
+install_renovate_schema
 command -v terraform >/dev/null || die "terraform is not installed (it is on this machine image and in lint:delivery)"
 
 # --- checks -----------------------------------------------------------------------------------------------
