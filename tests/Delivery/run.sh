@@ -236,13 +236,24 @@ template_variants() {
     -f "$here/fixtures/polling.yaml" >"$rendered/polling.yaml"
 }
 
+# The chart's own lint and render matrix (charts/bot/ci/*-values.yaml, on the defaults). helm lint reports a
+# template's fail() only as [INFO], so that counts as a failure here too.
+lint_ci() {
+  local output
+  output="$("$helm" lint --strict "$chart" -f "$chart/ci/$1-values.yaml" 2>&1)" || { echo "$output"; return 1; }
+  if grep -q '\[INFO\] Fail:' <<<"$output"; then echo "$output"; return 1; fi
+}
+template_ci() { "$helm" template bot "$chart" --namespace bot-ci -f "$chart/ci/$1-values.yaml" >"$rendered/ci-$1.yaml"; }
+
+values_table_current() { node "$here/values-table.mjs" --check; }
+
 validate_rendered() { node "$here/validate.mjs" "$rendered/$1.yaml"; }
 
 yamllint_rendered() { yamllint --strict -c "$here/yamllint.yaml" "$rendered/$1.yaml"; }
 
 yamllint_sources() {
   yamllint --strict -c "$here/yamllint.yaml" \
-    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml "$here"/fixtures/gitlab-templates/*.yml
+    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml "$here"/fixtures/gitlab-templates/*.yml "$chart"/ci/*.yaml
 }
 
 # The alert rules exactly as the chart renders them (backups on), checked and unit-tested by promtool.
@@ -292,7 +303,15 @@ for env in "${environments[@]}"; do
   check "helm template ($env)" template_env "$env"
 done
 check "helm template (sentinel secrets, polling mode)" template_variants
-for variant in "${environments[@]}" sentinel polling; do
+ci_variants=()
+for file in "$chart"/ci/*-values.yaml; do
+  name="$(basename "$file" -values.yaml)"
+  check "helm lint --strict (ci/$name-values.yaml)" lint_ci "$name"
+  check "helm template (ci/$name-values.yaml)" template_ci "$name"
+  ci_variants+=("ci-$name")
+done
+check "charts/bot/README.md values table matches values.yaml's comments" values_table_current
+for variant in "${environments[@]}" sentinel polling "${ci_variants[@]}"; do
   if [[ -s "$rendered/$variant.yaml" ]]; then
     check "kubernetes-models validation, strict fields ($variant)" validate_rendered "$variant"
     check "yamllint rendered manifests ($variant)" yamllint_rendered "$variant"

@@ -89,8 +89,27 @@ include "bot.imageRef" (dict "image" .Values.image "context" $)
 {{- end }}
 {{- end }}
 
+{{/*
+The bot's own image. Outside Staging and Production an image with neither digest nor tag takes the chart's
+appVersion as its tag (the image version the pipeline packaged the chart with); Staging and Production take
+only a digest (bot.validateValues says so first).
+*/}}
+{{- define "bot.validateImage" -}}
+{{- if and (has .Values.environment (list "Staging" "Production")) (not .Values.image.digest) }}
+{{- fail (printf "image.digest is required in %s: set it to the sha256 digest of the image to run (the pipeline passes the one it pushed); only an image pinned by digest is promoted" .Values.environment) }}
+{{- end }}
+{{- if and (has .Values.environment (list "Staging" "Production")) .Values.image.tag }}
+{{- fail (printf "image.tag is set (%s), but %s runs an image by its digest alone: leave image.tag empty and set image.digest" (toString .Values.image.tag) .Values.environment) }}
+{{- end }}
+{{- end }}
+
 {{- define "bot.image" -}}
-{{- include "bot.imageRef" (dict "image" .Values.image "context" .) }}
+{{- include "bot.validateImage" . }}
+{{- $image := .Values.image }}
+{{- if and (not $image.digest) (not $image.tag) (not (has .Values.environment (list "Staging" "Production"))) }}
+{{- $image = merge (dict "tag" .Chart.AppVersion) (omit $image "tag") }}
+{{- end }}
+{{- include "bot.imageRef" (dict "image" $image "context" .) }}
 {{- end }}
 
 {{- define "bot.imagePullSecrets" -}}
@@ -261,10 +280,14 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- if and $rc.enabled (eq .Values.environment "Production") (not $rc.target.allowDatabaseHost) (or (not $rc.target.host) (eq $rc.target.host .Values.database.host)) }}
 {{- fail "restoreCheck.target.host: in Production the restore check restores into a server of its own, not the bot's, so set target.host (Terraform's restore_check_server makes <cluster>-restore-rw) or target.allowDatabaseHost: true" }}
 {{- end }}
-{{- if and (has .Values.environment (list "Staging" "Production")) (not .Values.image.digest) }}
-{{- fail (printf "image.digest is required in %s: only an image pinned by digest is promoted" .Values.environment) }}
+{{- include "bot.validateImage" . }}
+{{- if and (eq .Values.environment "Production") (ne .Values.telegram.mode "Webhook") }}
+{{- fail (printf "telegram.mode is %s, but Production takes Telegram's updates by webhook only: set telegram.mode: Webhook (Polling is for Development and Staging)" .Values.telegram.mode) }}
 {{- end }}
 {{- $np := .Values.networkPolicy }}
+{{- if and (eq .Values.environment "Production") (not $np.enabled) }}
+{{- fail "networkPolicy.enabled is false, but Production runs behind its network policies: set networkPolicy.enabled: true with networkPolicy.database (and networkPolicy.kubernetesApi for the Lease), as values-prod.yaml does" }}
+{{- end }}
 {{- if $np.enabled }}
 {{- if not (or $np.database.cidrs $np.database.podSelector $np.database.namespaceSelector) }}
 {{- fail "networkPolicy.database: name the database with podSelector, namespaceSelector or cidrs (the chart does not open the database port to every address)" }}

@@ -151,8 +151,12 @@ test("with the Lease in use and no API server addresses the chart refuses to ren
     assert.notEqual(result.status, 0, `${mode}: rendered without API server addresses`);
     assert.match(result.stderr, /networkPolicy\.kubernetesApi\.cidrs is empty, so the bot could not reach the API server for its leader Lease: .* or set leaderElection\.mode to Postgres\n/);
   }
-  const off = runHelm(["template", "bot", chartDir, ...prodArgs, "--set-json", "networkPolicy.kubernetesApi.cidrs=[]", "--set", "networkPolicy.enabled=false"]);
+  // Without the policies (outside Production, which refuses to run without them) no addresses are needed.
+  const staging = ["-f", path.join(chartDir, "values-staging.yaml"), "--set", `image.digest=${sentinelDigest}`];
+  const off = runHelm(["template", "bot", chartDir, ...staging, "--set-json", "networkPolicy.kubernetesApi.cidrs=[]", "--set", "networkPolicy.enabled=false"]);
   assert.equal(off.status, 0, off.stderr);
+  const prodOff = runHelm(["template", "bot", chartDir, ...prodArgs, "--set", "networkPolicy.enabled=false"]);
+  assert.match(prodOff.stderr, /networkPolicy\.enabled is false, but Production runs behind its network policies/);
 });
 
 test("leaderElection.mode Postgres: no API server egress, no Role, no API token", () => {

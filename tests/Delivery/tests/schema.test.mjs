@@ -15,8 +15,6 @@ const cases = [
   { name: "an environment outside the enum", args: [...prod, ...digest, "-f", invalid("bad-environment.yaml")], error: /environment/ },
   { name: "a Telegram mode outside the enum", args: [...prod, ...digest, "-f", invalid("bad-mode.yaml")], error: /mode/ },
   { name: "a malformed digest", args: [...prod, "-f", invalid("bad-digest.yaml")], error: /digest/ },
-  { name: "a tag in Production", args: [...prod, ...digest, "-f", invalid("tag-in-production.yaml")], error: /tag/ },
-  { name: "Staging without a digest", args: ["-f", path.join(chartDir, "values-staging.yaml")], error: /digest/ },
   { name: "a writable root filesystem", args: [...prod, ...digest, "-f", invalid("writable-root.yaml")], error: /readOnlyRootFilesystem/ },
   { name: "privilege escalation", args: [...prod, ...digest, "-f", invalid("privilege-escalation.yaml")], error: /allowPrivilegeEscalation/ },
   { name: "a misspelt feature flag setting", args: [...prod, ...digest, "-f", invalid("bad-feature-flag.yaml")], error: /featureFlags|RolloutPercent/ },

@@ -1,0 +1,104 @@
+// The chart installs with its defaults and one value (the Secret it reads), and every value a user must supply
+// is asked for by the templates in one sentence that names it and says what to set, never by a schema
+// conditional ("Must validate "then" as "if" was valid"). The installs of charts/bot/ci lint and render.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { chartDir, deliveryDir, runHelm, sentinelDigest } from "./lib.mjs";
+
+const digest = ["--set", `image.digest=${sentinelDigest}`];
+const prod = ["-f", path.join(chartDir, "values-prod.yaml")];
+const existing = ["--set", "secrets.existingSecret=bot-secrets"];
+// A chart-managed Secret with everything set; each case below takes one value away.
+const own = ["--set", "secrets.botToken=123456789:required-values-test-token-aaaaaaaa", "--set", "secrets.webhookSecret=required-values-webhook-secret",
+  "--set", "secrets.adminToken=required-values-admin-token-0123", "--set", "secrets.databasePassword=required-values-db-password", "--set", "database.host=postgres.test.svc"];
+const without = (args, name) => {
+  const index = args.findIndex((arg) => arg.startsWith(`${name}=`));
+  assert.ok(index > 0, name);
+  return [...args.slice(0, index - 1), ...args.slice(index + 1)];
+};
+
+function render(args) {
+  return runHelm(["template", "bot", chartDir, ...args]);
+}
+
+test("the defaults with the Secret's name lint (--strict) and render", () => {
+  const lint = runHelm(["lint", "--strict", chartDir, ...existing]);
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  assert.doesNotMatch(lint.stdout, /\[INFO\] Fail:/, "lint met a failing template");
+  const template = render(existing);
+  assert.equal(template.status, 0, template.stderr);
+  assert.match(template.stdout, /^kind: Deployment$/m);
+  assert.match(template.stdout, /image: registry\.gitlab\.com\/community\/bot:0\.1\.0$/m, "the chart's appVersion as the tag");
+  // And the bare defaults lint too (a platform engineer's first command), the missing Secret reported in lint's words.
+  const bare = runHelm(["lint", "--strict", chartDir]);
+  assert.equal(bare.status, 0, bare.stdout + bare.stderr);
+  assert.doesNotMatch(bare.stdout + bare.stderr, /Must validate|"then"|"if"/);
+});
+
+const cases = [
+  { missing: "every Secret value", args: [], says: "secrets: set secrets.existingSecret, or secrets.botToken for a chart-managed Secret" },
+  { missing: "secrets.webhookSecret", args: without(own, "secrets.webhookSecret"), says: "secrets: webhook mode needs secrets.webhookSecret (or secrets.existingSecret)" },
+  { missing: "secrets.adminToken", args: without(own, "secrets.adminToken"), says: "secrets: set secrets.adminToken (or secrets.existingSecret)" },
+  { missing: "the database password", args: without(own, "secrets.databasePassword"), says: "secrets: set secrets.databasePassword, secrets.databaseConnectionString or database.passwordSecret.name" },
+  { missing: "database.host", args: without(own, "database.host"), says: "database: set database.host (or a complete connection string in the Secret)" },
+  { missing: "a public URL in webhook mode", args: [...existing, "--set", "ingress.enabled=false"], says: "telegram: webhook mode needs telegram.webhookUrl or ingress.enabled with ingress.hostname" },
+  { missing: "image.digest in Production", args: [...prod], says: "image.digest is required in Production: set it to the sha256 digest of the image to run" },
+  { missing: "image.digest in Staging", args: ["-f", path.join(chartDir, "values-staging.yaml")], says: "image.digest is required in Staging" },
+  { missing: "an empty image.tag in Production", args: [...prod, ...digest, "--set", "image.tag=latest"], says: "image.tag is set (latest), but Production runs an image by its digest alone: leave image.tag empty and set image.digest" },
+  { missing: "webhook mode in Production", args: [...prod, ...digest, "--set", "telegram.mode=Polling", "--set", "ingress.enabled=false"], says: "telegram.mode is Polling, but Production takes Telegram's updates by webhook only: set telegram.mode: Webhook" },
+  { missing: "network policies in Production", args: [...prod, ...digest, "--set", "networkPolicy.enabled=false"], says: "networkPolicy.enabled is false, but Production runs behind its network policies: set networkPolicy.enabled: true" },
+  { missing: "networkPolicy.database", args: [...existing, "--set", "networkPolicy.enabled=true", "--set", "leaderElection.mode=Postgres"], says: "networkPolicy.database: name the database with podSelector, namespaceSelector or cidrs" },
+  { missing: "networkPolicy.kubernetesApi.cidrs with the Lease", args: [...existing, "--set", "networkPolicy.enabled=true", "--set", "networkPolicy.database.cidrs[0]=10.1.0.0/24"], says: "networkPolicy.kubernetesApi.cidrs is empty, so the bot could not reach the API server for its leader Lease" },
+];
+
+for (const { missing, args, says } of cases) {
+  test(`without ${missing}, the render stops with one readable sentence`, () => {
+    const template = render(args);
+    assert.notEqual(template.status, 0, "rendered");
+    const errors = template.stderr.split("\n").filter((line) => line.startsWith("Error:"));
+    assert.equal(errors.length, 1, template.stderr);
+    assert.ok(errors[0].includes(says), `${errors[0]}\nexpected: ${says}`);
+    assert.doesNotMatch(template.stderr, /Must validate|"then"|"if"|don't meet the specifications of the schema/);
+  });
+}
+
+const ciValues = readdirSync(path.join(chartDir, "ci")).filter((name) => name.endsWith("-values.yaml")).sort();
+
+test("charts/bot/ci holds the lint and render matrix: webhook, polling, HA with the Lease, existing Secret", () => {
+  assert.deepEqual(ciValues, ["existing-secret-values.yaml", "ha-lease-values.yaml", "polling-values.yaml", "webhook-values.yaml"]);
+});
+
+for (const name of ciValues) {
+  test(`ci/${name}: helm lint --strict and helm template pass`, () => {
+    const file = ["-f", path.join(chartDir, "ci", name)];
+    const lint = runHelm(["lint", "--strict", chartDir, ...file]);
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+    assert.doesNotMatch(lint.stdout, /\[INFO\] Fail:/, "lint met a failing template");
+    const template = render(file);
+    assert.equal(template.status, 0, template.stderr);
+    const docs = template.stdout;
+    if (name.startsWith("polling")) assert.doesNotMatch(docs, /^kind: Ingress$/m);
+    if (name.startsWith("ha-lease")) {
+      assert.match(docs, /^kind: Role$/m);
+      assert.match(docs, /^kind: HorizontalPodAutoscaler$/m);
+      assert.match(docs, /name: Coordination__Mode\n\s+value: "Kubernetes"/);
+    }
+    if (name.startsWith("webhook")) assert.match(docs, /^kind: Secret$/m);
+  });
+}
+
+test("extraVolumes, extraVolumeMounts, extraContainers, initContainers and extraEnvFrom reach the bot's pod", () => {
+  const template = render(["-f", path.join(deliveryDir, "fixtures/extras.yaml")]);
+  assert.equal(template.status, 0, template.stderr);
+  const deployment = template.stdout.split(/^---$/m).find((doc) => /^kind: Deployment$/m.test(doc));
+  assert.match(deployment, /initContainers:\n\s+- command:\n\s+- nslookup\n\s+- kubernetes\.default\.svc\n\s+image: \S+\n\s+name: wait-for-dns\n\s+containers:\n/);
+  assert.match(deployment, /envFrom:\n\s+- configMapRef:\n\s+name: shared-tunables/);
+  assert.match(deployment, /- mountPath: \/etc\/ssl\/corp\n\s+name: corp-ca\n\s+readOnly: true/);
+  assert.match(deployment, /- args:\n\s+- 'bot'\n\s+image: \S+\n\s+name: log-shipper/, "a sidecar, templated ({{ .Release.Name }} = bot)");
+  assert.match(deployment, /- name: corp-ca\n\s+secret:\n\s+secretName: corp-ca/);
+  // The bot stays the first container and keeps its own mounts.
+  assert.match(deployment, /containers:\n\s+- name: bot\n/);
+  assert.match(deployment, /mountPath: \/etc\/bot\/secrets/);
+});
