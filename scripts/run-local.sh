@@ -3,7 +3,8 @@
 # - No Database__ConnectionString: starts a PostgreSQL cluster in .data/pg (kept between runs).
 # - Applies migrations, then serves: public port 8080 (webhook), internal port 9090 (health).
 # - No Telegram__BotToken: runs offline against the project's fake Bot API (tests/FakeTelegram, port 8081),
-#   sends the bot one /start through its webhook, and shows the reply arriving at the fake.
+#   sends the bot one /start through its webhook and prints the reply's text as the fake received it;
+#   scripts/chat.sh then lets you type more messages and read the answers.
 # - With Telegram__BotToken: long-polls the real Telegram (Telegram__Mode=Polling unless you say otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,8 @@ fi
 export Telegram__BotToken=123456789:offline-placeholder-token-not-valid
 export Telegram__WebhookSecret=${Telegram__WebhookSecret:-local-development-secret}
 export Telegram__Mode=Webhook Telegram__ApiBaseUrl=http://127.0.0.1:8081
+# The admin API (docs/requests.http) and the admin commands for user 1, whom scripts/chat.sh speaks as.
+export Admin__Token=${Admin__Token:-local-development-admin-token} Admin__UserIds=${Admin__UserIds:-1}
 dotnet build tests/FakeTelegram -v quiet -nologo
 dotnet tests/FakeTelegram/bin/Debug/net10.0/FakeTelegram.dll --port 8081 | sed -u 's/^/[fake telegram] /' &
 pids+=($!)
@@ -43,18 +46,15 @@ pids+=($!)
 pids+=($!)
 for _ in $(seq 1 200); do curl -sf http://127.0.0.1:9090/readyz >/dev/null && break; sleep 0.1; done
 
-send() {
-  curl -s -o /dev/null -w "run-local: webhook answered %{http_code}\n" \
-    -H "X-Telegram-Bot-Api-Secret-Token: $Telegram__WebhookSecret" -H 'Content-Type: application/json' \
-    -d "{\"update_id\":$1,\"message\":{\"message_id\":$1,\"date\":0,\"chat\":{\"id\":1,\"type\":\"private\",\"first_name\":\"You\"},\"from\":{\"id\":1,\"is_bot\":false,\"first_name\":\"You\"},\"text\":\"$2\"}}" \
-    http://127.0.0.1:8080/telegram/webhook
-}
-send "$(date +%s)" /start
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/lib/local-chat.sh
+since=$(last_call_seq)
+post_text /start
+echo "run-local: sent the bot /start through its webhook (answered $webhook_status)"
+print_replies "$since" 15 | grep -v -E '^(seq|message) ' | sed 's/^/run-local: /'
 cat <<MSG
-run-local: the bot took a /start through its webhook; its reply appears as a '[fake telegram] sendMessage' line.
-  Send more:     curl -H 'X-Telegram-Bot-Api-Secret-Token: $Telegram__WebhookSecret' -H 'Content-Type: application/json' \\
-                   -d '{"update_id":2,"message":{"message_id":2,"date":0,"chat":{"id":1,"type":"private"},"text":"/help"}}' \\
-                   http://127.0.0.1:8080/telegram/webhook
+run-local: that was the bot's reply, as the fake Bot API received it.
+  Chat with it:  scripts/chat.sh   (in another terminal: type messages, read the replies)
   What it sent:  curl http://127.0.0.1:8081/_fake/calls
   The inbox:     scripts/pg.sh psql .data/pg -c 'select update_id, kind, state from inbox'
 Ctrl+C stops the bot, the fake and the database.

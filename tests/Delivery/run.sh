@@ -253,7 +253,7 @@ yamllint_rendered() { yamllint --strict -c "$here/yamllint.yaml" "$rendered/$1.y
 
 yamllint_sources() {
   yamllint --strict -c "$here/yamllint.yaml" \
-    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml "$here"/fixtures/gitlab-templates/*.yml "$chart"/ci/*.yaml
+    "$root/.gitlab-ci.yml" "$chart/Chart.yaml" "$chart"/values*.yaml "$here/yamllint.yaml" "$here"/fixtures/*.yaml "$here"/fixtures/invalid/*.yaml "$here"/fixtures/gitlab-templates/*.yml "$chart"/ci/*.yaml "$root/compose.yaml"
 }
 
 # The alert rules exactly as the chart renders them (backups on), checked and unit-tested by promtool.
@@ -269,7 +269,7 @@ promtool_rules() {
 terraform_fmt() { terraform -chdir="$root" fmt -check -recursive -diff terraform; }
 
 shellcheck_scripts() {
-  shellcheck "$root"/deploy/scripts/*.sh "$root"/deploy/gitlab/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh "$root"/tests/Load/*/*.sh
+  shellcheck "$root"/deploy/scripts/*.sh "$root"/deploy/gitlab/*.sh "$chart"/files/*.sh "$here"/*.sh "$root"/scripts/*.sh "$root"/scripts/lib/*.sh "$root"/.ci/run "$root"/tests/Load/*.sh "$root"/tests/Load/*/*.sh
 }
 
 node_tests() {
