@@ -194,6 +194,27 @@ public sealed class TelegramBotClientTests
         Assert.Equal(0, fake.Stats().RateLimitViolations);
     }
 
+    [Fact]
+    public async Task Calls_by_the_test_environment_path_are_answered_and_recorded_as_such()
+    {
+        await using var fake = await Fakes.StartAsync(Fakes.Clock());
+        var cancel = TestContext.Current.CancellationToken;
+        var test = new TelegramBotClient(new TelegramBotClientOptions(Token, fake.BaseUrl, useTestEnvironment: true) { RetryCount = 0 }, cancellationToken: cancel);
+        var production = Client(fake);
+
+        var me = await test.GetMe(cancel);
+        var sent = await test.SendMessage(42, "from the test environment", cancellationToken: cancel);
+        await production.SendMessage(43, "from production", cancellationToken: cancel);
+
+        Assert.Equal(123456789, me.Id);
+        Assert.Equal("from the test environment", sent.Text);
+        var calls = fake.Calls();
+        Assert.Equal([("getMe", true), ("sendMessage", true), ("sendMessage", false)], calls.Select(c => (c.Method, c.TestEnvironment)).ToArray());
+        using var http = new HttpClient();
+        var listed = await http.GetStringAsync(new Uri(fake.BaseUri, "/_fake/calls?method=getMe"), cancel);
+        Assert.Contains("\"test_environment\":true", listed, StringComparison.Ordinal);
+    }
+
     private static TelegramBotClient Client(FakeTelegramServer fake) =>
         new(new TelegramBotClientOptions(Token, fake.BaseUrl) { RetryCount = 0 }, cancellationToken: TestContext.Current.CancellationToken);
 }

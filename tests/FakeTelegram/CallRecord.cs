@@ -30,6 +30,7 @@ public sealed class CallRecord
         Paid = context?.Paid ?? false;
         MessageIds = context?.MessageIds;
         SourceMessageIds = context?.SourceMessageIds;
+        TestEnvironment = context?.Call.TestEnvironment ?? false;
     }
 
     /// <summary>Arrival order, from 1 (a long poll is listed when it is answered, under its arrival number).</summary>
@@ -84,6 +85,9 @@ public sealed class CallRecord
     /// limit (<see cref="RateLimits.Paid"/>), not the 30/s one, whatever the answer.
     /// </summary>
     public bool Paid { get; }
+
+    /// <summary>The call came by the test environment's path, /bot&lt;token&gt;/test/METHOD.</summary>
+    public bool TestEnvironment { get; }
 
     /// <summary>copyMessages: every new message in the chat; deleteMessages: the messages deleted; an edit: its message.</summary>
     public IReadOnlyList<int>? MessageIds { get; }

@@ -30,7 +30,7 @@ public sealed partial class UpdatePoller(
     {
         var telegram = options.Value;
         var client = factory.CreateClient(TelegramClients.PollerClient);
-        var url = new Uri($"{telegram.ApiBaseUrl.TrimEnd('/')}/bot{telegram.BotToken}/getUpdates");
+        var url = telegram.MethodUri("getUpdates");
         var offset = await ReadOffsetAsync(leadership);
         var failures = 0;
         while (!leadership.IsCancellationRequested)

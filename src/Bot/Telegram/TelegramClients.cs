@@ -29,9 +29,9 @@ public sealed class TelegramClients(IHttpClientFactory factory, IOptions<Telegra
 
     public ITelegramBotClient Reader { get; } = Create(factory, options.Value, ReaderClient);
 
-    /// <summary>A Bot API client on <paramref name="http"/>: the token and address from the options, no retry of its own.</summary>
+    /// <summary>A Bot API client on <paramref name="http"/>: the token, address and environment from the options, no retry of its own.</summary>
     public static TelegramBotClient Create(TelegramOptions options, HttpClient http, CancellationToken cancellationToken = default) =>
-        new(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/')) { RetryCount = 0 }, http, cancellationToken);
+        new(new TelegramBotClientOptions(options.BotToken!, options.ApiBaseUrl.TrimEnd('/'), options.UseTestEnvironment) { RetryCount = 0 }, http, cancellationToken);
 
     private static TelegramBotClient Create(IHttpClientFactory factory, TelegramOptions options, string name) => Create(options, factory.CreateClient(name));
 }

@@ -33,6 +33,12 @@ public sealed class TelegramOptions
 
     public UpdateMode Mode { get; set; } = UpdateMode.Webhook;
 
+    /// <summary>
+    /// Every Bot API call goes to Telegram's test environment (<c>/bot&lt;token&gt;/test/METHOD</c>), a separate
+    /// world of users, chats and bots whose token comes from the test environment's @BotFather; for staging.
+    /// </summary>
+    public bool UseTestEnvironment { get; set; }
+
     /// <summary>The update kinds Telegram sends (setWebhook and getUpdates), comma-separated, Telegram's names.</summary>
     [Required(ErrorMessage = "Telegram:AllowedUpdates is missing")]
     public string AllowedUpdates { get; set; } = "message,edited_message,callback_query,chat_join_request,chat_member,my_chat_member";
@@ -44,6 +50,10 @@ public sealed class TelegramOptions
     /// <summary>How long a call that changes something may take before its outcome counts as unknown.</summary>
     [Range(1, 120, ErrorMessage = "Telegram:SendTimeoutSeconds must be between 1 and 120")]
     public int SendTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>The address of a Bot API method as Telegram.Bot builds it, the test environment's when that is on.</summary>
+    public Uri MethodUri(string method) =>
+        new($"{ApiBaseUrl.TrimEnd('/')}/bot{BotToken}/{(UseTestEnvironment ? "test/" : "")}{method}");
 
     public IReadOnlyList<string> AllowedUpdateKinds() =>
         AllowedUpdates.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -6,16 +6,21 @@ using Microsoft.Extensions.Logging;
 
 namespace FakeTelegram;
 
-/// <summary><c>GET|POST /bot{token}/{method}</c>: reads the call, lets the state decide, and answers as decided.</summary>
+/// <summary>
+/// <c>GET|POST /bot{token}/{method}</c>, and <c>/bot{token}/test/{method}</c> as Telegram's test environment is
+/// addressed: reads the call, lets the state decide, and answers as decided. Both paths share one state (the fake
+/// is one world); a call's record says which path it came by.
+/// </summary>
 internal sealed class BotApiEndpoint(FakeTelegramState state, ILogger logger, CancellationToken stopping)
 {
     public static void Map(IEndpointRouteBuilder routes, FakeTelegramState state, ILogger logger, CancellationToken stopping)
     {
         var endpoint = new BotApiEndpoint(state, logger, stopping);
-        routes.MapMethods("/bot{token}/{method}", [HttpMethods.Get, HttpMethods.Post], endpoint.HandleAsync);
+        routes.MapMethods("/bot{token}/{method}", [HttpMethods.Get, HttpMethods.Post], http => endpoint.HandleAsync(http, testEnvironment: false));
+        routes.MapMethods("/bot{token}/test/{method}", [HttpMethods.Get, HttpMethods.Post], http => endpoint.HandleAsync(http, testEnvironment: true));
     }
 
-    private async Task HandleAsync(HttpContext http)
+    private async Task HandleAsync(HttpContext http, bool testEnvironment)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         try
@@ -23,7 +28,7 @@ internal sealed class BotApiEndpoint(FakeTelegramState state, ILogger logger, Ca
             var token = (string)http.Request.RouteValues["token"]!;
             var method = (string)http.Request.RouteValues["method"]!;
             var (parameters, error) = await BotParameters.ReadAsync(http.Request, abort.Token);
-            var decision = state.Decide(new BotCall(token, method, parameters, error));
+            var decision = state.Decide(new BotCall(token, method, parameters, error, testEnvironment));
             if (decision.Poll is { } poll)
             {
                 var outcome = await poll.WaitAsync(state.Time, abort.Token);

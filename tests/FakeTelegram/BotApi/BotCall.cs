@@ -1,7 +1,10 @@
 namespace FakeTelegram;
 
-/// <summary>A Bot API request as read from HTTP, before the fake decides anything.</summary>
-internal sealed record BotCall(string Token, string MethodName, BotParameters Parameters, string? ParseError);
+/// <summary>
+/// A Bot API request as read from HTTP, before the fake decides anything. <paramref name="TestEnvironment"/>: it
+/// came by Telegram's test-environment path (<c>/bot&lt;token&gt;/test/METHOD</c>).
+/// </summary>
+internal sealed record BotCall(string Token, string MethodName, BotParameters Parameters, string? ParseError, bool TestEnvironment = false);
 
 /// <summary>One call while the fake decides it: what arrived, when, and what it did.</summary>
 internal sealed class CallContext(BotCall call, long sequence, TimeSpan now, DateTimeOffset receivedAt)

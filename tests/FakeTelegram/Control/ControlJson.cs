@@ -38,6 +38,11 @@ internal static class ControlJson
             json["injected"] = true;
         }
 
+        if (call.TestEnvironment)
+        {
+            json["test_environment"] = true;
+        }
+
         return json;
     }
 

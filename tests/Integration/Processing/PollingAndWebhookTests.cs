@@ -43,6 +43,35 @@ public sealed class PollingAndWebhookTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task With_the_test_environment_on_every_Bot_API_call_takes_the_test_path_polling_replies_and_webhook_set()
+    {
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?>
+        {
+            ["Telegram__Mode"] = "Polling",
+            ["Telegram__UseTestEnvironment"] = "true",
+        });
+        await group.StartAsync();
+
+        group.Telegram.EnqueueUpdate(Updates.Message(600, 78, "/start"));
+        var reply = await group.Telegram.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
+        Assert.StartsWith("Welcome", reply[0].Text, StringComparison.Ordinal);
+
+        var settings = new Dictionary<string, string?>(group.Settings)
+        {
+            ["Telegram__Mode"] = "Webhook",
+            ["Telegram__WebhookUrl"] = "https://bot.staging.example.com/telegram/webhook",
+        };
+        var set = await BotProcess.RunAsync(settings, TimeSpan.FromSeconds(30), "webhook", "set");
+        Assert.True(set.ExitCode == 0, set.Stderr);
+
+        var calls = group.Telegram.Calls();
+        Assert.Contains(calls, c => c.Method == "getUpdates");
+        Assert.Contains(calls, c => c.Method == "sendMessage" && c.ChatId == 78);
+        Assert.Contains(calls, c => c.Method == "setWebhook");
+        Assert.All(calls, c => Assert.True(c.TestEnvironment, $"{c.Method} went to the production path"));
+    }
+
+    [Fact]
     public async Task Webhook_set_without_a_url_exits_non_zero_and_names_it()
     {
         await using var group = await BotGroup.CreateAsync(postgres.Cluster);
