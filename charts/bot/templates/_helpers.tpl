@@ -375,6 +375,10 @@ Environment shared by the bot and its hook Jobs. Settings that must be right bef
 - name: Telegram__ApiBaseUrl
   value: {{ . | quote }}
 {{- end }}
+{{- if .Values.telegram.useTestEnvironment }}
+- name: Telegram__UseTestEnvironment
+  value: "true"
+{{- end }}
 - name: POD_NAME
   valueFrom:
     fieldRef:
