@@ -81,6 +81,16 @@ if ! dotnet build Bot.sln -c Release --no-restore -v quiet -nologo; then
   exit 1
 fi
 
+# The pipeline's lint:format job, here too, so that a formatting slip fails before it reaches the pipeline.
+echo "test: dotnet format --verify-no-changes"
+if dotnet format Bot.sln --verify-no-changes --no-restore --verbosity quiet; then
+  echo "test: format: 1 passed, 0 failed"
+  passed=$((passed + 1))
+else
+  echo "test: format: 0 passed, 1 failed (run dotnet format Bot.sln)" >&2
+  failed=$((failed + 1))
+fi
+
 run_suite unit tests/Unit coverage
 run_suite fake-telegram tests/FakeTelegram.Tests coverage
 report_coverage

@@ -27,7 +27,9 @@ public sealed class MemberTests
 
         var restrict = await api.CallAsync("restrictChatMember", new JsonObject
         {
-            ["chat_id"] = Group, ["user_id"] = 5, ["until_date"] = 1_800_000_000,
+            ["chat_id"] = Group,
+            ["user_id"] = 5,
+            ["until_date"] = 1_800_000_000,
             ["permissions"] = new JsonObject { ["can_send_messages"] = false, ["can_invite_users"] = true },
         });
         var member = await GetMember(api, Group, 5);
@@ -59,7 +61,9 @@ public sealed class MemberTests
         var lifted = await api.CallAsync("restrictChatMember", new JsonObject { ["chat_id"] = Group, ["user_id"] = 5, ["permissions"] = all.DeepClone() });
         var stranger = await api.CallAsync("restrictChatMember", new JsonObject
         {
-            ["chat_id"] = Group, ["user_id"] = 6, ["permissions"] = new JsonObject { ["can_send_messages"] = false },
+            ["chat_id"] = Group,
+            ["user_id"] = 6,
+            ["permissions"] = new JsonObject { ["can_send_messages"] = false },
         });
         var strangerLifted = await api.CallAsync("restrictChatMember", new JsonObject { ["chat_id"] = Group, ["user_id"] = 7, ["permissions"] = all.DeepClone() });
 
@@ -86,7 +90,9 @@ public sealed class MemberTests
         await api.CallAsync("restrictChatMember", new JsonObject { ["chat_id"] = Group, ["user_id"] = 2, ["permissions"] = """{"can_send_polls":true,"can_pin_messages":true}""" });
         await api.CallAsync("restrictChatMember", new JsonObject
         {
-            ["chat_id"] = Group, ["user_id"] = 3, ["use_independent_chat_permissions"] = true,
+            ["chat_id"] = Group,
+            ["user_id"] = 3,
+            ["use_independent_chat_permissions"] = true,
             ["permissions"] = new JsonObject { ["can_send_polls"] = true },
         });
         await api.CallAsync("restrictChatMember", new JsonObject { ["chat_id"] = Group, ["user_id"] = 4, ["permissions"] = new JsonObject { ["can_send_other_messages"] = true } });
@@ -124,7 +130,9 @@ public sealed class MemberTests
 
         Task<ApiAnswer> Restrict(long chat, long user) => api.CallAsync("restrictChatMember", new JsonObject
         {
-            ["chat_id"] = chat, ["user_id"] = user, ["permissions"] = new JsonObject { ["can_send_messages"] = false },
+            ["chat_id"] = chat,
+            ["user_id"] = user,
+            ["permissions"] = new JsonObject { ["can_send_messages"] = false },
         });
 
         Assert.Equal("Bad Request: can't remove chat owner", (await Restrict(Group, 1)).Description);
@@ -346,18 +354,23 @@ public sealed class MemberTests
 
         var reply = await api.CallAsync("sendMessage", new JsonObject
         {
-            ["chat_id"] = Group, ["text"] = "answer", ["message_thread_id"] = 7,
+            ["chat_id"] = Group,
+            ["text"] = "answer",
+            ["message_thread_id"] = 7,
             ["reply_parameters"] = new JsonObject { ["message_id"] = first.MessageId },
         });
         var plain = await api.SendMessageAsync(Group, "plain");
         await api.CallAsync("deleteMessage", new JsonObject { ["chat_id"] = Group, ["message_id"] = first.MessageId });
         var toDeleted = await api.CallAsync("sendMessage", new JsonObject
         {
-            ["chat_id"] = Group, ["text"] = "x", ["reply_parameters"] = new JsonObject { ["message_id"] = first.MessageId },
+            ["chat_id"] = Group,
+            ["text"] = "x",
+            ["reply_parameters"] = new JsonObject { ["message_id"] = first.MessageId },
         });
         var allowed = await api.CallAsync("sendMessage", new JsonObject
         {
-            ["chat_id"] = Group, ["text"] = "x",
+            ["chat_id"] = Group,
+            ["text"] = "x",
             ["reply_parameters"] = new JsonObject { ["message_id"] = first.MessageId, ["allow_sending_without_reply"] = true },
         });
         var unparsable = await api.CallAsync("sendMessage", new JsonObject { ["chat_id"] = Group, ["text"] = "x", ["reply_parameters"] = "{" });

@@ -62,7 +62,9 @@ public sealed class MessageBatchTests
 
         var tooMany = await api.CallAsync("copyMessages", new JsonObject
         {
-            ["chat_id"] = 7, ["from_chat_id"] = Channel, ["message_ids"] = new JsonArray(Enumerable.Range(1, 101).Select(i => (JsonNode?)i).ToArray()),
+            ["chat_id"] = 7,
+            ["from_chat_id"] = Channel,
+            ["message_ids"] = new JsonArray(Enumerable.Range(1, 101).Select(i => (JsonNode?)i).ToArray()),
         });
         var blocked = await api.CallAsync("copyMessages", CopyOf(8, sources));
         var skipping = await api.CallAsync("copyMessages", CopyOf(7, sources));

@@ -137,9 +137,20 @@ public sealed class TelegramBotClientTests
         var cancel = TestContext.Current.CancellationToken;
         var everything = new ChatPermissions
         {
-            CanSendMessages = true, CanSendAudios = true, CanSendDocuments = true, CanSendPhotos = true, CanSendVideos = true, CanSendVideoNotes = true,
-            CanSendVoiceNotes = true, CanSendPolls = true, CanSendOtherMessages = true, CanAddWebPagePreviews = true, CanChangeInfo = true,
-            CanInviteUsers = true, CanPinMessages = true, CanManageTopics = true,
+            CanSendMessages = true,
+            CanSendAudios = true,
+            CanSendDocuments = true,
+            CanSendPhotos = true,
+            CanSendVideos = true,
+            CanSendVideoNotes = true,
+            CanSendVoiceNotes = true,
+            CanSendPolls = true,
+            CanSendOtherMessages = true,
+            CanAddWebPagePreviews = true,
+            CanChangeInfo = true,
+            CanInviteUsers = true,
+            CanPinMessages = true,
+            CanManageTopics = true,
         };
 
         await bot.RestrictChatMember(MainChat, 5, new ChatPermissions { CanSendMessages = false }, cancellationToken: cancel);

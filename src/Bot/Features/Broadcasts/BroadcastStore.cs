@@ -391,7 +391,10 @@ public static class BroadcastStore
                 reader.GetInt64(0), reader.GetString(1), reader.GetBoolean(2), reader.Int64OrNull(3), reader.Int64OrNull(4), reader.Int32OrNull(5),
                 reader.StringOrNull(6), reader.StringOrNull(7))
             {
-                Job = reader.StringOrNull(8), JobState = reader.StringOrNull(9), JobDone = reader.GetInt32(10), JobFailed = reader.GetInt32(11),
+                Job = reader.StringOrNull(8),
+                JobState = reader.StringOrNull(9),
+                JobDone = reader.GetInt32(10),
+                JobFailed = reader.GetInt32(11),
                 PausedReason = reader.StringOrNull(12),
             },
             cancellationToken, Arg(id));

@@ -86,7 +86,9 @@ public sealed partial class GateAdminHandler(
             await context.Outbox.EnqueueAsync(
                 new SendMessageRequest
                 {
-                    ChatId = message.Chat.Id, Text = MenuText(language, gate, GateLog.Title(message.Chat)), ReplyMarkup = Menu(language, gate),
+                    ChatId = message.Chat.Id,
+                    Text = MenuText(language, gate, GateLog.Title(message.Chat)),
+                    ReplyMarkup = Menu(language, gate),
                     ReplyParameters = new ReplyParameters { MessageId = message.MessageId, AllowSendingWithoutReply = true },
                     MessageThreadId = message.IsTopicMessage ? message.MessageThreadId : null,
                 },

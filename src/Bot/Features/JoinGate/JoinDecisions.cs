@@ -335,16 +335,38 @@ public static class JoinDecisions
 
     private static readonly ChatPermissions Everything = new()
     {
-        CanSendMessages = true, CanSendAudios = true, CanSendDocuments = true, CanSendPhotos = true, CanSendVideos = true, CanSendVideoNotes = true,
-        CanSendVoiceNotes = true, CanSendPolls = true, CanSendOtherMessages = true, CanAddWebPagePreviews = true, CanChangeInfo = true,
-        CanInviteUsers = true, CanPinMessages = true, CanManageTopics = true,
+        CanSendMessages = true,
+        CanSendAudios = true,
+        CanSendDocuments = true,
+        CanSendPhotos = true,
+        CanSendVideos = true,
+        CanSendVideoNotes = true,
+        CanSendVoiceNotes = true,
+        CanSendPolls = true,
+        CanSendOtherMessages = true,
+        CanAddWebPagePreviews = true,
+        CanChangeInfo = true,
+        CanInviteUsers = true,
+        CanPinMessages = true,
+        CanManageTopics = true,
     };
 
     private static readonly ChatPermissions Nothing = new()
     {
-        CanSendMessages = false, CanSendAudios = false, CanSendDocuments = false, CanSendPhotos = false, CanSendVideos = false,
-        CanSendVideoNotes = false, CanSendVoiceNotes = false, CanSendPolls = false, CanSendOtherMessages = false, CanAddWebPagePreviews = false,
-        CanChangeInfo = false, CanInviteUsers = false, CanPinMessages = false, CanManageTopics = false,
+        CanSendMessages = false,
+        CanSendAudios = false,
+        CanSendDocuments = false,
+        CanSendPhotos = false,
+        CanSendVideos = false,
+        CanSendVideoNotes = false,
+        CanSendVoiceNotes = false,
+        CanSendPolls = false,
+        CanSendOtherMessages = false,
+        CanAddWebPagePreviews = false,
+        CanChangeInfo = false,
+        CanInviteUsers = false,
+        CanPinMessages = false,
+        CanManageTopics = false,
     };
 
     /// <summary>
