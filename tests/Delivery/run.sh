@@ -228,12 +228,13 @@ template_env() {
 }
 
 # Variants the assertions need: the chart's own Secret with sentinel values (and every optional part on),
-# and polling mode.
+# polling mode, and the pod's extension points (extra volumes, mounts, containers, init containers, envFrom).
 template_variants() {
   "$helm" template bot "$chart" --namespace bot-prod -f "$chart/values-prod.yaml" \
     -f "$here/fixtures/sentinel-secrets.yaml" --set "image.digest=$SENTINEL_DIGEST" >"$rendered/sentinel.yaml"
   "$helm" template bot "$chart" --namespace bot-dev -f "$chart/values-dev.yaml" \
     -f "$here/fixtures/polling.yaml" >"$rendered/polling.yaml"
+  "$helm" template bot "$chart" --namespace bot-dev -f "$here/fixtures/extras.yaml" >"$rendered/extras.yaml"
 }
 
 # The chart's own lint and render matrix (charts/bot/ci/*-values.yaml, on the defaults). helm lint reports a
@@ -302,7 +303,7 @@ for env in "${environments[@]}"; do
   check "helm lint --strict ($env)" lint_env "$env"
   check "helm template ($env)" template_env "$env"
 done
-check "helm template (sentinel secrets, polling mode)" template_variants
+check "helm template (sentinel secrets, polling mode, pod extension points)" template_variants
 ci_variants=()
 for file in "$chart"/ci/*-values.yaml; do
   name="$(basename "$file" -values.yaml)"
@@ -311,7 +312,7 @@ for file in "$chart"/ci/*-values.yaml; do
   ci_variants+=("ci-$name")
 done
 check "charts/bot/README.md values table matches values.yaml's comments" values_table_current
-for variant in "${environments[@]}" sentinel polling "${ci_variants[@]}"; do
+for variant in "${environments[@]}" sentinel polling extras "${ci_variants[@]}"; do
   if [[ -s "$rendered/$variant.yaml" ]]; then
     check "kubernetes-models validation, strict fields ($variant)" validate_rendered "$variant"
     check "yamllint rendered manifests ($variant)" yamllint_rendered "$variant"

@@ -7,7 +7,7 @@ import path from "node:path";
 import yaml from "js-yaml";
 import {
   annotations, chartDir, containersOf, deliveryDir, docsOf, envValue, environments, hookOf, named, ofKind, podSpecs,
-  rendered, repoRoot, runHelm, sentinelDigest, telegramRanges,
+  loadYamlFile, rendered, repoRoot, runHelm, sentinelDigest, telegramRanges,
 } from "./lib.mjs";
 
 const allVariants = [...environments, "sentinel", "polling"];
@@ -247,6 +247,45 @@ test("polling mode renders no Ingress and no webhook registration", () => {
   assert.equal(ofKind(docs, "Ingress").length, 0);
   assert.equal(named(docs, "Job", "bot-webhook-set"), undefined);
   assert.equal(envValue(ofKind(docs, "Deployment")[0].spec.template.spec.containers[0], "Telegram__Mode"), "Polling");
+});
+
+test("extras: extraVolumes, extraVolumeMounts, extraEnvFrom on the bot container, extraContainers after it, initContainers before it", () => {
+  const extras = loadYamlFile(path.join(deliveryDir, "fixtures/extras.yaml"));
+  const docs = docsOf("extras");
+  const pod = ofKind(docs, "Deployment")[0].spec.template.spec;
+  // The same install without the extension points.
+  const plain = runHelm(["template", "bot", chartDir, "--namespace", "bot-dev", "--set", `secrets.existingSecret=${extras.secrets.existingSecret}`]);
+  assert.equal(plain.status, 0, plain.stderr);
+  const chartPod = yaml.loadAll(plain.stdout).find((doc) => doc?.kind === "Deployment").spec.template.spec;
+  const [bot, ...sidecars] = pod.containers;
+  const chartBot = chartPod.containers[0];
+  assert.equal(bot.name, "bot", "the bot stays the first container");
+  assert.deepEqual(sidecars.map((c) => c.name), ["log-shipper"]);
+  assert.deepEqual(sidecars[0].args, ["bot"], "extraContainers are templated ({{ .Release.Name }})");
+  assert.deepEqual(pod.initContainers, extras.initContainers);
+  assert.deepEqual(bot.envFrom, extras.extraEnvFrom);
+  // The chart's own mounts and volumes stay, the extra ones come after them; sidecars get none of the bot's.
+  assert.deepEqual(bot.volumeMounts, [...chartBot.volumeMounts, ...extras.extraVolumeMounts]);
+  assert.deepEqual(pod.volumes, [...chartPod.volumes, ...extras.extraVolumes]);
+  assert.deepEqual({ ...bot, envFrom: undefined, volumeMounts: undefined }, { ...chartBot, envFrom: undefined, volumeMounts: undefined }, "the bot container is otherwise unchanged");
+  assert.equal(sidecars[0].volumeMounts, undefined);
+  assert.equal(sidecars[0].envFrom, undefined);
+  // Run-to-completion pods take none of them: a sidecar would keep a Job from completing.
+  for (const { where, doc, spec } of podSpecs(docs)) {
+    if (doc.kind === "Deployment") continue;
+    const names = containersOf(spec).map((c) => c.name);
+    assert.ok(!names.includes("log-shipper") && !names.includes("wait-for-dns"), `${where}: ${names}`);
+    assert.ok(!(spec.volumes ?? []).some((v) => v.name === "corp-ca"), `${where}: corp-ca volume`);
+  }
+});
+
+test("the pod's extension points are empty by default", () => {
+  for (const variant of allVariants) {
+    const pod = ofKind(docsOf(variant), "Deployment")[0].spec.template.spec;
+    assert.deepEqual(pod.containers.map((c) => c.name), ["bot"], variant);
+    assert.equal(pod.initContainers, undefined, variant);
+    assert.equal(pod.containers[0].envFrom, undefined, variant);
+  }
 });
 
 for (const variant of [...environments, "sentinel"]) {

@@ -33,6 +33,7 @@ const variantArgs = {
     "--set", `image.digest=${sentinelDigest}`,
   ],
   polling: ["--namespace", "bot-dev", "-f", path.join(chartDir, "values-dev.yaml"), "-f", path.join(deliveryDir, "fixtures/polling.yaml")],
+  extras: ["--namespace", "bot-dev", "-f", path.join(deliveryDir, "fixtures/extras.yaml")],
 };
 
 const cache = new Map();

@@ -1,11 +1,12 @@
 // The chart installs with its defaults and one value (the Secret it reads), and every value a user must supply
 // is asked for by the templates in one sentence that names it and says what to set, never by a schema
 // conditional ("Must validate "then" as "if" was valid"). The installs of charts/bot/ci lint and render.
+// Where the pod's extension points (fixtures/extras.yaml) land: chart.test.mjs.
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { chartDir, deliveryDir, runHelm, sentinelDigest } from "./lib.mjs";
+import { chartDir, runHelm, sentinelDigest } from "./lib.mjs";
 
 const digest = ["--set", `image.digest=${sentinelDigest}`];
 const prod = ["-f", path.join(chartDir, "values-prod.yaml")];
@@ -88,17 +89,3 @@ for (const name of ciValues) {
     if (name.startsWith("webhook")) assert.match(docs, /^kind: Secret$/m);
   });
 }
-
-test("extraVolumes, extraVolumeMounts, extraContainers, initContainers and extraEnvFrom reach the bot's pod", () => {
-  const template = render(["-f", path.join(deliveryDir, "fixtures/extras.yaml")]);
-  assert.equal(template.status, 0, template.stderr);
-  const deployment = template.stdout.split(/^---$/m).find((doc) => /^kind: Deployment$/m.test(doc));
-  assert.match(deployment, /initContainers:\n\s+- command:\n\s+- nslookup\n\s+- kubernetes\.default\.svc\n\s+image: \S+\n\s+name: wait-for-dns\n\s+containers:\n/);
-  assert.match(deployment, /envFrom:\n\s+- configMapRef:\n\s+name: shared-tunables/);
-  assert.match(deployment, /- mountPath: \/etc\/ssl\/corp\n\s+name: corp-ca\n\s+readOnly: true/);
-  assert.match(deployment, /- args:\n\s+- 'bot'\n\s+image: \S+\n\s+name: log-shipper/, "a sidecar, templated ({{ .Release.Name }} = bot)");
-  assert.match(deployment, /- name: corp-ca\n\s+secret:\n\s+secretName: corp-ca/);
-  // The bot stays the first container and keeps its own mounts.
-  assert.match(deployment, /containers:\n\s+- name: bot\n/);
-  assert.match(deployment, /mountPath: \/etc\/bot\/secrets/);
-});
