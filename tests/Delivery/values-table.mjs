@@ -51,6 +51,8 @@ export function descriptions(text) {
 const typeOf = (value) => (value === null ? "null" : Array.isArray(value) ? "list" : typeof value === "object" ? "object" : Number.isInteger(value) ? "int" : typeof value === "number" ? "float" : typeof value);
 const isMap = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 const cell = (text) => String(text).replace(/\|/g, "\\|");
+// Outside a code span Markdown would take <fullname> for an HTML tag and drop it.
+const prose = (text) => cell(text).replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function rows(values, described) {
   const result = [];
@@ -72,7 +74,7 @@ export function table(valuesText) {
   const values = yaml.load(valuesText);
   const lines = ["| Key | Type | Default | Description |", "|-----|------|---------|-------------|"];
   for (const row of rows(values, descriptions(valuesText))) {
-    lines.push(`| \`${cell(row.key)}\` | ${row.type} | \`${cell(row.default)}\` | ${cell(row.description)} |`);
+    lines.push(`| \`${cell(row.key)}\` | ${row.type} | \`${cell(row.default)}\` | ${prose(row.description)} |`);
   }
   return lines.join("\n");
 }

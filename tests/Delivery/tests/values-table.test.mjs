@@ -25,7 +25,7 @@ image:
   nested:
     # -- Deep.
     deeper: 1
-# -- Pod labels | with a pipe.
+# -- Pod labels | with a pipe, for <release>.
 podLabels: {}
 # -- A described map is one row.
 resources:
@@ -47,7 +47,7 @@ test("a `# --` comment directly above a key describes it, with its continuation 
     image: "The image, over two lines.",
     "image.registry": "Registry host.",
     "image.nested.deeper": "Deep.",
-    podLabels: "Pod labels | with a pipe.",
+    podLabels: "Pod labels | with a pipe, for <release>.",
     resources: "A described map is one row.",
     "plain.ratio": "A blank line above does not matter, the marker directly above does.",
   });
@@ -71,10 +71,10 @@ test("rows: leaves and empty maps are rows; a map is descended unless described;
   assert.deepEqual(rows(yaml.load(undescribed), descriptions(undescribed)).map((row) => row.key).slice(1, 4), ["image.registry", "image.tag", "image.nested.deeper"]);
 });
 
-test("the table is Markdown with Key | Type | Default | Description, pipes escaped", () => {
+test("the table is Markdown with Key | Type | Default | Description, pipes escaped, placeholders kept visible", () => {
   const lines = table(values).split("\n");
   assert.equal(lines[0], "| Key | Type | Default | Description |");
-  assert.ok(lines.includes("| `podLabels` | object | `{}` | Pod labels \\| with a pipe. |"), lines.join("\n"));
+  assert.ok(lines.includes("| `podLabels` | object | `{}` | Pod labels \\| with a pipe, for &lt;release&gt;. |"), lines.join("\n"));
   assert.ok(lines.includes("| `environment` | string | `\"Development\"` | The environment. |"));
 });
 
