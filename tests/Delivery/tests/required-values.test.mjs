@@ -6,7 +6,8 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { chartDir, runHelm, sentinelDigest } from "./lib.mjs";
+import yaml from "js-yaml";
+import { chartDir, named, ofKind, runHelm, sentinelDigest } from "./lib.mjs";
 
 const digest = ["--set", `image.digest=${sentinelDigest}`];
 const prod = ["-f", path.join(chartDir, "values-prod.yaml")];
@@ -90,6 +91,12 @@ for (const name of ciValues) {
       assert.match(docs, /^kind: Role$/m);
       assert.match(docs, /^kind: HorizontalPodAutoscaler$/m);
       assert.match(docs, /name: Coordination__Mode\n\s+value: "Kubernetes"/);
+      // More than one replica at all times, and the Lease reachable through the policies.
+      const objects = yaml.loadAll(docs).filter(Boolean);
+      assert.ok(ofKind(objects, "HorizontalPodAutoscaler")[0].spec.minReplicas > 1, "minReplicas > 1");
+      assert.equal(ofKind(objects, "PodDisruptionBudget").length, 1);
+      const policy = named(objects, "NetworkPolicy", "bot");
+      assert.ok(policy.spec.egress.some((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === "10.0.0.1/32")), "egress to the API server");
     }
     if (name.startsWith("webhook")) assert.match(docs, /^kind: Secret$/m);
   });
