@@ -219,7 +219,15 @@ scripts_in_sync() {
   done
 }
 
-lint_env() { "$helm" lint --strict "$chart" -f "$chart/values-$1.yaml" --set "image.digest=$SENTINEL_DIGEST"; }
+# helm lint --strict with the given values. helm lint reports a template's fail() only as [INFO] and passes, so
+# such a line counts as a failure here.
+lint_strict() {
+  local output
+  output="$("$helm" lint --strict "$chart" "$@" 2>&1)" || { echo "$output"; return 1; }
+  if grep -q '\[INFO\] Fail:' <<<"$output"; then echo "$output"; return 1; fi
+}
+
+lint_env() { lint_strict -f "$chart/values-$1.yaml" --set "image.digest=$SENTINEL_DIGEST"; }
 
 template_env() {
   "$helm" template bot "$chart" --namespace "bot-$1" -f "$chart/values-$1.yaml" \
@@ -237,13 +245,8 @@ template_variants() {
   "$helm" template bot "$chart" --namespace bot-dev -f "$here/fixtures/extras.yaml" >"$rendered/extras.yaml"
 }
 
-# The chart's own lint and render matrix (charts/bot/ci/*-values.yaml, on the defaults). helm lint reports a
-# template's fail() only as [INFO], so that counts as a failure here too.
-lint_ci() {
-  local output
-  output="$("$helm" lint --strict "$chart" -f "$chart/ci/$1-values.yaml" 2>&1)" || { echo "$output"; return 1; }
-  if grep -q '\[INFO\] Fail:' <<<"$output"; then echo "$output"; return 1; fi
-}
+# The chart's own lint and render matrix (charts/bot/ci/*-values.yaml, on the defaults).
+lint_ci() { lint_strict -f "$chart/ci/$1-values.yaml"; }
 template_ci() { "$helm" template bot "$chart" --namespace bot-ci -f "$chart/ci/$1-values.yaml" >"$rendered/ci-$1.yaml"; }
 
 values_table_current() { node "$here/values-table.mjs" --check; }

@@ -106,7 +106,7 @@ public sealed class SecretRedactor : IDisposable
             {
                 // A string[] stays one (a redacted string is a string); any other array becomes object?[], which can
                 // hold the string that replaces an element.
-                copy ??= items is string[]? (object?[])items.Clone() : [.. items];
+                copy ??= items is string[] strings ? (object?[])strings.Clone() : [.. items];
                 copy[i] = redacted;
             }
         }

@@ -194,8 +194,10 @@ let failed = false;
 for (const threshold of thresholdList) {
   const { metric, points, name } = pointsOf(threshold.key);
   const type = metric?.type ?? "rate";
-  metrics[threshold.key] ??= { type, contains: metric?.contains ?? "default", values: aggregate(type, points, [threshold.stat]) };
-  Object.assign(metrics[threshold.key].values, aggregate(type, points, [threshold.stat]));
+  // The threshold's statistic joins the metric's (or submetric's) values, e.g. p(99) beside k6's usual trend stats.
+  const values = aggregate(type, points, [threshold.stat]);
+  metrics[threshold.key] ??= { type, contains: metric?.contains ?? "default", values: {} };
+  Object.assign(metrics[threshold.key].values, values);
   const ok = holds(threshold);
   failed ||= !ok;
   (metrics[threshold.key].thresholds ??= {})[threshold.expression] = { ok };
