@@ -1,3 +1,4 @@
+using Bot.Hosting;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
@@ -35,10 +36,10 @@ public static class AdminEndpoints
     /// <summary>The admin API's services: options, tokens, authentication, policies, rate limit, OpenAPI, the key purge.</summary>
     public static IHostApplicationBuilder AddAdminApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsAttributesValidator>();
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
-        builder.Services.AddSingleton<AdminTokens>();
+        builder.Services.AddSingleton<AdminTokens>().AddClosedLogger<AdminTokens>();
         builder.Services.AddSingleton<AdminAuthThrottle>();
 
         // The audit line says what the handler's own messages would ("was challenged"), with more.
@@ -48,7 +49,12 @@ public static class AdminEndpoints
         // handler and counted as a failed authentication of its address: Telegram's or a proxy's address was locked out of
         // the admin API after ten updates a minute.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminTokenHandler>(AdminAuth.Scheme, null);
+        // AddAuthentication() without its data protection: the token scheme signs and encrypts nothing, and data protection
+        // loads (or creates and writes) an XML key ring in a hosted service before the ports listen, which cost start-up
+        // time, a writable home directory and System.Private.Xml in the binary (docs/performance.md).
+        builder.Services.AddAuthenticationCore();
+        builder.Services.AddWebEncoders();
+        new AuthenticationBuilder(builder.Services).AddScheme<AuthenticationSchemeOptions, AdminTokenHandler>(AdminAuth.Scheme, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuth.ReadPolicy, policy => policy.AddAuthenticationSchemes(AdminAuth.Scheme).RequireAuthenticatedUser()
                 .RequireClaim(AdminAuth.ScopeClaim, AdminAuth.Name(AdminScope.Read), AdminAuth.Name(AdminScope.Write)))

@@ -1,3 +1,4 @@
+using Bot.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Coordination;
@@ -10,14 +11,14 @@ public static class CoordinationExtensions
     /// </summary>
     public static IHostApplicationBuilder AddCoordination(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, CoordinationOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<CoordinationOptions>, LeaderElectionModeValidator>();
 
         var coordination = builder.Configuration.GetSection(CoordinationOptions.Section).Get<CoordinationOptions>() ?? new CoordinationOptions();
         if (coordination.Mode == LeaderElectionMode.Kubernetes || (coordination.Mode == LeaderElectionMode.Auto && CoordinationOptions.InCluster))
         {
-            builder.Services.AddSingleton<ILeaderLock, KubernetesLeaseLock>();
+            builder.Services.AddSingleton<ILeaderLock, KubernetesLeaseLock>().AddClosedLogger<KubernetesLeaseLock>();
         }
         else
         {
@@ -25,7 +26,7 @@ public static class CoordinationExtensions
         }
 
         builder.Services.AddSingleton<LeadershipState>();
-        builder.Services.AddHostedService<LeaderElection>();
+        builder.Services.AddHostedService<LeaderElection>().AddClosedLogger<LeaderElection>();
         return builder;
     }
 }

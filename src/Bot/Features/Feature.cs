@@ -1,3 +1,4 @@
+using Bot.Hosting;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization.Metadata;
 using Bot.Admin;
@@ -48,7 +49,7 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
-        bind(Services.AddOptions<TOptions>()).ValidateOnStart();
+        bind(Services.AddOptions<TOptions>()).ValidateOnStart().Closed();
         Services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         return this;
     }
@@ -66,6 +67,7 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
     public FeatureBuilder Service<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class
     {
         Services.TryAddSingleton<T>();
+        Services.AddClosedLogger<T>();
         return this;
     }
 
@@ -105,6 +107,7 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
         where T : class, TService
     {
         Services.TryAddSingleton<T>();
+        Services.AddClosedLogger<T>();
         Services.AddSingleton<TService>(sp => sp.GetRequiredService<T>());
         return this;
     }
@@ -137,12 +140,12 @@ public static class FeatureExtensions
     /// <summary>What every feature relies on (flags, texts, the command registry), then each feature's own contributions.</summary>
     public static IHostApplicationBuilder AddFeatures(this IHostApplicationBuilder builder, FeatureList features)
     {
-        builder.Services.AddOptions<FeatureFlagsCheck>().ValidateOnStart();
+        builder.Services.AddOptions<FeatureFlagsCheck>().ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<FeatureFlagsCheck>, FeatureFlagsValidator>();
-        builder.Services.AddSingleton<FeatureFlags>();
+        builder.Services.AddSingleton<FeatureFlags>().AddClosedLogger<FeatureFlags>();
         builder.Services.AddSingleton<Texts>();
         builder.Services.AddSingleton(features.Commands());
-        builder.Services.AddSingleton<ILeaderSingleton, CommandMenu>();
+        builder.Services.AddSingleton<ILeaderSingleton, CommandMenu>().AddClosedLogger<CommandMenu>();
         foreach (var feature in features.All)
         {
             feature.Register(new FeatureBuilder(builder, feature));

@@ -10,15 +10,16 @@ public static class HostingExtensions
     /// <summary>Two listeners (public and internal), the drain on shutdown and the shutdown budget.</summary>
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HostingOptions>().BindConfiguration(HostingOptions.Section).ValidateOnStart();
+        builder.Services.AddClosedFrameworkServices();
+        builder.Services.AddOptions<HostingOptions>().BindConfiguration(HostingOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<HostingOptions>, HostingRulesValidator>();
-        builder.Services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DrainState>();
-        builder.Services.AddHostedService<ShutdownDrain>();
+        builder.Services.AddHostedService<ShutdownDrain>().AddClosedLogger<ShutdownDrain>();
         // Which port serves a route is the route's own metadata (Surfaces.cs), applied inside route matching.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, SurfaceMatcherPolicy>());
 

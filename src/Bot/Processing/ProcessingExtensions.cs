@@ -1,3 +1,4 @@
+using Bot.Hosting;
 using Bot.Storage;
 using Microsoft.Extensions.Options;
 
@@ -11,15 +12,15 @@ public static class ProcessingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddProcessing(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<ProcessingOptions>, ProcessingOptionsValidator>();
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<UpdateRouter>();
-        builder.Services.AddSingleton<FaultInjection>();
-        builder.Services.AddHostedService<NotificationListener>();
-        builder.Services.AddHostedService<InboxWorker>();
+        builder.Services.AddSingleton<FaultInjection>().AddClosedLogger<FaultInjection>();
+        builder.Services.AddHostedService<NotificationListener>().AddClosedLogger<NotificationListener>();
+        builder.Services.AddHostedService<InboxWorker>().AddClosedLogger<InboxWorker>();
 
-        builder.Services.AddSingleton<Coordination.ILeaderSingleton, Purge>();
+        builder.Services.AddSingleton<Coordination.ILeaderSingleton, Purge>().AddClosedLogger<Purge>();
         builder.Services.AddSingleton<IPurgeRule, HandledUpdatesPurge>();
         builder.Services.AddSingleton<IPurgeRule, DeadUpdatesPurge>();
         builder.Services.AddSingleton<IPurgeRule, ExpiredStatePurge>();

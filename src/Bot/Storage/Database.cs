@@ -164,7 +164,7 @@ public static class Database
     /// <summary>The data source, the work signals and the counts.</summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         builder.Services.AddSingleton(sp => CreateDataSource(
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));

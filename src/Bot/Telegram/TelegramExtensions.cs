@@ -1,3 +1,4 @@
+using Bot.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Telegram;
@@ -7,7 +8,7 @@ public static class TelegramExtensions
     /// <summary>The Bot API's settings and clients.</summary>
     public static IHostApplicationBuilder AddTelegram(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramModeValidator>();
         builder.Services.AddTelegramClients();

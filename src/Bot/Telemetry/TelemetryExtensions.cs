@@ -26,7 +26,7 @@ public static class TelemetryExtensions
     {
         builder.Services.AddSingleton<QueueSnapshot>();
         builder.Services.AddSingleton<BotMetrics>();
-        builder.Services.AddSingleton<Coordination.ILeaderSingleton, QueueSampler>();
+        builder.Services.AddSingleton<Coordination.ILeaderSingleton, QueueSampler>().AddClosedLogger<QueueSampler>();
 
         // IHttpClientFactory's logging writes each request's URI at Information, and a Bot API URI holds the
         // token; the bot logs its calls' outcomes itself (redacted), so these loggers go.
