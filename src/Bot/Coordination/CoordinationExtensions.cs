@@ -26,7 +26,7 @@ public static class CoordinationExtensions
         }
 
         builder.Services.AddSingleton<LeadershipState>();
-        builder.Services.AddHostedService<LeaderElection>().AddClosedLogger<LeaderElection>();
+        builder.Services.AddHostedServiceAfterListening<LeaderElection>().AddClosedLogger<LeaderElection>();
         return builder;
     }
 }

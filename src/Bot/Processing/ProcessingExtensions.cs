@@ -17,8 +17,8 @@ public static class ProcessingExtensions
         builder.Services.AddSingleton<InboxClaims>();
         builder.Services.AddSingleton<UpdateRouter>();
         builder.Services.AddSingleton<FaultInjection>().AddClosedLogger<FaultInjection>();
-        builder.Services.AddHostedService<NotificationListener>().AddClosedLogger<NotificationListener>();
-        builder.Services.AddHostedService<InboxWorker>().AddClosedLogger<InboxWorker>();
+        builder.Services.AddHostedServiceAfterListening<NotificationListener>().AddClosedLogger<NotificationListener>();
+        builder.Services.AddHostedServiceAfterListening<InboxWorker>().AddClosedLogger<InboxWorker>();
 
         builder.Services.AddSingleton<Coordination.ILeaderSingleton, Purge>().AddClosedLogger<Purge>();
         builder.Services.AddSingleton<IPurgeRule, HandledUpdatesPurge>();

@@ -55,6 +55,9 @@ public sealed partial class ClosedServicesTests
         // What the host resolves before the ports listen, and what the leader and the workers resolve when they start.
         app.ValidateOptions();
         _ = app.Services.GetServices<IHostedService>().ToList();
+        _ = app.Services.GetRequiredService<LeaderElection>();
+        _ = app.Services.GetRequiredService<InboxWorker>();
+        _ = app.Services.GetRequiredService<NotificationListener>();
         _ = app.Services.GetRequiredService<IServer>();
         _ = app.Services.GetServices<ILeaderSingleton>().ToList();
         _ = app.Services.GetServices<IUpdateHandler>().ToList();
