@@ -29,19 +29,19 @@ namespace Bot.Hosting;
 /// </remarks>
 public static class ClosedServices
 {
-    /// <summary>The options services of <typeparamref name="T"/>, closed.</summary>
+    /// <summary>The options services of <typeparamref name="T"/>, closed (once however often it is asked for).</summary>
     public static IServiceCollection AddClosedOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(
         this IServiceCollection services)
         where T : class
     {
         // The framework's lifetimes: the factory transient, the cache, the monitor and IOptions<T> singletons.
-        services.AddTransient<IOptionsFactory<T>>(sp => new OptionsFactory<T>(
+        services.TryAddTransient<IOptionsFactory<T>>(sp => new OptionsFactory<T>(
             sp.GetServices<IConfigureOptions<T>>(), sp.GetServices<IPostConfigureOptions<T>>(), sp.GetServices<IValidateOptions<T>>()));
-        services.AddSingleton<IOptionsMonitorCache<T>>(_ => new OptionsCache<T>());
-        services.AddSingleton<IOptionsMonitor<T>>(sp => new OptionsMonitor<T>(
+        services.TryAddSingleton<IOptionsMonitorCache<T>>(_ => new OptionsCache<T>());
+        services.TryAddSingleton<IOptionsMonitor<T>>(sp => new OptionsMonitor<T>(
             sp.GetRequiredService<IOptionsFactory<T>>(), sp.GetServices<IOptionsChangeTokenSource<T>>(), sp.GetRequiredService<IOptionsMonitorCache<T>>()));
         // The framework's IOptions<T> is an internal type that does what OptionsManager<T> does for the default name.
-        services.AddSingleton<IOptions<T>>(sp => new OptionsManager<T>(sp.GetRequiredService<IOptionsFactory<T>>()));
+        services.TryAddSingleton<IOptions<T>>(sp => new OptionsManager<T>(sp.GetRequiredService<IOptionsFactory<T>>()));
         return services;
     }
 

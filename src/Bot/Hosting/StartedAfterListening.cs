@@ -17,18 +17,6 @@ public sealed class StartedAfterListening<[DynamicallyAccessedMembers(Dynamicall
     private readonly object gate = new();
     private T? started;
 
-    /// <summary>The service once made (after the host started), for tests.</summary>
-    public T? Service
-    {
-        get
-        {
-            lock (gate)
-            {
-                return started;
-            }
-        }
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var hostStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
