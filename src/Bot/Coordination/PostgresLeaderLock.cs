@@ -15,6 +15,14 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
 {
     private readonly long key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("bot.leader:" + options.Value.LeaseName)));
     private readonly TimeSpan check = TimeSpan.FromSeconds(options.Value.RetrySeconds);
+    private readonly Lazy<NpgsqlDataSource> sessions = new(() =>
+    {
+        var builder = Database.BuildSessionConnectionString(database.Value, keepAliveSeconds: 5);
+        builder.Timeout = 5;
+        builder.CommandTimeout = 5;
+        return Database.CreateSessionDataSource(builder);
+    });
+
     private NpgsqlConnection? connection;
     private long confirmedAt;
 
@@ -28,10 +36,7 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
     {
         await DropConnectionAsync();
         // The lock lives and dies with this session.
-        var builder = Database.BuildSessionConnectionString(database.Value, keepAliveSeconds: 5);
-        builder.Timeout = 5;
-        builder.CommandTimeout = 5;
-        var candidate = new NpgsqlConnection(builder.ConnectionString);
+        var candidate = sessions.Value.CreateConnection();
         try
         {
             await candidate.OpenAsync(cancellationToken);
@@ -105,7 +110,14 @@ public sealed class PostgresLeaderLock(IOptions<DatabaseOptions> database, IOpti
         await DropConnectionAsync();
     }
 
-    public ValueTask DisposeAsync() => new(ReleaseAsync());
+    public async ValueTask DisposeAsync()
+    {
+        await ReleaseAsync();
+        if (sessions.IsValueCreated)
+        {
+            await sessions.Value.DisposeAsync();
+        }
+    }
 
     private async Task DropConnectionAsync()
     {

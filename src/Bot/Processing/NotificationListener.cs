@@ -14,13 +14,13 @@ public sealed partial class NotificationListener(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(250);
-        var connectionString = Database.BuildSessionConnectionString(options.Value, keepAliveSeconds: 10).ConnectionString;
+        await using var sessions = Database.CreateSessionDataSource(Database.BuildSessionConnectionString(options.Value, keepAliveSeconds: 10));
 
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await using var connection = new NpgsqlConnection(connectionString);
+                await using var connection = sessions.CreateConnection();
                 connection.Notification += (_, e) => (e.Channel == "bot_outbox" ? signals.Outbox : signals.Inbox).Set();
                 await connection.OpenAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand("LISTEN bot_inbox; LISTEN bot_outbox", connection))

@@ -7,9 +7,27 @@ namespace Bot.Storage;
 /// <summary>Builds the one <see cref="NpgsqlDataSource"/> of the process from <see cref="DatabaseOptions"/>.</summary>
 public static class Database
 {
-    public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null)
+    public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null) =>
+        CreateDataSource(BuildConnectionString(options), loggerFactory);
+
+    /// <summary>
+    /// A data source for a session that must stay its own (LISTEN, a session advisory lock): unpooled, so each
+    /// connection it makes is a new session (see <see cref="BuildSessionConnectionString"/>).
+    /// </summary>
+    public static NpgsqlDataSource CreateSessionDataSource(NpgsqlConnectionStringBuilder session) =>
+        CreateDataSource(session.ConnectionString, loggerFactory: null);
+
+    /// <summary>
+    /// Npgsql's slim builder with what the bot's statements use: the built-in types, arrays (<c>int[]</c>,
+    /// <c>bigint[]</c>, <c>text[]</c> parameters and columns) and TLS. The full builder's other mappings (JSON
+    /// documents, ranges, records, full-text search, network and geometric types) and GSS/Kerberos authentication are
+    /// left out of the binary; <c>jsonb</c> is sent and read as text with casts in the statements.
+    /// </summary>
+    private static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory)
     {
-        var builder = ConfigureTracing(new NpgsqlDataSourceBuilder(BuildConnectionString(options)));
+        var builder = ConfigureTracing(new NpgsqlSlimDataSourceBuilder(connectionString))
+            .EnableArrays()
+            .EnableTransportSecurity();
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);
@@ -155,7 +173,7 @@ public static class Database
     /// and the sender's polling would otherwise make a root trace of every idle query. (The Telemetry module exports
     /// Npgsql's activity source.)
     /// </summary>
-    public static NpgsqlDataSourceBuilder ConfigureTracing(NpgsqlDataSourceBuilder builder) =>
+    public static NpgsqlSlimDataSourceBuilder ConfigureTracing(NpgsqlSlimDataSourceBuilder builder) =>
         builder.ConfigureTracing(tracing => tracing
             .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
             .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
