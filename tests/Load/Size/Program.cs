@@ -10,16 +10,18 @@ using System.Reflection.PortableExecutable;
 // Frozen data, the runtime's own native code and metadata for reflection are not attributed to a type; the table's
 // total is therefore less than the file's size, and the remainder is printed as such.
 //   dotnet run --project tests/Load/Size -- <Bot.mstat> [--namespaces N (rows per table, 25)] [--binary <Bot>] [--markdown]
+//     [--types <namespace prefix> (also the largest outermost types in the namespaces that start so)]
 var arguments = args.ToList();
 if (arguments.Count == 0 || !File.Exists(arguments[0]))
 {
-    Console.Error.WriteLine("usage: Size <file.mstat> [--namespaces N] [--binary <native binary>] [--markdown]");
+    Console.Error.WriteLine("usage: Size <file.mstat> [--namespaces N] [--binary <native binary>] [--markdown] [--types <namespace prefix>]");
     return 2;
 }
 
 var top = Option("--namespaces") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 25;
 var binary = Option("--binary");
 var markdown = arguments.Contains("--markdown");
+var typesOf = Option("--types");
 
 using var stream = File.OpenRead(arguments[0]);
 using var pe = new PEReader(stream);
@@ -27,6 +29,7 @@ var metadata = pe.GetMetadataReader();
 var formatVersion = metadata.GetAssemblyDefinition().Version.Major;
 var byAssembly = new Dictionary<string, long>();
 var byNamespace = new Dictionary<(string Assembly, string Namespace), long>();
+var byType = new Dictionary<(string Namespace, string Type), long>();
 long types = 0, methods = 0, blobs = 0;
 var blobSizes = new Dictionary<string, long>();
 
@@ -79,6 +82,12 @@ Print("assembly", assemblies.Take(top).Append(($"the other {Math.Max(0, assembli
 Console.WriteLine();
 Print("namespace (assembly)", byNamespace.OrderByDescending(e => e.Value).Take(top)
     .Select(e => ($"{(e.Key.Namespace.Length == 0 ? "(global)" : e.Key.Namespace)} ({e.Key.Assembly})", e.Value)));
+if (typesOf is not null)
+{
+    Console.WriteLine();
+    Print($"type in {typesOf}*", byType.OrderByDescending(e => e.Value).Take(top).Select(e => ($"{e.Key.Namespace}.{e.Key.Type}", e.Value)));
+}
+
 if (blobSizes.Count > 0)
 {
     Console.WriteLine();
@@ -129,10 +138,14 @@ string? Option(string name)
     return index >= 0 && index + 1 < arguments.Count ? arguments[index + 1] : null;
 }
 
-void Attribute((string Assembly, string Namespace) owner, long size)
+void Attribute((string Assembly, string Namespace, string Type) owner, long size)
 {
     byAssembly[owner.Assembly] = byAssembly.GetValueOrDefault(owner.Assembly) + size;
-    byNamespace[owner] = byNamespace.GetValueOrDefault(owner) + size;
+    byNamespace[(owner.Assembly, owner.Namespace)] = byNamespace.GetValueOrDefault((owner.Assembly, owner.Namespace)) + size;
+    if (typesOf is not null && owner.Namespace.StartsWith(typesOf, StringComparison.Ordinal))
+    {
+        byType[(owner.Namespace, owner.Type)] = byType.GetValueOrDefault((owner.Namespace, owner.Type)) + size;
+    }
 }
 
 MethodBodyBlock? GlobalMethod(string name)
@@ -151,14 +164,14 @@ MethodBodyBlock? GlobalMethod(string name)
 }
 
 // A method belongs to its declaring type (a generic method's instantiation to the method it instantiates).
-(string, string) OwnerOfMethod(EntityHandle token)
+(string, string, string) OwnerOfMethod(EntityHandle token)
 {
     if (token.Kind == HandleKind.MethodSpecification)
     {
         var spec = metadata.GetMethodSpecification((MethodSpecificationHandle)token);
         var instantiation = metadata.GetBlobReader(spec.Signature);
         instantiation.ReadSignatureHeader();
-        var owners = new List<(string, string)>();
+        var owners = new List<(string, string, string)>();
         for (var count = instantiation.ReadCompressedInteger(); count > 0; count--)
         {
             owners.Add(OwnerOfSignature(ref instantiation));
@@ -170,12 +183,12 @@ MethodBodyBlock? GlobalMethod(string name)
 
     return token.Kind == HandleKind.MemberReference
         ? OwnerOfType(metadata.GetMemberReference((MemberReferenceHandle)token).Parent)
-        : ("?", "?");
+        : ("?", "?", "?");
 }
 
 // A type belongs to the assembly and namespace of its outermost declaring type; an instantiation, an array or a
 // pointer to the type it is made of (List<Foo> is counted under System.Collections.Generic, as sizoscope does).
-(string, string) OwnerOfType(EntityHandle token)
+(string, string, string) OwnerOfType(EntityHandle token)
 {
     switch (token.Kind)
     {
@@ -189,23 +202,23 @@ MethodBodyBlock? GlobalMethod(string name)
             var assembly = type.ResolutionScope.Kind == HandleKind.AssemblyReference
                 ? metadata.GetString(metadata.GetAssemblyReference((AssemblyReferenceHandle)type.ResolutionScope).Name)
                 : "?";
-            return (assembly, metadata.GetString(type.Namespace));
+            return (assembly, metadata.GetString(type.Namespace), metadata.GetString(type.Name));
         case HandleKind.TypeSpecification:
             var signature = metadata.GetBlobReader(metadata.GetTypeSpecification((TypeSpecificationHandle)token).Signature);
             return OwnerOfSignature(ref signature);
         default:
-            return ("?", "?");
+            return ("?", "?", "?");
     }
 }
 
-(string, string) OwnerOfSignature(ref BlobReader signature)
+(string, string, string) OwnerOfSignature(ref BlobReader signature)
 {
     var code = signature.ReadSignatureTypeCode();
     switch (code)
     {
         case SignatureTypeCode.GenericTypeInstance:
             var definition = OwnerOfSignature(ref signature);
-            var arguments = new List<(string, string)>();
+            var arguments = new List<(string, string, string)>();
             for (var count = signature.ReadCompressedInteger(); count > 0; count--)
             {
                 arguments.Add(OwnerOfSignature(ref signature));
@@ -220,9 +233,9 @@ MethodBodyBlock? GlobalMethod(string name)
         case SignatureTypeCode.TypeHandle:
             return OwnerOfType(signature.ReadTypeHandle());
         case SignatureTypeCode.FunctionPointer:
-            return ("System.Private.CoreLib", "System (function pointers)");
+            return ("System.Private.CoreLib", "System (function pointers)", "(function pointer)");
         default:
-            return ("System.Private.CoreLib", "System");
+            return ("System.Private.CoreLib", "System", code.ToString());
     }
 }
 
@@ -230,7 +243,7 @@ MethodBodyBlock? GlobalMethod(string name)
 // first type argument from outside the framework (List<k8s.Models.V1Pod> under k8s.Models): that is the code
 // that made the compiler generate it, and what removing that code would save. Sizoscope counts it under the
 // generic definition instead.
-(string, string) ByOrigin((string Assembly, string Namespace) definition, List<(string Assembly, string Namespace)> arguments)
+(string, string, string) ByOrigin((string Assembly, string Namespace, string Type) definition, List<(string Assembly, string Namespace, string Type)> arguments)
 {
     if (!IsFramework(definition.Assembly))
     {
