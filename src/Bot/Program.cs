@@ -34,8 +34,11 @@ namespace Bot
     /// <summary>The bot's composition, for the process above and for tests that compose it without starting it.</summary>
     public static class BotApplication
     {
-        /// <summary>The service, composed: one line per concern, then the middleware and the routes of each surface.</summary>
-        public static WebApplication Build(string[] args)
+        /// <summary>
+        /// The service, composed: one line per concern, then the middleware and the routes of each surface.
+        /// <paramref name="compose"/> adds services before the container is built (tests: the OpenAPI generator).
+        /// </summary>
+        public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? compose = null)
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
             {
@@ -56,6 +59,7 @@ namespace Bot
             builder.AddCoordination();
             builder.AddAdminApi();
             builder.AddFeatures(Features());
+            compose?.Invoke(builder);
 
             var app = builder.Build();
             app.UseRouting();

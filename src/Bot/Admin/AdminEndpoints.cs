@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Microsoft.OpenApi;
 using Npgsql;
 
 namespace Bot.Admin;
@@ -33,7 +32,7 @@ public static class AdminEndpoints
 
     private const string RateLimitPolicy = "admin";
 
-    /// <summary>The admin API's services: options, tokens, authentication, policies, rate limit, OpenAPI, the key purge.</summary>
+    /// <summary>The admin API's services: options, tokens, authentication, policies, rate limit, the key purge.</summary>
     public static IHostApplicationBuilder AddAdminApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart().Closed();
@@ -83,31 +82,6 @@ public static class AdminEndpoints
                 window.QueueLimit = 0;
             });
         });
-        builder.Services.AddOpenApi("v1", openApi =>
-        {
-            // The document describes the admin API; health probes and the webhook have their own contracts.
-            openApi.ShouldInclude = description => description.ActionDescriptor.EndpointMetadata.OfType<AdminApiMetadata>().Any();
-            openApi.AddDocumentTransformer((document, _, _) =>
-            {
-                document.Info = new OpenApiInfo
-                {
-                    Title = "Bot admin API",
-                    Version = "v1",
-                    Description = "Broadcasts, join decisions and counts. Internal port only; bearer token Admin__Token (write) or Admin__ReadToken (read).",
-                };
-                document.Components ??= new OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
-                {
-                    Type = SecuritySchemeType.Http,
-                    Scheme = "bearer",
-                    Description = "Admin__Token (read and write) or Admin__ReadToken (read only)",
-                };
-                document.Security ??= [];
-                document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
-                return Task.CompletedTask;
-            });
-        });
         return builder;
     }
 
@@ -127,7 +101,7 @@ public static class AdminEndpoints
     /// <summary>Maps the admin routes and the OpenAPI document; call on the internal surface's group.</summary>
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOpenApiDocument();
 
         var read = app.MapGroup("/admin").WithTags("Admin")
             .WithMetadata(AdminApiMetadata.Instance, new BodySizeLimit(MaxBodyBytes))

@@ -86,7 +86,6 @@ public static class ClosedServices
             .AddClosedOptions<AuthorizationOptions>()
             .AddClosedOptions<RateLimiterOptions>()
             .AddClosedOptions<HttpClientFactoryOptions>()
-            .AddClosedOptions<Microsoft.AspNetCore.OpenApi.OpenApiOptions>()
             .AddClosedOptions<Microsoft.Extensions.Diagnostics.Metrics.MetricsOptions>()
             .AddClosedOptions<Microsoft.Extensions.Validation.ValidationOptions>()
             .AddClosedOptions<Polly.Telemetry.TelemetryOptions>();

@@ -41,15 +41,7 @@ public sealed partial class ClosedServicesTests
     public async Task The_start_path_makes_no_nameable_logger_or_options_service_from_an_open_generic()
     {
         using var listener = new ContainerEvents();
-        await using var app = BotApplication.Build([
-            "--Database:ConnectionString=Host=127.0.0.1;Port=9;Database=bot;Username=bot",
-            "--Telegram:BotToken=123456789:unit-test-token-not-real",
-            "--Telegram:WebhookSecret=unit-test-webhook-secret",
-            "--Telegram:Mode=Webhook",
-            "--Telegram:PublicUrl=https://bot.example.com",
-            "--Secrets:Directory=/nonexistent",
-            "--Config:Directory=/nonexistent",
-        ]);
+        await using var app = ComposedService.Build();
         listener.Provider = app.Services.GetHashCode();
 
         // What the host resolves before the ports listen, and what the leader and the workers resolve when they start.

@@ -17,7 +17,7 @@ namespace Bot.Tests.Unit.Hosting;
 /// </summary>
 public sealed class EndpointSurfaceTests
 {
-    private static readonly string[] Anonymous = ["/healthz", "/readyz", "/openapi/{documentName}.json"];
+    private static readonly string[] Anonymous = ["/healthz", "/readyz", "/openapi/v1.json"];
 
     /// <summary>POST routes that change nothing (their input is a body), served to the read scope.</summary>
     private static readonly string[] ReadOnlyPosts = ["/admin/broadcasts/audience-count"];
@@ -64,14 +64,7 @@ public sealed class EndpointSurfaceTests
 
     private static async Task<List<RouteEndpoint>> EndpointsAsync()
     {
-        await using var app = BotApplication.Build([
-            "--Database:ConnectionString=Host=127.0.0.1;Port=9;Database=bot;Username=bot",
-            "--Telegram:BotToken=123456789:unit-test-token-not-real",
-            "--Telegram:WebhookSecret=unit-test-webhook-secret",
-            "--Telegram:Mode=Webhook",
-            "--Secrets:Directory=/nonexistent",
-            "--Config:Directory=/nonexistent",
-        ]);
-        return [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).Cast<RouteEndpoint>()];
+        await using var app = ComposedService.Build();
+        return ComposedService.Endpoints(app);
     }
 }
