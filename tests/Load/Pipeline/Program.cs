@@ -12,18 +12,57 @@ using System.Text;
 using FakeTelegram;
 using Microsoft.Extensions.Logging;
 
-var binary = Arg("--binary", "artifacts/publish/Bot");
+// --binary [name=]PATH, once or more: with two or more, the latency part runs for each in turn (--rounds times, the
+// order reversed every other round) and a table compares their CPU per update; the sending part runs for the first.
+var binaries = Args("--binary").Select(b => b.Split('=', 2) is [var name, var path] && !name.Contains('/') ? (Name: name, Path: path) : (Name: Path.GetFileName(Path.GetDirectoryName(b)) ?? b, Path: b)).ToList();
+if (binaries.Count == 0)
+{
+    binaries.Add(("bot", "artifacts/publish/Bot"));
+}
+
+var binary = binaries[0].Path;
+var rounds = int.Parse(Arg("--rounds", "1"), CultureInfo.InvariantCulture);
+// PostgreSQL's postmaster.pid: its processes' CPU time counts with the bot's (the statements are the pipeline's work).
+var postmasterPidFile = Arg("--pg-pid-file", "");
 var rate = int.Parse(Arg("--rate", "500"), CultureInfo.InvariantCulture);
 var seconds = int.Parse(Arg("--seconds", "20"), CultureInfo.InvariantCulture);
 var sendSeconds = int.Parse(Arg("--send-seconds", "60"), CultureInfo.InvariantCulture);
 var warmupSeconds = int.Parse(Arg("--warmup-seconds", "3"), CultureInfo.InvariantCulture);
 const string secret = "pipeline-benchmark-secret-0123";
 
-await Latency();
-await Sending();
+var runs = 0;
+var cpu = binaries.ToDictionary(b => b.Name, _ => new List<double>());
+for (var round = 0; round < rounds; round++)
+{
+    foreach (var (name, path) in round % 2 == 0 ? binaries : Enumerable.Reverse(binaries).ToList())
+    {
+        Console.WriteLine(binaries.Count > 1 || rounds > 1 ? $"--- {name} ({path}), round {round + 1}" : $"--- {path}");
+        binary = path;
+        cpu[name].Add(await Latency());
+    }
+}
+
+if (binaries.Count > 1 || rounds > 1)
+{
+    Console.WriteLine();
+    Console.WriteLine("CPU per handled update (bot + PostgreSQL), median of the rounds:");
+    var first = Median(cpu[binaries[0].Name]);
+    foreach (var (name, _) in binaries)
+    {
+        var median = Median(cpu[name]);
+        Console.WriteLine(FormattableString.Invariant($"  {name,-24} {median,7:F3} ms   ({string.Join(", ", cpu[name].Select(c => c.ToString("F3", CultureInfo.InvariantCulture)))})   {median / first:F2} of {binaries[0].Name}"));
+    }
+}
+
+binary = binaries[0].Path;
+if (sendSeconds > 0)
+{
+    await Sending();
+}
+
 return 0;
 
-async Task Latency()
+async Task<double> Latency()
 {
     var unlimited = new RateLimits { Global = null, PrivateChat = null, GroupChat = null };
     await using var fake = await FakeTelegramServer.StartAsync(new FakeTelegramOptions { RateLimits = unlimited, ConfigureLogging = l => l.ClearProviders() });
@@ -39,17 +78,26 @@ async Task Latency()
     // caches and the fake's own JIT. A warm-up run at the same rate goes first and is reported apart.
     await Task.Delay(TimeSpan.FromSeconds(3));
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 });
-    var warm = await Offer(fake, http, webhook, firstId: 10_000_000L, count: rate * warmupSeconds);
+    // Ids (and chats) of their own in every run: a bot that sees an update id again stores it once and replies once.
+    var firstId = 10_000_000L + (runs++ * 2_000_000L);
+    var warm = await Offer(fake, http, webhook, firstId, count: rate * warmupSeconds);
     Console.WriteLine(FormattableString.Invariant(
         $"warm-up: {warm.Total} updates at {warm.Offered:F0}/s, not counted; reply p50 {P(warm.EndToEnd, 50):F1} ms, p99 {P(warm.EndToEnd, 99):F1} ms"));
-    var run = await Offer(fake, http, webhook, firstId: 20_000_000L, count: rate * seconds);
+    var cpuBefore = (Bot: Cpu.OfProcess(bot.Id), Database: Cpu.OfPostgres(postmasterPidFile));
+    var run = await Offer(fake, http, webhook, firstId + 1_000_000L, count: rate * seconds);
+    var cpuBot = Cpu.OfProcess(bot.Id) - cpuBefore.Bot;
+    var cpuDatabase = Cpu.OfPostgres(postmasterPidFile) - cpuBefore.Database;
+    var perUpdate = (cpuBot + cpuDatabase) * 1000 / run.Replies.Count;
     Console.WriteLine(FormattableString.Invariant($"latency: {run.Total} updates at {run.Offered:F0}/s offered; {run.Acks.Count} acknowledged"));
+    Console.WriteLine(FormattableString.Invariant(
+        $"  CPU per handled update (reply included) {perUpdate,6:F3} ms: bot {cpuBot * 1000 / run.Replies.Count:F3} ms + PostgreSQL {cpuDatabase * 1000 / run.Replies.Count:F3} ms ({cpuBot:F2} s + {cpuDatabase:F2} s for {run.Replies.Count} replies{(postmasterPidFile.Length == 0 ? "; no --pg-pid-file: PostgreSQL not counted" : "")})"));
     Console.WriteLine(FormattableString.Invariant($"  webhook ack        p50 {P(run.Acks, 50),7:F1} ms   p99 {P(run.Acks, 99),7:F1} ms"));
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(run.EndToEnd, 50),7:F1} ms   p99 {P(run.EndToEnd, 99),7:F1} ms   max {run.EndToEnd.Max(),7:F1} ms"));
     await using var database = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
     await database.OpenAsync();
-    await Stages(database);
+    await Stages(database, firstId + 1_000_000L, firstId + 1_000_000L + rate * seconds - 1);
     await Tail(database, run.Replies);
+    return perUpdate;
 }
 
 // Posts COUNT updates at RATE per second, one per chat, and waits for every reply at the fake.
@@ -96,20 +144,22 @@ async Task<(int Total, double Offered, List<double> Acks, List<double> EndToEnd,
 
 // Where the time goes, from the measured run's rows' own timestamps (now() is a transaction's start): received to
 // the handler's start, then the handler's start to the settled send.
-static async Task Stages(Npgsql.NpgsqlConnection connection)
+static async Task Stages(Npgsql.NpgsqlConnection connection, long first, long last)
 {
     await using var command = new Npgsql.NpgsqlCommand(
         """
         SELECT 'inbox: received -> handler' AS stage,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000,
                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000
-        FROM inbox WHERE processed_at IS NOT NULL AND update_id BETWEEN 20000000 AND 29999999
+        FROM inbox WHERE processed_at IS NOT NULL AND update_id BETWEEN $1 AND $2
         UNION ALL
         SELECT 'handler -> send settled',
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000,
                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) * 1000
-        FROM outbox WHERE sent_at IS NOT NULL AND source_update_id BETWEEN 20000000 AND 29999999
+        FROM outbox WHERE sent_at IS NOT NULL AND source_update_id BETWEEN $1 AND $2
         """, connection);
+    command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { Value = first });
+    command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { Value = last });
     await using var reader = await command.ExecuteReaderAsync();
     while (await reader.ReadAsync())
     {
@@ -146,7 +196,7 @@ async Task Sending()
     using var http = new HttpClient();
     // A backlog larger than 60 s of sending: 400 chats, 6 replies each.
     const int chats = 400, perChat = 6;
-    // Update ids below the latency part's (10,000,000 and up): a reused id would be a duplicate, stored once.
+    // Update ids below the latency parts' (10,000,000 and up): a reused id would be a duplicate, stored once.
     await Task.WhenAll(Enumerable.Range(1, chats).Select(async chat =>
     {
         for (var n = 1; n <= perChat; n++)
@@ -183,8 +233,10 @@ BotProcess StartBot(FakeTelegramServer fake, Dictionary<string, string> settings
     }
 
     var process = Process.Start(info)!;
-    process.OutputDataReceived += (_, _) => { };
-    process.ErrorDataReceived += (_, _) => { };
+    // The bot's log (warnings and above) to a file when PIPELINE_BOT_LOG names one, else nowhere.
+    var log = Environment.GetEnvironmentVariable("PIPELINE_BOT_LOG") is { Length: > 0 } logPath ? TextWriter.Synchronized(File.AppendText(logPath)) : null;
+    process.OutputDataReceived += (_, e) => log?.WriteLine(e.Data);
+    process.ErrorDataReceived += (_, e) => log?.WriteLine(e.Data);
     process.BeginOutputReadLine();
     process.BeginErrorReadLine();
     using var probe = new HttpClient();
@@ -216,6 +268,12 @@ static HttpRequestMessage Post(Uri webhook, long id, long chat)
     return request;
 }
 
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
 static double P(IEnumerable<double> values, double percentile)
 {
     var sorted = values.Order().ToList();
@@ -229,6 +287,8 @@ static int FreePort()
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
+IEnumerable<string> Args(string name) => args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]);
+
 string Arg(string name, string fallback)
 {
     var index = Array.IndexOf(args, name);
@@ -237,10 +297,60 @@ string Arg(string name, string fallback)
 
 internal sealed class BotProcess(Process process) : IDisposable
 {
+    public int Id => process.Id;
+
     public void Dispose()
     {
         process.Kill(entireProcessTree: true);
         process.WaitForExit();
         process.Dispose();
+    }
+}
+
+/// <summary>CPU time (user + system) of processes, from /proc, in seconds.</summary>
+internal static class Cpu
+{
+    private const double TicksPerSecond = 100; // USER_HZ, 100 on Linux
+
+    public static double OfProcess(int pid) => Times(pid) is { } t ? (t.User + t.System) / TicksPerSecond : 0;
+
+    /// <summary>The postmaster's own time, that of its exited children (which it reaped) and that of its live children.</summary>
+    public static double OfPostgres(string pidFile)
+    {
+        if (pidFile.Length == 0)
+        {
+            return 0;
+        }
+
+        var postmaster = int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture);
+        var own = Times(postmaster) ?? throw new InvalidOperationException($"no postmaster with pid {postmaster}");
+        var total = own.User + own.System + own.ChildrenUser + own.ChildrenSystem;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && Times(pid) is { } t && t.Parent == postmaster)
+            {
+                total += t.User + t.System;
+            }
+        }
+
+        return total / TicksPerSecond;
+    }
+
+    private static (int Parent, long User, long System, long ChildrenUser, long ChildrenSystem)? Times(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null; // gone meanwhile
+        }
+
+        // Fields after the command name (which may hold spaces) start at the third: state, ppid, ... utime is the 14th.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long F(int field) => long.Parse(fields[field - 3], CultureInfo.InvariantCulture);
+        return ((int)F(4), F(14), F(15), F(16), F(17));
     }
 }
