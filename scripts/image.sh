@@ -8,15 +8,24 @@
 #     PUBLISH_DIR  output of scripts/publish.sh (default artifacts/publish): Bot and appsettings*.json
 #     IMAGE_REF    image name in local containers-storage (default localhost/bot:local)
 #   Environment: VERSION (0.0.0-dev), REVISION (git HEAD), CREATED (now, UTC), SOURCE (the Dockerfile's),
-#                IMAGE_ARCHIVE (artifacts/image/bot.oci.tar; empty: no export).
+#                IMAGE_ARCHIVE (artifacts/image/bot.oci.tar; empty: no export),
+#                IMAGE_COMPRESSION (zstd, or gzip for runtimes older than containerd 1.5 and Docker Engine 23),
+#                IMAGE_COMPRESSION_LEVEL (19 for zstd, 6 for gzip).
 #
-# Prints the image id, its uncompressed size and the compressed (gzip) layer size of the exported archive.
+# Prints the image id, its uncompressed size and the compressed layer size of the exported archive (the layer as a
+# registry stores it when the pipeline pushes it with the same compression).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 publish_dir=${1:-artifacts/publish}
 image_ref=${2:-localhost/bot:local}
 archive=${IMAGE_ARCHIVE-artifacts/image/bot.oci.tar}
+compression=${IMAGE_COMPRESSION:-zstd}
+case "$compression" in
+  zstd) compression_level=${IMAGE_COMPRESSION_LEVEL:-19} ;;
+  gzip) compression_level=${IMAGE_COMPRESSION_LEVEL:-6} ;;
+  *) echo "image: IMAGE_COMPRESSION must be zstd or gzip, not '$compression'" >&2; exit 2 ;;
+esac
 version=${VERSION:-0.0.0-dev}
 revision=${REVISION:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 created=${CREATED:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
@@ -208,8 +217,9 @@ echo "image size (uncompressed): $size bytes ($(mb "$size") MB)"
 if [[ -n "$archive" ]]; then
   mkdir -p "$(dirname "$archive")"
   rm -f "$archive"
-  skopeo copy --quiet "containers-storage:$image_ref" "oci-archive:$archive:$image_ref"
+  skopeo copy --quiet --dest-compress-format "$compression" --dest-compress-level "$compression_level" \
+    "containers-storage:$image_ref" "oci-archive:$archive:$image_ref"
   layers=$(skopeo inspect --raw "oci-archive:$archive" | jq '[.layers[].size] | add')
-  echo "compressed layer size: $layers bytes ($(mb "$layers") MB)"
+  echo "compressed layer size: $layers bytes ($(mb "$layers") MB, $compression level $compression_level)"
   echo "archive: $archive ($(du -h "$archive" | cut -f1))"
 fi

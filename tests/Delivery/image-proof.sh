@@ -98,7 +98,10 @@ image_size=$(podman image inspect --format '{{.Size}}' "$image")
 image_mb=$(awk -v b="$image_size" 'BEGIN { printf "%.1f", b / 1000000 }')
 layer_mb=""
 if [[ -f artifacts/image/bot.oci.tar ]] && command -v skopeo >/dev/null && command -v jq >/dev/null; then
-  layer_bytes=$(skopeo inspect --raw oci-archive:artifacts/image/bot.oci.tar 2>/dev/null | jq '[.layers[].size] | add' 2>/dev/null || true)
+  manifest=$(skopeo inspect --raw oci-archive:artifacts/image/bot.oci.tar 2>/dev/null || true)
+  layer_bytes=$(jq '[.layers[].size] | add' <<<"$manifest" 2>/dev/null || true)
+  # The layers' media type names their compression (…tar+zstd, …tar+gzip).
+  layer_format=$(jq -r '[.layers[].mediaType | split("+")[1] // "none"] | unique | join(",")' <<<"$manifest" 2>/dev/null || true)
   [[ -n "$layer_bytes" && "$layer_bytes" != null ]] && layer_mb=$(awk -v b="$layer_bytes" 'BEGIN { printf "%.1f", b / 1000000 }')
 fi
 
@@ -334,6 +337,6 @@ else
   fail "start: ${#samples[@]} of $start_runs runs reached /healthz 200"
 fi
 
-echo "image: $image ${image_id:0:12}, ${image_mb} MB uncompressed${layer_mb:+, ${layer_mb} MB compressed layer (artifacts/image/bot.oci.tar)}"
+echo "image: $image ${image_id:0:12}, ${image_mb} MB uncompressed${layer_mb:+, ${layer_mb} MB compressed layer (${layer_format}, artifacts/image/bot.oci.tar)}"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
