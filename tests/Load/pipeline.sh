@@ -5,7 +5,8 @@
 # Prints the CPU time per handled update (the bot's and PostgreSQL's processes over the measured run, reply included).
 # Side by side: BOT_BINARIES="before=/path/Bot after=artifacts/publish/Bot" ROUNDS=3 runs the latency part for
 # each in turn in every round (one PostgreSQL cluster, the order reversed every other round) and compares their CPU per
-# update; SEND_SECONDS=0 leaves the sending part out.
+# update; SEND_SECONDS=0 leaves the sending part out. The cluster gets every binary's migrations, so a change that is
+# in the schema (a migration) is compared by running each binary in an invocation, and a cluster, of its own.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rate=${1:-500}
