@@ -4,7 +4,10 @@ using Npgsql;
 
 namespace Bot.Storage;
 
-/// <summary>Builds the one <see cref="NpgsqlDataSource"/> of the process from <see cref="DatabaseOptions"/>.</summary>
+/// <summary>
+/// Builds the process's pooled <see cref="NpgsqlDataSource"/> from <see cref="DatabaseOptions"/>, and the unpooled
+/// ones of the sessions that must stay their own, all with the same slim builder.
+/// </summary>
 public static class Database
 {
     public static NpgsqlDataSource CreateDataSource(DatabaseOptions options, ILoggerFactory? loggerFactory = null) =>

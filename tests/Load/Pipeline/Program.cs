@@ -80,11 +80,12 @@ async Task<double> Latency()
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 });
     // Ids (and chats) of their own in every run: a bot that sees an update id again stores it once and replies once.
     var firstId = 10_000_000L + (runs++ * 2_000_000L);
+    var measuredFirstId = firstId + 1_000_000L;
     var warm = await Offer(fake, http, webhook, firstId, count: rate * warmupSeconds);
     Console.WriteLine(FormattableString.Invariant(
         $"warm-up: {warm.Total} updates at {warm.Offered:F0}/s, not counted; reply p50 {P(warm.EndToEnd, 50):F1} ms, p99 {P(warm.EndToEnd, 99):F1} ms"));
     var cpuBefore = (Bot: Cpu.OfProcess(bot.Id), Database: Cpu.OfPostgres(postmasterPidFile));
-    var run = await Offer(fake, http, webhook, firstId + 1_000_000L, count: rate * seconds);
+    var run = await Offer(fake, http, webhook, measuredFirstId, count: rate * seconds);
     var cpuBot = Cpu.OfProcess(bot.Id) - cpuBefore.Bot;
     var cpuDatabase = Cpu.OfPostgres(postmasterPidFile) - cpuBefore.Database;
     var perUpdate = (cpuBot + cpuDatabase) * 1000 / run.Replies.Count;
@@ -95,7 +96,7 @@ async Task<double> Latency()
     Console.WriteLine(FormattableString.Invariant($"  in -> reply sent   p50 {P(run.EndToEnd, 50),7:F1} ms   p99 {P(run.EndToEnd, 99),7:F1} ms   max {run.EndToEnd.Max(),7:F1} ms"));
     await using var database = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("Database__ConnectionString"));
     await database.OpenAsync();
-    await Stages(database, firstId + 1_000_000L, firstId + 1_000_000L + rate * seconds - 1);
+    await Stages(database, measuredFirstId, measuredFirstId + run.Total - 1);
     await Tail(database, run.Replies);
     return perUpdate;
 }
@@ -234,7 +235,7 @@ BotProcess StartBot(FakeTelegramServer fake, Dictionary<string, string> settings
 
     var process = Process.Start(info)!;
     // The bot's log (warnings and above) to a file when PIPELINE_BOT_LOG names one, else nowhere.
-    var log = Environment.GetEnvironmentVariable("PIPELINE_BOT_LOG") is { Length: > 0 } logPath ? TextWriter.Synchronized(File.AppendText(logPath)) : null;
+    var log = Environment.GetEnvironmentVariable("PIPELINE_BOT_LOG") is { Length: > 0 } logPath ? TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true }) : null;
     process.OutputDataReceived += (_, e) => log?.WriteLine(e.Data);
     process.ErrorDataReceived += (_, e) => log?.WriteLine(e.Data);
     process.BeginOutputReadLine();
