@@ -145,10 +145,22 @@ only a digest (bot.validateValues says so first).
 
 {{/* The connection string without the password: Npgsql adds Database__Password from the secrets directory. */}}
 {{- define "bot.databaseConnectionString" -}}
-{{- $db := .Values.database }}
-{{- $parts := list (printf "Host=%s" $db.host) (printf "Port=%v" $db.port) (printf "Database=%s" $db.name) (printf "Username=%s" $db.username) (printf "SSL Mode=%s" $db.sslMode) }}
+{{- include "bot.databaseConnectionStringTo" (dict "root" . "host" .Values.database.host) }}
+{{- end }}
+
+{{/*
+The lag-tolerant reads' connection string (Database__ReadConnectionString): the same as the primary's with
+database.readHost (CloudNativePG: <cluster>-ro, the standbys' service; its certificate names it too).
+*/}}
+{{- define "bot.databaseReadConnectionString" -}}
+{{- include "bot.databaseConnectionStringTo" (dict "root" . "host" .Values.database.readHost) }}
+{{- end }}
+
+{{- define "bot.databaseConnectionStringTo" -}}
+{{- $db := .root.Values.database }}
+{{- $parts := list (printf "Host=%s" .host) (printf "Port=%v" $db.port) (printf "Database=%s" $db.name) (printf "Username=%s" $db.username) (printf "SSL Mode=%s" $db.sslMode) }}
 {{- if $db.caSecret.name }}
-{{- $parts = append $parts (printf "Root Certificate=%s" (include "bot.databaseCaFile" .)) }}
+{{- $parts = append $parts (printf "Root Certificate=%s" (include "bot.databaseCaFile" .root)) }}
 {{- end }}
 {{- if not (kindIs "invalid" $db.maxPoolSize) }}
 {{- $parts = append $parts (printf "Maximum Pool Size=%d" (int $db.maxPoolSize)) }}
@@ -240,6 +252,9 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- end }}
 {{- if and (not .Values.database.host) (not $s.databaseConnectionString) (not $s.existingSecret) }}
 {{- fail "database: set database.host (or a complete connection string in the Secret)" }}
+{{- end }}
+{{- if and .Values.database.readHost (not .Values.database.host) }}
+{{- fail "database.readHost needs database.host (the read connection string is built from the same parts)" }}
 {{- end }}
 {{- if and $s.databaseConnectionString .Values.database.host }}
 {{- fail "database: secrets.databaseConnectionString and database.host exclude each other (the environment variable built from database.* would win)" }}
@@ -364,6 +379,10 @@ Environment shared by the bot and its hook Jobs. Settings that must be right bef
 {{- if .Values.database.host }}
 - name: Database__ConnectionString
   value: {{ include "bot.databaseConnectionString" . | quote }}
+{{- end }}
+{{- if .Values.database.readHost }}
+- name: Database__ReadConnectionString
+  value: {{ include "bot.databaseReadConnectionString" . | quote }}
 {{- end }}
 - name: Telegram__Mode
   value: {{ .Values.telegram.mode | quote }}

@@ -118,8 +118,8 @@ public static class AdminEndpoints
         return app;
     }
 
-    private static async Task<Ok<Dictionary<string, long>>> StatsAsync(BotCounts counts, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await counts.ReadAsync(Db.Of(dataSource), cancellationToken));
+    private static async Task<Ok<Dictionary<string, long>>> StatsAsync(BotCounts counts, ReadReplica reads, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await reads.ReadAsync(counts.ReadAsync, cancellationToken));
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -30,7 +30,7 @@ public sealed class SecretRedactor : IDisposable
         "Admin:Token", "Admin:PreviousToken", "Admin:ReadToken", "Admin:PreviousReadToken",
     ];
 
-    internal const string ConnectionStringKey = "Database:ConnectionString";
+    internal static readonly string[] ConnectionStringKeys = ["Database:ConnectionString", "Database:ReadConnectionString"];
     private static readonly string BotTokenKey = SecretKeys[0];
 
     private readonly IConfiguration configuration;
@@ -122,7 +122,11 @@ public sealed class SecretRedactor : IDisposable
             AddForms(fresh, configuration[key]);
         }
 
-        AddForms(fresh, PasswordIn(configuration[ConnectionStringKey]));
+        foreach (var key in ConnectionStringKeys)
+        {
+            AddForms(fresh, PasswordIn(configuration[key]));
+        }
+
         // The token's secret half is enough to use it.
         if (configuration[BotTokenKey] is { } token && token.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
         {

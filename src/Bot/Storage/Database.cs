@@ -53,18 +53,42 @@ public static class Database
         _ => false,
     };
 
-    public static string BuildConnectionString(DatabaseOptions options)
+    public static string BuildConnectionString(DatabaseOptions options) =>
+        BuildConnectionString(options.ConnectionString!, "Database:ConnectionString", options);
+
+    /// <summary>
+    /// The connection string of the lag-tolerant reads (<see cref="ReadReplica"/>), or null when none is set: the same
+    /// settings as the primary's (and the same password: a streaming standby has the primary's roles), and a connect
+    /// timeout of 5 s unless it names one, so that a standby that is gone costs a read little before it falls back.
+    /// </summary>
+    public static string? BuildReadConnectionString(DatabaseOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ReadConnectionString))
+        {
+            return null;
+        }
+
+        var csb = new NpgsqlConnectionStringBuilder(BuildConnectionString(options.ReadConnectionString, "Database:ReadConnectionString", options));
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = options.ReadConnectionString }.ContainsKey("Timeout"))
+        {
+            csb.Timeout = 5;
+        }
+
+        return csb.ConnectionString;
+    }
+
+    private static string BuildConnectionString(string connectionString, string key, DatabaseOptions options)
     {
         NpgsqlConnectionStringBuilder csb;
         try
         {
-            csb = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            csb = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (ArgumentException)
         {
             // The parser's message may quote the string, which may hold a password: say only where to look.
             throw new StartupException(
-                "configuration error: Database:ConnectionString is not a valid PostgreSQL connection string (check key names and quoting)",
+                $"configuration error: {key} is not a valid PostgreSQL connection string (check key names and quoting)",
                 ExitCodes.Configuration);
         }
 
@@ -80,7 +104,7 @@ public static class Database
 
         // GSS encryption is attempted by default, which loads the Kerberos libraries at the first connection
         // (about 15 ms of start-up); a bot's database uses TLS. A connection string that names it keeps its choice.
-        if (options.ConnectionString!.IndexOf("gss", StringComparison.OrdinalIgnoreCase) < 0)
+        if (connectionString.IndexOf("gss", StringComparison.OrdinalIgnoreCase) < 0)
         {
             csb.GssEncryptionMode = GssEncryptionMode.Disable;
         }
@@ -95,7 +119,7 @@ public static class Database
         // ALL, UNLISTEN, advisory unlock and more), which was a third of all statements under load. Pooled sessions
         // here never change session state: LISTEN and the leader's advisory lock have connections of their own
         // (BuildSessionConnectionString), and settings are SET LOCAL. A connection string that names it decides.
-        if (options.ConnectionString.IndexOf("reset", StringComparison.OrdinalIgnoreCase) < 0)
+        if (connectionString.IndexOf("reset", StringComparison.OrdinalIgnoreCase) < 0)
         {
             csb.NoResetOnClose = true;
         }
@@ -182,13 +206,22 @@ public static class Database
             .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
             .EnableFirstResponseEvent(false));
 
-    /// <summary>The data source, the work signals and the counts.</summary>
+    /// <summary>The data source, the lag-tolerant reads' source, the work signals and the counts.</summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart().Closed();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         builder.Services.AddSingleton(sp => CreateDataSource(
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var read = BuildReadConnectionString(options);
+            return new ReadReplica(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                read is null ? null : CreateDataSource(read, sp.GetRequiredService<ILoggerFactory>()),
+                TimeSpan.FromSeconds(options.ReadRetrySeconds), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReadReplica>>());
+        }).AddClosedLogger<ReadReplica>();
         // What the modules share: the wake-ups the notifications feed, and the sum of their counts.
         builder.Services.AddSingleton<WorkSignals>();
         builder.Services.AddSingleton<BotCounts>();

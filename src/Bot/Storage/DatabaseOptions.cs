@@ -13,6 +13,17 @@ public sealed class DatabaseOptions
     /// <summary>Kept apart so that the connection string can live in a ConfigMap and only this in a Secret.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// Where reads that tolerate replication lag go (<see cref="ReadReplica"/>): a standby (CloudNativePG's
+    /// <c>&lt;cluster&gt;-ro</c> service) or a multi-host string with <c>Target Session Attributes=prefer-standby</c>.
+    /// Unset: the primary serves them. Database:Password applies to it too.
+    /// </summary>
+    public string? ReadConnectionString { get; set; }
+
+    /// <summary>How long lag-tolerant reads stay on the primary after the standby did not answer.</summary>
+    [Range(1, 3600, ErrorMessage = "Database:ReadRetrySeconds must be between 1 and 3600")]
+    public int ReadRetrySeconds { get; set; } = 30;
+
     [Range(1, 600, ErrorMessage = "Database:CommandTimeoutSeconds must be between 1 and 600")]
     public int CommandTimeoutSeconds { get; set; } = 10;
 

@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { chartDir, docsOf, envValue, environments, loadYamlFile, named, podSpecs, repoRoot } from "./lib.mjs";
+import { chartDir, docsOf, envValue, environments, loadYamlFile, named, podSpecs, repoRoot, runHelm, sentinelDigest } from "./lib.mjs";
 
 const terraform = (file) => readFileSync(path.join(repoRoot, "terraform", file), "utf8");
 
@@ -46,6 +46,29 @@ test("prod: the bot connects with SSL Mode=VerifyFull to the -rw service, with C
     const { mount, volume } = mountAt(backup, container, "/etc/bot/db-ca");
     assert.ok(mount?.readOnly && !mount.subPath && volume.secret.secretName === "bot-db-ca", `backup ${container.name}: the CA`);
   }
+});
+
+test("staging and prod: lag-tolerant reads go to the -ro service with the primary's settings; dev has no standby and no read string", () => {
+  const parts = (text) => Object.fromEntries(text.split(";").map((part) => {
+    const at = part.indexOf("=");
+    return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()];
+  }));
+  for (const env of ["staging", "prod"]) {
+    const bot = named(docsOf(env), "Deployment", "bot").spec.template.spec.containers.find((c) => c.name === "bot");
+    const primary = parts(envValue(bot, "Database__ConnectionString"));
+    const read = parts(envValue(bot, "Database__ReadConnectionString") ?? "");
+    assert.equal(read.host, "bot-db-ro", `${env}: CloudNativePG's standbys' service`);
+    assert.deepEqual({ ...read, host: primary.host }, primary, `${env}: every other setting as the primary's (TLS, CA, pool)`);
+  }
+  const dev = named(docsOf("dev"), "Deployment", "bot").spec.template.spec.containers.find((c) => c.name === "bot");
+  assert.equal(envValue(dev, "Database__ReadConnectionString"), undefined);
+  const refused = runHelm(["template", "bot", chartDir, "--set", "database.readHost=bot-db-ro", "--set", "secrets.existingSecret=s",
+    "--set", `image.digest=${sentinelDigest}`]);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /database\.readHost needs database\.host/);
+  const injected = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-prod.yaml"),
+    "--set", "database.readHost=bot-db-ro;Password=x", "--set", `image.digest=${sentinelDigest}`]);
+  assert.notEqual(injected.status, 0, "a host cannot carry other keywords");
 });
 
 test("Terraform: synchronous quorum replication with required durability where there is a standby, asynchronous only in dev", () => {

@@ -136,12 +136,15 @@ public sealed partial class BotProcess : IAsyncDisposable
             candidates.Add(token[(colon + 1)..]);
         }
 
-        try
+        foreach (var key in new[] { "Database__ConnectionString", "Database__ReadConnectionString" })
         {
-            candidates.Add(new Npgsql.NpgsqlConnectionStringBuilder(Get("Database__ConnectionString") ?? "").Password);
-        }
-        catch (ArgumentException)
-        {
+            try
+            {
+                candidates.Add(new Npgsql.NpgsqlConnectionStringBuilder(Get(key) ?? "").Password);
+            }
+            catch (ArgumentException)
+            {
+            }
         }
 
         return candidates.Where(c => c is { Length: >= 8 }).Select(c => c!).Distinct().ToArray();

@@ -21,6 +21,17 @@ public sealed class PostgresCluster : IAsyncDisposable
         return cluster;
     }
 
+    public int Port => port;
+
+    /// <summary>A streaming standby of this running cluster (pg_basebackup -R), in a folder of its own.</summary>
+    public async Task<PostgresCluster> StartStandbyAsync()
+    {
+        var standby = new PostgresCluster(Path.Combine(Path.GetTempPath(), "bot-pg-" + Guid.NewGuid().ToString("N")[..12]));
+        var output = await Script("standby", standby.directory, directory);
+        standby.port = new NpgsqlConnectionStringBuilder(output.Trim()).Port;
+        return standby;
+    }
+
     /// <summary>Starts the stopped cluster again on the same port, as a database restart would.</summary>
     public Task StartAgainAsync() => StartAsync(port);
 

@@ -62,6 +62,7 @@ public sealed class SecretRedactorTests
             ["Telegram:WebhookSecret"] = "webhook-secret",
             ["Database:Password"] = "db-password",
             ["Database:ConnectionString"] = "Host=db;Username=bot;Password=inline-password",
+            ["Database:ReadConnectionString"] = "Host=db-ro;Username=bot;Password=standby-password",
             ["Admin:Token"] = "admin-current",
             ["Admin:PreviousToken"] = "admin-previous",
             ["Admin:ReadToken"] = "read-current",
@@ -69,7 +70,7 @@ public sealed class SecretRedactorTests
         };
         using var redactor = new SecretRedactor(Configuration(settings));
 
-        foreach (var secret in new[] { "bot-token-secret", "webhook-secret", "db-password", "inline-password", "admin-current", "admin-previous", "read-current", "read-previous" })
+        foreach (var secret in new[] { "bot-token-secret", "webhook-secret", "db-password", "inline-password", "standby-password", "admin-current", "admin-previous", "read-current", "read-previous" })
         {
             Assert.Equal("<[redacted]>", redactor.Redact($"<{secret}>"));
         }
@@ -166,6 +167,7 @@ public sealed class SecretKeyNameTests
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.ReadToken)}",
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousReadToken)}",
                 $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ConnectionString)}",
+                $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ReadConnectionString)}",
             ],
-            [.. Bot.Hosting.SecretRedactor.SecretKeys, Bot.Hosting.SecretRedactor.ConnectionStringKey]);
+            [.. Bot.Hosting.SecretRedactor.SecretKeys, .. Bot.Hosting.SecretRedactor.ConnectionStringKeys]);
 }

@@ -184,8 +184,8 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         await BroadcastStore.SetStatusOutboxAsync(Db.In(connection, transaction), id, status, cancellationToken);
     }
 
-    private static async Task<Ok<List<BroadcastView>>> ListAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, int limit = 20) =>
-        TypedResults.Ok(await BroadcastStore.ListAsync(Db.Of(dataSource), Math.Clamp(limit, 1, 200), cancellationToken));
+    private static async Task<Ok<List<BroadcastView>>> ListAsync(ReadReplica reads, CancellationToken cancellationToken, int limit = 20) =>
+        TypedResults.Ok(await reads.ReadAsync((db, ct) => BroadcastStore.ListAsync(db, Math.Clamp(limit, 1, 200), ct), cancellationToken));
 
     private static async Task<Results<Ok<BroadcastView>, NotFound>> GetAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
@@ -203,7 +203,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
     }
 
     private static async Task<Results<Ok<AudienceCountView>, ProblemHttpResult>> CountAudienceAsync(
-        HttpContext http, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        HttpContext http, ReadReplica reads, CancellationToken cancellationToken)
     {
         var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.AudienceCountRequest, cancellationToken);
         if (request is null)
@@ -218,7 +218,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         return audience.Problem() is { } problem
             ? AdminBody.Invalid(problem, "Invalid audience")
-            : TypedResults.Ok(new AudienceCountView(await Audience.CountAsync(Db.Of(dataSource), audience, cancellationToken)));
+            : TypedResults.Ok(new AudienceCountView(await reads.ReadAsync((db, ct) => Audience.CountAsync(db, audience, ct), cancellationToken)));
     }
 
     private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> SendAsync(
@@ -409,7 +409,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
     }
 
     private static async Task<Results<Ok<List<DeliveryView>>, NotFound, ProblemHttpResult>> DeliveriesAsync(
-        long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken, string? outcome = null, string? after = null, string? limit = null)
+        long id, ReadReplica reads, CancellationToken cancellationToken, string? outcome = null, string? after = null, string? limit = null)
     {
         var problems = new List<string>();
         if (outcome is not (null or "queued" or "sent" or "failed" or "blocked" or "cancelled"))
@@ -423,12 +423,11 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             return AdminBody.Invalid(string.Join("; ", problems), "Invalid filter");
         }
 
-        if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        return TypedResults.Ok(await BroadcastDeliveries.ListAsync(Db.Of(dataSource), id, outcome, from, page, cancellationToken));
+        // One read, so that the broadcast and its deliveries come from the same server.
+        var deliveries = await reads.ReadAsync(
+            async (db, ct) => await BroadcastStore.GetAsync(db, id, ct) is null ? null : await BroadcastDeliveries.ListAsync(db, id, outcome, from, page, ct),
+            cancellationToken);
+        return deliveries is null ? TypedResults.NotFound() : TypedResults.Ok(deliveries);
     }
 
     /// <summary>after (a user id, 0 by default) and limit (1 to 1000, 100 by default) of a query string, or problems naming them.</summary>
@@ -482,11 +481,11 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return TypedResults.Ok(new AudienceListSummary(saved.Name, saved.Count, saved.SavedAt));
     }
 
-    private static async Task<Ok<List<AudienceListSummary>>> ListListsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await AudienceLists.ListAsync(Db.Of(dataSource), cancellationToken));
+    private static async Task<Ok<List<AudienceListSummary>>> ListListsAsync(ReadReplica reads, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await reads.ReadAsync(AudienceLists.ListAsync, cancellationToken));
 
     private static async Task<Results<Ok<AudienceListView>, NotFound, ProblemHttpResult>> GetListAsync(
-        string name, NpgsqlDataSource dataSource, CancellationToken cancellationToken, string? after = null, string? limit = null)
+        string name, ReadReplica reads, CancellationToken cancellationToken, string? after = null, string? limit = null)
     {
         var problems = new List<string>();
         if (!AudienceLists.IsName(name))
@@ -500,7 +499,9 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             return AdminBody.Invalid(string.Join("; ", problems), "Invalid request");
         }
 
-        return await AudienceLists.GetAsync(Db.Of(dataSource), name, from, page, cancellationToken) is { } list ? TypedResults.Ok(list) : TypedResults.NotFound();
+        return await reads.ReadAsync((db, ct) => AudienceLists.GetAsync(db, name, from, page, ct), cancellationToken) is { } list
+            ? TypedResults.Ok(list)
+            : TypedResults.NotFound();
     }
 
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteListAsync(string name, NpgsqlDataSource dataSource, CancellationToken cancellationToken)

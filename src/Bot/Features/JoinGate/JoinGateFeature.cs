@@ -134,18 +134,18 @@ public sealed class JoinGateAdminApi : IAdminRoutes
     private static async Task<Ok<ChatGate>> SettingsAsync(long chatId, NpgsqlDataSource dataSource, IOptionsMonitor<JoinGateOptions> options, CancellationToken cancellationToken) =>
         TypedResults.Ok(await GateSettings.GetAsync(Db.Of(dataSource), chatId, options.CurrentValue, cancellationToken));
 
-    private static async Task<Ok<List<SettingChange>>> AuditAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, int limit = 50) =>
-        TypedResults.Ok(await GateSettings.AuditAsync(Db.Of(dataSource), chatId, Math.Clamp(limit, 1, 500), cancellationToken));
+    private static async Task<Ok<List<SettingChange>>> AuditAsync(ReadReplica reads, CancellationToken cancellationToken, long? chatId = null, int limit = 50) =>
+        TypedResults.Ok(await reads.ReadAsync((db, ct) => GateSettings.AuditAsync(db, chatId, Math.Clamp(limit, 1, 500), ct), cancellationToken));
 
     private static async Task<Results<Ok<List<JoinRequestView>>, ProblemHttpResult>> ListAsync(
-        NpgsqlDataSource dataSource, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
+        ReadReplica reads, CancellationToken cancellationToken, long? chatId = null, long? userId = null, string? state = null, int limit = 50)
     {
         if (state is not null and not (JoinDecisions.Pending or JoinDecisions.Approved or JoinDecisions.Declined))
         {
             return TypedResults.Problem("state must be pending, approved or declined", statusCode: StatusCodes.Status400BadRequest, title: "Invalid filter");
         }
 
-        return TypedResults.Ok(await JoinDecisions.ListAsync(Db.Of(dataSource), chatId, userId, state, Math.Clamp(limit, 1, 500), cancellationToken));
+        return TypedResults.Ok(await reads.ReadAsync((db, ct) => JoinDecisions.ListAsync(db, chatId, userId, state, Math.Clamp(limit, 1, 500), ct), cancellationToken));
     }
 }
 

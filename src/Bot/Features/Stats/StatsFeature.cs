@@ -16,7 +16,8 @@ public sealed class StatsFeature : IFeature
     public void Register(FeatureBuilder feature) => feature.Handler<StatsHandler>();
 }
 
-public sealed class StatsHandler(BotCounts counts, Texts texts, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
+/// <remarks>The counts are read where lag is tolerated (<see cref="ReadReplica"/>): a standby when there is one.</remarks>
+public sealed class StatsHandler(BotCounts counts, ReadReplica reads, Texts texts, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
 {
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
@@ -32,7 +33,7 @@ public sealed class StatsHandler(BotCounts counts, Texts texts, IOptionsMonitor<
             return true;
         }
 
-        var values = await counts.ReadAsync(context.Db, context.CancellationToken);
+        var values = await reads.ReadAsync(counts.ReadAsync, context.CancellationToken);
         var lines = counts.Sources.Where(s => s.TextKey is not null).Select(source =>
             texts.Format(language, source.TextKey!, [.. source.Counts.Select(c => (c.Name, (object?)values[c.Name]))]));
         context.Reply(message, string.Join("\n", lines));
