@@ -50,6 +50,7 @@ namespace Bot
 
             builder.AddBotLogging();
             builder.AddTelemetry();
+            builder.AddErrorTracking();
             builder.AddHosting();
             builder.AddStorage();
             builder.AddTelegram();

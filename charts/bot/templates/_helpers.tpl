@@ -408,6 +408,11 @@ Environment shared by the bot and its hook Jobs. Settings that must be right bef
       fieldPath: metadata.namespace
 - name: OTEL_SERVICE_NAME
   value: {{ default .Chart.Name .Values.telemetry.serviceName | quote }}
+{{- /* Error tracking is on when the secrets hold Sentry__Dsn; its events name the build and the environment. */}}
+- name: Sentry__Release
+  value: {{ printf "bot@%s" (.Values.image.digest | default .Values.image.tag | default .Chart.AppVersion) | quote }}
+- name: Sentry__Environment
+  value: {{ lower .Values.environment | quote }}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: {{ include "bot.otelResourceAttributes" . | quote }}
 {{- with .Values.telemetry.otlpEndpoint }}
@@ -435,7 +440,7 @@ Environment shared by the bot and its hook Jobs. Settings that must be right bef
 The secrets directory: the app Secret (one file per key), plus the database password from another Secret
 when database.passwordSecret is set. Group-readable through fsGroup, nothing else.
 The app Secret is projected without `items`, so every key it holds becomes a file, the optional ones
-(Admin__PreviousToken, Admin__ReadToken, Admin__PreviousReadToken) included whenever they are present; and
+(Admin__PreviousToken, Admin__ReadToken, Admin__PreviousReadToken, Sentry__Dsn) included whenever they are present; and
 the volume is mounted as a directory, never with subPath, so that the kubelet carries a Secret update into
 the running pod's files (the bot re-reads the admin tokens; a rotation needs no restart).
 */}}

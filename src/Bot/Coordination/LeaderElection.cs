@@ -117,7 +117,7 @@ public sealed partial class LeaderElection(
             }
             catch (Exception exception)
             {
-                LogSingletonFailed(logger, singleton.Name, exception.GetType().Name, exception.Message);
+                LogSingletonFailed(logger, singleton.Name, exception.GetType().Name, exception.Message, exception);
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), time, leadership).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -134,5 +134,5 @@ public sealed partial class LeaderElection(
     private static partial void LogLost(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Singleton {Name} failed ({ErrorType}: {Error}); restarting")]
-    private static partial void LogSingletonFailed(ILogger logger, string name, string errorType, string error);
+    private static partial void LogSingletonFailed(ILogger logger, string name, string errorType, string error, Exception exception);
 }

@@ -27,7 +27,7 @@ public sealed class SecretRedactor : IDisposable
     internal static readonly string[] SecretKeys =
     [
         "Telegram:BotToken", "Telegram:WebhookSecret", "Database:Password",
-        "Admin:Token", "Admin:PreviousToken", "Admin:ReadToken", "Admin:PreviousReadToken",
+        "Admin:Token", "Admin:PreviousToken", "Admin:ReadToken", "Admin:PreviousReadToken", "Sentry:Dsn",
     ];
 
     internal static readonly string[] ConnectionStringKeys = ["Database:ConnectionString", "Database:ReadConnectionString"];

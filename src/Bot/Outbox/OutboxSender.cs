@@ -197,7 +197,7 @@ public sealed partial class OutboxSender(
         }
         catch (Exception exception)
         {
-            LogSendLoopError(logger, row.Id, exception.GetType().Name, redactor.Redact(exception.Message));
+            LogSendLoopError(logger, row.Id, exception.GetType().Name, redactor.Redact(exception.Message), exception);
         }
         finally
         {
@@ -255,7 +255,7 @@ public sealed partial class OutboxSender(
     private static partial void LogConfigurationProblem(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending outbox row {Id} failed unexpectedly: {ErrorType}: {Error}")]
-    private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error);
+    private static partial void LogSendLoopError(ILogger logger, long id, string errorType, string error, Exception exception);
 
     private sealed record SendOutcome(SendTicket Ticket, DateTimeOffset CompletedAt, TimeSpan? Pause);
 }

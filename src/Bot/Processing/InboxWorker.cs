@@ -370,7 +370,7 @@ public sealed partial class InboxWorker(
         {
             count++;
             metrics.UpdateDeadLettered(claim.Kind);
-            LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, "the handler did not finish (the process ended or hung on every attempt)");
+            LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, "the handler did not finish (the process ended or hung on every attempt)", null);
         }
 
         return count;
@@ -389,7 +389,7 @@ public sealed partial class InboxWorker(
             {
                 metrics.UpdateDeadLettered(claim.Kind);
                 Activity.Current?.SetTag("bot.dead_lettered", true);
-                LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, error);
+                LogDeadLettered(logger, claim.UpdateId, claim.Kind, claim.Attempts, error, exception);
             }
             else
             {
@@ -438,5 +438,5 @@ public sealed partial class InboxWorker(
     private static partial void LogFailed(ILogger logger, long updateId, string kind, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Update {UpdateId} ({Kind}) dead-lettered after {Attempt} attempts: {Error}")]
-    private static partial void LogDeadLettered(ILogger logger, long updateId, string kind, int attempt, string error);
+    private static partial void LogDeadLettered(ILogger logger, long updateId, string kind, int attempt, string error, Exception? exception);
 }

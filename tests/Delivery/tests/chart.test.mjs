@@ -165,7 +165,7 @@ test("sentinel: the chart's own Secret is a pre-install/pre-upgrade hook weighte
   assert.ok(Number(annotations(secret)["helm.sh/hook-weight"]) < Number(annotations(named(docs, "Job", "bot-migrate"))["helm.sh/hook-weight"]));
   assert.deepEqual(Object.keys(secret.data).sort(), [
     "Admin__PreviousReadToken", "Admin__PreviousToken", "Admin__ReadToken", "Admin__Token",
-    "Database__Password", "Telegram__BotToken", "Telegram__WebhookSecret",
+    "Database__Password", "Sentry__Dsn", "Telegram__BotToken", "Telegram__WebhookSecret",
   ]);
   for (const env of environments) {
     assert.equal(ofKind(docsOf(env), "Secret").length, 0, `${env} uses the Terraform-created Secret, renders none`);
@@ -476,4 +476,20 @@ test("staging: encrypted backups copied off the cluster, restored from the volum
   assert.equal(restore.initContainers, undefined);
   assert.equal(restore.volumes.find((volume) => volume.name === "backups").persistentVolumeClaim.claimName, "bot-backups");
   assert.equal(envValue(restore.containers[0], "PGHOST"), "bot-db-rw");
+});
+
+test("error tracking: secrets.sentryDsn is a key of the app Secret only, and every environment's events name the image digest and the environment", () => {
+  const secret = ofKind(docsOf("sentinel"), "Secret").find((doc) => doc.data?.Sentry__Dsn);
+  assert.ok(secret, "the app Secret holds Sentry__Dsn");
+  assert.equal(Buffer.from(secret.data.Sentry__Dsn, "base64").toString(), "https://SENTINELsentrykey0123456789@o1.ingest.sentry.io/42");
+  assert.ok(!ofKind(docsOf("prod"), "Secret").some((doc) => doc.data?.Sentry__Dsn), "no key without the value");
+  for (const env of environments) {
+    const bot = named(docsOf(env), "Deployment", "bot").spec.template.spec.containers.find((c) => c.name === "bot");
+    assert.equal(envValue(bot, "Sentry__Environment"), { dev: "development", staging: "staging", prod: "production" }[env]);
+    assert.equal(envValue(bot, "Sentry__Release"), `bot@${sentinelDigest}`, `${env}: the digest the pod runs`);
+    assert.equal(envValue(bot, "Sentry__Dsn"), undefined, `${env}: the DSN only as a secret file`);
+  }
+  const refused = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-dev.yaml"), "--set", "secrets.sentryDsn=not-a-dsn"]);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /sentryDsn/);
 });

@@ -166,6 +166,7 @@ public sealed class SecretKeyNameTests
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousToken)}",
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.ReadToken)}",
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousReadToken)}",
+                $"{Bot.Telemetry.ErrorTracking.Section}:Dsn",
                 $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ConnectionString)}",
                 $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ReadConnectionString)}",
             ],
