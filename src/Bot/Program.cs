@@ -3,6 +3,7 @@ using Bot.Admin;
 using Bot.Coordination;
 using Bot.Features;
 using Bot.Features.Broadcasts;
+using Bot.Features.DiscordSync;
 using Bot.Features.FloodControl;
 using Bot.Features.Help;
 using Bot.Features.JoinGate;
@@ -67,7 +68,13 @@ namespace Bot
             app.UseAdminApi();
 
             // Every route belongs to exactly one surface; the port a request arrived on decides which it may reach.
-            app.MapSurface(Surface.Public).MapWebhook();
+            var publicPort = app.MapSurface(Surface.Public);
+            publicPort.MapWebhook();
+            foreach (var routes in app.Services.GetServices<IPublicRoutes>())
+            {
+                routes.Map(publicPort);
+            }
+
             var internalPort = app.MapSurface(Surface.Internal);
             internalPort.MapHealth();
             internalPort.MapAdminApi();
@@ -80,6 +87,7 @@ namespace Bot
         /// </summary>
         public static FeatureList Features() => new FeatureList()
             .Add<FloodControlFeature>()
+            .Add<DiscordSyncFeature>()
             .Add<JoinGateFeature>()
             .Add<BroadcastsFeature>()
             .Add<StatsFeature>()

@@ -80,6 +80,9 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
     /// <summary>A job that runs on the leader only (<see cref="ILeaderSingleton"/>).</summary>
     public FeatureBuilder LeaderJob<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class, ILeaderSingleton => Contribute<ILeaderSingleton, T>();
 
+    /// <summary>Routes it serves on the public port (<see cref="IPublicRoutes"/>).</summary>
+    public FeatureBuilder PublicRoutes<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class, IPublicRoutes => Contribute<IPublicRoutes, T>();
+
     /// <summary>Rows of its tables that the leader's purge deletes past their retention.</summary>
     public FeatureBuilder Purge<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class, IPurgeRule => Contribute<IPurgeRule, T>();
 
@@ -111,6 +114,15 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
         Services.AddSingleton<TService>(sp => sp.GetRequiredService<T>());
         return this;
     }
+}
+
+/// <summary>
+/// Routes a feature serves on the public port, where the ingress sends them too (the chart routes each path by name).
+/// Anonymous by nature: each checks its own proof (a single-use state, a signature).
+/// </summary>
+public interface IPublicRoutes
+{
+    void Map(IEndpointRouteBuilder publicPort);
 }
 
 /// <summary>The features, in order of precedence. Each is added once.</summary>

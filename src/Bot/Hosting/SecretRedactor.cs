@@ -28,6 +28,7 @@ public sealed class SecretRedactor : IDisposable
     [
         "Telegram:BotToken", "Telegram:WebhookSecret", "Database:Password",
         "Admin:Token", "Admin:PreviousToken", "Admin:ReadToken", "Admin:PreviousReadToken", "Sentry:Dsn",
+        "Discord:ClientSecret", "Discord:BotToken",
     ];
 
     internal static readonly string[] ConnectionStringKeys = ["Database:ConnectionString", "Database:ReadConnectionString"];

@@ -12,7 +12,7 @@ namespace Bot.Tests.Unit.Hosting;
 
 /// <summary>
 /// Every route of the composed service, as routing sees it: each belongs to exactly one surface (port); the
-/// public one serves the webhook alone; every admin route carries the admin policies, the rate limit, the body
+/// public one serves the webhook and the Discord callback alone; every admin route carries the admin policies, the rate limit, the body
 /// limit and the audit marker, whatever its path looks like. A route added without them fails here.
 /// </summary>
 public sealed class EndpointSurfaceTests
@@ -29,9 +29,15 @@ public sealed class EndpointSurfaceTests
         Assert.NotEmpty(endpoints);
         Assert.All(endpoints, e => Assert.Single(e.Metadata.GetOrderedMetadata<SurfaceMetadata>()));
 
-        var webhook = Assert.Single(endpoints, e => SurfaceOf(e) == Bot.Hosting.Surface.Public);
-        Assert.Equal("/telegram/webhook", webhook.RoutePattern.RawText);
-        Assert.Empty(webhook.Metadata.GetOrderedMetadata<IAuthorizeData>());
+        // The public port: the webhook (its secret header is its proof) and the Discord callback (its single-use
+        // state is; it answers 404 while the DiscordSync flag is off), both anonymous by declaration.
+        var publicRoutes = endpoints.Where(e => SurfaceOf(e) == Bot.Hosting.Surface.Public).ToList();
+        Assert.Equal(["/discord/callback", "/telegram/webhook"], publicRoutes.Select(e => e.RoutePattern.RawText!).Order());
+        Assert.All(publicRoutes, e => Assert.Empty(e.Metadata.GetOrderedMetadata<IAuthorizeData>()));
+        var webhook = publicRoutes.Single(e => e.RoutePattern.RawText == "/telegram/webhook");
+        var callback = publicRoutes.Single(e => e.RoutePattern.RawText == "/discord/callback");
+        Assert.NotEmpty(callback.Metadata.GetOrderedMetadata<IAllowAnonymous>());
+        Assert.Equal(["GET"], callback.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods);
 
         var admin = endpoints.Where(e => e.RoutePattern.RawText!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.Equal(20, admin.Count);
@@ -54,7 +60,7 @@ public sealed class EndpointSurfaceTests
         }
 
         // Everything else on the internal port is the probes and the API's description, and nothing more.
-        var rest = endpoints.Except(admin).Except([webhook]).ToList();
+        var rest = endpoints.Except(admin).Except(publicRoutes).ToList();
         Assert.Equal(Anonymous.Order(), rest.Select(e => e.RoutePattern.RawText!).Order());
         Assert.All(rest, e => Assert.Equal(Bot.Hosting.Surface.Internal, SurfaceOf(e)));
         Assert.All(rest, e => Assert.Empty(e.Metadata.GetOrderedMetadata<IAuthorizeData>()));

@@ -167,6 +167,8 @@ public sealed class SecretKeyNameTests
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.ReadToken)}",
                 $"{Bot.Admin.AdminOptions.Section}:{nameof(Bot.Admin.AdminOptions.PreviousReadToken)}",
                 $"{Bot.Telemetry.ErrorTracking.Section}:Dsn",
+                $"{Bot.Features.DiscordSync.DiscordOptions.Section}:{nameof(Bot.Features.DiscordSync.DiscordOptions.ClientSecret)}",
+                $"{Bot.Features.DiscordSync.DiscordOptions.Section}:{nameof(Bot.Features.DiscordSync.DiscordOptions.BotToken)}",
                 $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ConnectionString)}",
                 $"{Bot.Storage.DatabaseOptions.Section}:{nameof(Bot.Storage.DatabaseOptions.ReadConnectionString)}",
             ],
