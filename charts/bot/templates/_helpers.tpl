@@ -253,6 +253,27 @@ that renders a workload, so that `helm template` and `helm lint` fail early with
 {{- if and (not .Values.database.host) (not $s.databaseConnectionString) (not $s.existingSecret) }}
 {{- fail "database: set database.host (or a complete connection string in the Secret)" }}
 {{- end }}
+{{- with .Values.discord }}
+{{- if .enabled }}
+{{- range $key := list "clientId" "guildId" "roleId" }}
+{{- if not (regexMatch "^[0-9]{1,20}$" (toString (index $.Values.discord $key))) }}
+{{- fail (printf "discord.%s must be a Discord id (digits; quote it so YAML keeps it a string)" $key) }}
+{{- end }}
+{{- end }}
+{{- if and (not .redirectUri) (not $.Values.ingress.enabled) }}
+{{- fail "discord.enabled needs discord.redirectUri or ingress.enabled (the callback is served through the ingress)" }}
+{{- end }}
+{{- if and (not $s.existingSecret) (or (not $s.discordClientSecret) (not $s.discordBotToken)) }}
+{{- fail "discord.enabled needs secrets.discordClientSecret and secrets.discordBotToken (or those keys in secrets.existingSecret)" }}
+{{- end }}
+{{- if and $.Values.networkPolicy.enabled (not $.Values.networkPolicy.discord.cidrs) }}
+{{- fail "discord.enabled with networkPolicy.enabled needs networkPolicy.discord.cidrs (the addresses of discord.com)" }}
+{{- end }}
+{{- if has "0.0.0.0/0" $.Values.networkPolicy.discord.cidrs }}
+{{- fail "networkPolicy.discord.cidrs: 0.0.0.0/0 would open 443 to every address; list Discord's (Cloudflare's) ranges or an egress proxy" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if and .Values.database.readHost (not .Values.database.host) }}
 {{- fail "database.readHost needs database.host (the read connection string is built from the same parts)" }}
 {{- end }}

@@ -493,3 +493,41 @@ test("error tracking: secrets.sentryDsn is a key of the app Secret only, and eve
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /sentryDsn/);
 });
+
+test("discord: the callback has an Ingress of its own open to browsers, the config and flag, Discord's addresses on 443 only, and refusals for what is missing", () => {
+  const common = ["-f", path.join(chartDir, "values-prod.yaml"), "--set", `image.digest=${sentinelDigest}`, "--set", "discord.enabled=true",
+    "--set-string", "discord.clientId=111,discord.guildId=222,discord.roleId=333"];
+  const result = runHelm(["template", "bot", chartDir, ...common, "--set", "networkPolicy.discord.cidrs={104.16.0.0/13,104.24.0.0/14}"]);
+  assert.equal(result.status, 0, result.stderr);
+  const docs = yaml.loadAll(result.stdout).filter((doc) => doc && typeof doc === "object");
+  const callback = named(docs, "Ingress", "bot-discord");
+  assert.deepEqual(callback.spec.rules[0].http.paths.map((p) => [p.path, p.pathType]), [["/discord/callback", "Exact"]]);
+  assert.equal(annotations(callback)["nginx.ingress.kubernetes.io/whitelist-source-range"], undefined, "browsers come from anywhere");
+  assert.ok(Number(annotations(callback)["nginx.ingress.kubernetes.io/limit-rps"]) <= 5);
+  const webhook = named(docs, "Ingress", "bot");
+  assert.deepEqual(webhook.spec.rules[0].http.paths.map((p) => p.path), ["/telegram/webhook"], "the webhook Ingress keeps its one path and its ranges");
+  const settings = JSON.parse(named(docs, "ConfigMap", "bot-config").data["appsettings.json"]);
+  assert.deepEqual(settings.Discord, { ClientId: "111", GuildId: "222", RoleId: "333", RedirectUri: "https://bot.example.com/discord/callback", ReconcileMinutes: 60 });
+  assert.equal(settings.FeatureFlags.DiscordSync, true);
+  const egress = named(docs, "NetworkPolicy", "bot").spec.egress;
+  const discordRule = egress.find((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === "104.16.0.0/13"));
+  assert.deepEqual(discordRule.ports, [{ port: 443, protocol: "TCP" }]);
+  assert.deepEqual(discordRule.to.map((peer) => peer.ipBlock.cidr), ["104.16.0.0/13", "104.24.0.0/14"]);
+
+  const refusals = [
+    [["--set", "networkPolicy.discord.cidrs={0.0.0.0/0}"], /every address/],
+    [[], /networkPolicy\.discord\.cidrs/],
+    [["--set", "networkPolicy.discord.cidrs={104.16.0.0/13}", "--set-string", "discord.roleId=abc"], /discord\.roleId must be a Discord id/],
+    [["--set", "networkPolicy.discord.cidrs={104.16.0.0/13}", "--set", "discord.redirectUri=http://bot.example.com/discord/callback"], /redirectUri/],
+  ];
+  for (const [extra, message] of refusals) {
+    const refused = runHelm(["template", "bot", chartDir, ...common, ...extra]);
+    assert.notEqual(refused.status, 0, extra.join(" "));
+    assert.match(refused.stderr, message);
+  }
+  const noSecrets = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-prod.yaml"), "-f", path.join(deliveryDir, "fixtures/sentinel-secrets.yaml"),
+    "--set", `image.digest=${sentinelDigest}`, "--set", "discord.enabled=true", "--set-string", "discord.clientId=1,discord.guildId=2,discord.roleId=3",
+    "--set", "networkPolicy.discord.cidrs={104.16.0.0/13}"]);
+  assert.notEqual(noSecrets.status, 0);
+  assert.match(noSecrets.stderr, /secrets\.discordClientSecret and secrets\.discordBotToken/);
+});
