@@ -96,10 +96,12 @@ namespace Bot
             .Add<HelpFeature>();
 
         /// <summary>Registers the command menu with Telegram (<c>Bot webhook set</c>).</summary>
-        public static Task PublishCommandsAsync(global::Telegram.Bot.ITelegramBotClient client, IConfiguration configuration, CancellationToken cancellationToken)
+        public static async Task PublishCommandsAsync(global::Telegram.Bot.ITelegramBotClient client, IConfiguration configuration, CancellationToken cancellationToken)
         {
             var admins = configuration.GetSection(AdminOptions.Section).Get<AdminOptions>()?.Users ?? [];
-            return Features().Commands().PublishAsync(client, new Texts(), admins, cancellationToken);
+            // A flagged feature's commands are in the menu only when its flag is on for everyone.
+            using var flags = new FeatureFlags(configuration, Microsoft.Extensions.Logging.Abstractions.NullLogger<FeatureFlags>.Instance);
+            await Features().Commands().PublishAsync(client, new Texts(), admins, cancellationToken, flags.IsEnabledForAll);
         }
     }
 }

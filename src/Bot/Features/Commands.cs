@@ -27,6 +27,9 @@ public enum CommandAccess
 public sealed record CommandSpec(string Name, CommandAccess Access, string Feature = "")
 {
     public string DescriptionKey => $"{Feature}.command_{Name}";
+
+    /// <summary>The feature flag the command is behind, if any: /help and the menu show it only where the flag is on.</summary>
+    public string? Flag { get; init; }
 }
 
 /// <summary>Every feature's commands, in the order of the feature list: what /help lists and Telegram's menu shows.</summary>
@@ -35,9 +38,11 @@ public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
     public IReadOnlyList<CommandSpec> All { get; } = Distinct(commands);
 
     /// <summary>The commands a caller may run: everyone's first, then those for admins (of the bot, or of the chat).</summary>
-    public IEnumerable<CommandSpec> For(bool isAdmin, bool isChatAdmin = false) =>
+    /// <paramref name="flagOn"/> says whether a command's flag is on for the caller (none: every flagged command is left out).
+    public IEnumerable<CommandSpec> For(bool isAdmin, bool isChatAdmin = false, Func<string, bool>? flagOn = null) =>
         All.Where(c => c.Access == CommandAccess.Everyone)
-            .Concat(All.Where(c => c.Access != CommandAccess.Everyone && (isAdmin || (c.Access == CommandAccess.ChatAdmins && isChatAdmin))));
+            .Concat(All.Where(c => c.Access != CommandAccess.Everyone && (isAdmin || (c.Access == CommandAccess.ChatAdmins && isChatAdmin))))
+            .Where(c => c.Flag is null || flagOn?.Invoke(c.Flag) == true);
 
     /// <summary>"/name – description" lines of <paramref name="commands"/> in <paramref name="language"/>.</summary>
     public static string Lines(Texts texts, string language, IEnumerable<CommandSpec> commands) =>
@@ -52,11 +57,12 @@ public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
     /// also as the default for other languages); everyone's plus the chat admins' for the administrators of every group
     /// (Telegram's all_chat_administrators scope); and everyone's plus all the admins' in each bot admin's own chat.
     /// </summary>
-    public async Task PublishAsync(ITelegramBotClient client, Texts texts, IReadOnlyList<long> admins, CancellationToken cancellationToken)
+    /// A flagged command is in the menu when its flag is on for everyone (<paramref name="flagOn"/>).
+    public async Task PublishAsync(ITelegramBotClient client, Texts texts, IReadOnlyList<long> admins, CancellationToken cancellationToken, Func<string, bool>? flagOn = null)
     {
-        var everyone = For(isAdmin: false).ToList();
-        var chatAdmins = For(isAdmin: false, isChatAdmin: true).ToList();
-        var all = For(isAdmin: true).ToList();
+        var everyone = For(isAdmin: false, flagOn: flagOn).ToList();
+        var chatAdmins = For(isAdmin: false, isChatAdmin: true, flagOn: flagOn).ToList();
+        var all = For(isAdmin: true, flagOn: flagOn).ToList();
         await client.SetMyCommands(Menu(texts, Texts.English, everyone), new BotCommandScopeDefault(), null, cancellationToken);
         if (chatAdmins.Count > everyone.Count)
         {

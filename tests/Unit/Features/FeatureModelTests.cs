@@ -44,6 +44,16 @@ public sealed class FeatureModelTests
         var commands = BotApplication.Features().Commands();
         Assert.DoesNotContain(commands.For(isAdmin: false), c => c.Name is "broadcast" or "stats");
         Assert.Contains(commands.For(isAdmin: true), c => c.Name == "broadcast");
-        Assert.Equal(commands.All.Count, commands.For(isAdmin: true).Count());
+        Assert.Equal(commands.All.Count(c => c.Flag is null), commands.For(isAdmin: true).Count());
+    }
+
+    [Fact]
+    public void A_flagged_features_commands_are_listed_only_where_its_flag_is_on()
+    {
+        var commands = BotApplication.Features().Commands();
+        Assert.DoesNotContain(commands.For(isAdmin: false), c => c.Name is "link" or "unlink");
+        Assert.DoesNotContain(commands.For(isAdmin: true, flagOn: _ => false), c => c.Name is "link" or "unlink");
+        Assert.Equal(["link", "unlink"], commands.For(isAdmin: false, flagOn: flag => flag == "DiscordSync").Where(c => c.Flag is not null).Select(c => c.Name));
+        Assert.Equal(commands.All.Count, commands.For(isAdmin: true, flagOn: _ => true).Count());
     }
 }

@@ -22,11 +22,13 @@ public sealed class DiscordLinkHandler(FeatureFlags flags, Texts texts, IOptions
             return false;
         }
 
-        var language = await UserDirectory.LanguageAsync(context, from);
+        // Off for this user: the command is not the bot's (help answers it as any unknown one).
         if (!flags.IsEnabled(DiscordSyncFeature.FeatureName, from.Id))
         {
             return false;
         }
+
+        var language = await UserDirectory.LanguageAsync(context, from);
 
         if (message.Chat.Type != ChatType.Private)
         {

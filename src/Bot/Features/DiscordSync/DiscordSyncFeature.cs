@@ -17,7 +17,8 @@ public sealed class DiscordSyncFeature : IFeature
 
     public string Name => FeatureName;
 
-    public IReadOnlyList<CommandSpec> Commands { get; } = [new("link", CommandAccess.Everyone), new("unlink", CommandAccess.Everyone)];
+    public IReadOnlyList<CommandSpec> Commands { get; } =
+        [new("link", CommandAccess.Everyone) { Flag = FeatureName }, new("unlink", CommandAccess.Everyone) { Flag = FeatureName }];
 
     public void Register(FeatureBuilder feature)
     {

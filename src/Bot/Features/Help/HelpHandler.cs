@@ -22,7 +22,7 @@ public sealed class HelpFeature : IFeature
 /// other feature took it, and a hint for anything else said to the bot in private. In groups the bot stays quiet
 /// unless spoken to with a command.
 /// </summary>
-public sealed class HelpHandler(Texts texts, CommandRegistry commands, IOptionsMonitor<AdminOptions> admin) : IUpdateHandler
+public sealed class HelpHandler(Texts texts, CommandRegistry commands, IOptionsMonitor<AdminOptions> admin, FeatureFlags flags) : IUpdateHandler
 {
     public async ValueTask<bool> HandleAsync(UpdateContext context)
     {
@@ -52,15 +52,15 @@ public sealed class HelpHandler(Texts texts, CommandRegistry commands, IOptionsM
         }
 
         var language = await UserDirectory.LanguageAsync(context, from);
-        context.Reply(message, key == "Help.help" ? Help(language, admin.CurrentValue.IsAdmin(from.Id)) : texts.Get(language, key));
+        context.Reply(message, key == "Help.help" ? Help(language, admin.CurrentValue.IsAdmin(from.Id), flag => flags.IsEnabled(flag, from.Id)) : texts.Get(language, key));
         return true;
     }
 
     /// <summary>Everyone's commands under the help's heading; for an admin, the admins' commands under their own.</summary>
-    public string Help(string language, bool isAdmin)
+    public string Help(string language, bool isAdmin, Func<string, bool>? flagOn = null)
     {
-        var text = texts.Get(language, "Help.help") + "\n" + CommandRegistry.Lines(texts, language, commands.For(isAdmin: false));
-        var adminOnly = commands.All.Where(c => c.Access != CommandAccess.Everyone).ToList();
+        var text = texts.Get(language, "Help.help") + "\n" + CommandRegistry.Lines(texts, language, commands.For(isAdmin: false, flagOn: flagOn));
+        var adminOnly = commands.All.Where(c => c.Access != CommandAccess.Everyone && (c.Flag is null || flagOn?.Invoke(c.Flag) == true)).ToList();
         if (isAdmin && adminOnly.Count > 0)
         {
             text += "\n\n" + texts.Get(language, "Help.help_admin") + "\n" + CommandRegistry.Lines(texts, language, adminOnly);
