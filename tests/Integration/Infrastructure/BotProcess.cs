@@ -86,8 +86,7 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     public static BotProcess Start(IDictionary<string, string?> settings, params string[] args)
     {
-        var publicPort = FreePort();
-        var internalPort = FreePort();
+        var (publicPort, internalPort) = TwoFreePorts();
         var info = Info(settings, args);
         info.Environment["Hosting__PublicPort"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["Hosting__InternalPort"] = internalPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -260,11 +259,14 @@ public sealed partial class BotProcess : IAsyncDisposable
     private static bool IsBotSetting(string key) =>
         key.Contains("__", StringComparison.Ordinal) || key.EndsWith("_ENVIRONMENT", StringComparison.Ordinal);
 
-    private static int FreePort()
+    /// <summary>Two free ports, held open together while they are chosen, so that they differ (one at a time, the kernel may hand out the same port twice).</summary>
+    private static (int, int) TwoFreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
     }
 
     [LibraryImport("libc", EntryPoint = "kill")]

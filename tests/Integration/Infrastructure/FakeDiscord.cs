@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -13,7 +12,7 @@ namespace Bot.Tests.Integration.Infrastructure;
 /// role, with the bot token checked), and faults: 429s with <c>retry_after</c> and the rate-limit headers, and a
 /// page of the member list that takes its time.
 /// </summary>
-public sealed class FakeDiscord : IAsyncDisposable
+public sealed class FakeDiscord : LoopbackServer
 {
     public const string ClientId = "111111111111111111";
     public const string ClientSecret = "discord-client-secret-0123456789";
@@ -21,21 +20,9 @@ public sealed class FakeDiscord : IAsyncDisposable
     public const string GuildId = "222222222222222222";
     public const string RoleId = "333333333333333333";
 
-    private readonly HttpListener listener = new();
-    private readonly Task loop;
     private readonly ConcurrentDictionary<string, ulong> codes = new();
     private readonly ConcurrentDictionary<string, ulong> tokens = new();
     private readonly object gate = new();
-
-    public FakeDiscord()
-    {
-        Port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        loop = Task.Run(AcceptAsync);
-    }
-
-    public int Port { get; }
 
     public string ApiBaseUrl => $"http://127.0.0.1:{Port}/api";
 
@@ -96,25 +83,7 @@ public sealed class FakeDiscord : IAsyncDisposable
         }
     }
 
-    private async Task AcceptAsync()
-    {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(context));
-        }
-    }
-
-    private async Task ServeAsync(HttpListenerContext context)
+    protected override async Task ServeAsync(HttpListenerContext context)
     {
         var request = context.Request;
         var path = request.Url!.AbsolutePath;
@@ -251,19 +220,5 @@ public sealed class FakeDiscord : IAsyncDisposable
         var bytes = Encoding.UTF8.GetBytes(json);
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        listener.Stop();
-        listener.Close();
-        await loop;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Bot.Tests.Integration.Telemetry;
 
@@ -8,21 +7,8 @@ namespace Bot.Tests.Integration.Telemetry;
 /// A stand-in OpenTelemetry collector: accepts OTLP/HTTP protobuf posts on /v1/traces, /v1/metrics and
 /// /v1/logs and keeps every body, so tests can look into what the bot exported.
 /// </summary>
-public sealed class OtlpReceiver : IAsyncDisposable
+public sealed class OtlpReceiver : Bot.Tests.Integration.Infrastructure.LoopbackServer
 {
-    private readonly HttpListener listener = new();
-    private readonly Task loop;
-
-    public OtlpReceiver()
-    {
-        Port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        loop = Task.Run(AcceptAsync);
-    }
-
-    public int Port { get; }
-
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
     /// <summary>Bodies by path (/v1/traces, /v1/metrics, /v1/logs), with their content types.</summary>
@@ -48,42 +34,15 @@ public sealed class OtlpReceiver : IAsyncDisposable
             string.Join(", ", Posts.GroupBy(p => p.Path).Select(g => $"{g.Key} x{g.Count()}")));
     }
 
-    private async Task AcceptAsync()
+    protected override async Task ServeAsync(HttpListenerContext context)
     {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            Posts.Enqueue((context.Request.Url!.AbsolutePath, context.Request.ContentType, body.ToArray()));
-            // An empty Export*ServiceResponse is a valid (zero-length) protobuf message.
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.Close();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        listener.Stop();
-        listener.Close();
-        await loop;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        Posts.Enqueue((context.Request.Url!.AbsolutePath, context.Request.ContentType, body.ToArray()));
+        // An empty Export*ServiceResponse is a valid (zero-length) protobuf message.
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-protobuf";
+        context.Response.Close();
     }
 }
 

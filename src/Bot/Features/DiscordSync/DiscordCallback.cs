@@ -71,7 +71,7 @@ public sealed partial class DiscordCallback(
 
         // The role follows the main group: a member gets it now; anyone else when they join (chat_member) or at the
         // next reconcile, which also repairs a check that failed here.
-        if (await InMainGroupAsync(userId, cancellationToken) is true)
+        if (gate.CurrentValue.MainChat is { } main && await MainGroup.ContainsAsync(telegram.Reader, main, userId, logger, cancellationToken) is true)
         {
             await DiscordStore.EnqueueAsync(db, discordId, add: true, cancellationToken);
         }
@@ -83,25 +83,6 @@ public sealed partial class DiscordCallback(
         nudge.Nudge();
         LogLinked(logger, userId);
         return Page(http, HttpStatusCode.OK, texts.Get(language, "DiscordSync.page_linked"));
-    }
-
-    /// <summary>Whether the user is in the main group, by getChatMember; null when Telegram cannot tell now.</summary>
-    private async Task<bool?> InMainGroupAsync(long userId, CancellationToken cancellationToken)
-    {
-        if (gate.CurrentValue.MainChat is not { } main)
-        {
-            return null;
-        }
-
-        try
-        {
-            return Membership.IsInChat(await telegram.Reader.GetChatMember(main, userId, cancellationToken));
-        }
-        catch (Exception exception) when (exception is global::Telegram.Bot.Exceptions.ApiRequestException or HttpRequestException or TaskCanceledException)
-        {
-            LogMembershipUnknown(logger, userId, exception.GetType().Name);
-            return null;
-        }
     }
 
     private static bool IsBase64Url(string value) => value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
@@ -128,6 +109,32 @@ public sealed partial class DiscordCallback(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discord did not confirm the account of user {UserId} ({Error}); nothing stored, the link stays usable")]
     private static partial void LogExchangeFailed(ILogger logger, long userId, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot tell whether user {UserId} is in the main group ({Error}); the reconcile will settle the role")]
+}
+
+/// <summary>Main group membership by getChatMember, as the callback and the reconcile read it.</summary>
+public static partial class MainGroup
+{
+    /// <summary>
+    /// Whether <paramref name="userId"/> is in <paramref name="mainChat"/>: Telegram's 400 (no such member) is no; null
+    /// when Telegram cannot tell now (an error, a timeout), and the caller leaves the role as it is.
+    /// </summary>
+    public static async Task<bool?> ContainsAsync(ITelegramBotClient reader, long mainChat, long userId, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Membership.IsInChat(await reader.GetChatMember(mainChat, userId, cancellationToken));
+        }
+        catch (global::Telegram.Bot.Exceptions.ApiRequestException exception) when (exception.ErrorCode == 400)
+        {
+            return false;
+        }
+        catch (Exception exception) when (exception is global::Telegram.Bot.Exceptions.ApiRequestException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogMembershipUnknown(logger, userId, exception.GetType().Name);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot tell whether user {UserId} is in the main group ({Error}); their Discord role stays as it is until the next reconcile")]
     private static partial void LogMembershipUnknown(ILogger logger, long userId, string error);
 }

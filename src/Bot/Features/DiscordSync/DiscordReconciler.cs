@@ -99,7 +99,7 @@ public sealed partial class DiscordReconciler(
             foreach (var (id, hasRole) in members)
             {
                 var discordId = checked((long)id);
-                bool? should = links.TryGetValue(discordId, out var user) ? await InMainGroupAsync(mainChat, user, cancellationToken) : false;
+                bool? should = links.TryGetValue(discordId, out var user) ? await MainGroup.ContainsAsync(telegram.Reader, mainChat, user, logger, cancellationToken) : false;
                 if (should is { } want && want != hasRole)
                 {
                     wanted.Add((discordId, want));
@@ -132,24 +132,6 @@ public sealed partial class DiscordReconciler(
         LogFinished(logger, changes);
     }
 
-    private async Task<bool?> InMainGroupAsync(long mainChat, long userId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Membership.IsInChat(await telegram.Reader.GetChatMember(mainChat, userId, cancellationToken));
-        }
-        catch (global::Telegram.Bot.Exceptions.ApiRequestException exception) when (exception.ErrorCode == 400)
-        {
-            // "user not found" / "member not found": not in the chat.
-            return false;
-        }
-        catch (Exception exception) when (exception is global::Telegram.Bot.Exceptions.ApiRequestException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            LogMembershipUnknown(logger, userId, exception.GetType().Name);
-            return null;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Discord reconcile started (from member id {Cursor})")]
     private static partial void LogStarted(ILogger logger, long cursor);
 
@@ -158,9 +140,6 @@ public sealed partial class DiscordReconciler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discord reconcile interrupted ({Error}); it continues from where it stopped")]
     private static partial void LogInterrupted(ILogger logger, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot tell whether user {UserId} is in the main group ({Error}); their role stays as it is until the next run")]
-    private static partial void LogMembershipUnknown(ILogger logger, long userId, string error);
 }
 
 public sealed class DiscordUnavailableException(string message) : Exception(message);
