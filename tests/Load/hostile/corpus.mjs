@@ -305,6 +305,22 @@ await rejectCase('wrong secret with a 10 MB body', 401, big, { secretHeader: 'no
 await rejectCase('GET on the webhook path', 405, () => '', { method: 'GET' });
 await rejectCase('POST on another path', 404, (id) => message(id), { path: '/telegram/webhook2' });
 {
+  // The Discord callback is the public port's other route: whatever the spelling, with a state the bot never issued
+  // (or none, or two), it answers 400 (flag on) or 404 (flag off), never links anything or fails.
+  const forged = 'A'.repeat(43);
+  const bad = [];
+  let tried = 0;
+  for (const path of ['/discord/callback', '/DISCORD/CALLBACK', '/discord/callback/', '/discord//callback', '/discord/%63allback', '/discord/callback;x=1']) {
+    for (const query of [`?code=x&state=${forged}`, `?state=${forged}`, `?code=x&state=${forged}&state=${forged}`, "?code=x&state='%3B--", '', `?code=${'c'.repeat(5000)}&state=${forged}`]) {
+      const { head, chunks } = request({ method: 'GET', path: path + query, secretHeader: null, contentType: null });
+      const r = await exchange(port, head, chunks);
+      tried++;
+      if (![400, 404].includes(r.status)) bad.push(`${path}${query.slice(0, 40)}: ${describe(r)}`);
+    }
+  }
+  report('Discord callback, every spelling, forged, missing or doubled state: 400 or 404', bad.length === 0, `${tried} requests; ${bad.slice(0, 3).join('; ') || 'all refused'}`);
+}
+{
   const { head, chunks } = request({ body: message(newId()) });
   rejected.add(nextId);
   const r = await exchange(internalPort, head, chunks);
