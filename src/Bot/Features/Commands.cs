@@ -101,7 +101,7 @@ public sealed class CommandRegistry(IEnumerable<CommandSpec> commands)
 /// cannot be reached; <c>Bot webhook set</c> publishes it too.
 /// </summary>
 public sealed partial class CommandMenu(
-    CommandRegistry registry, Texts texts, TelegramClients telegram, IOptionsMonitor<AdminOptions> admin, TimeProvider time, ILogger<CommandMenu> logger)
+    CommandRegistry registry, Texts texts, TelegramClients telegram, IOptionsMonitor<AdminOptions> admin, FeatureFlags flags, TimeProvider time, ILogger<CommandMenu> logger)
     : ILeaderSingleton
 {
     public string Name => "commands";
@@ -112,7 +112,8 @@ public sealed partial class CommandMenu(
         {
             try
             {
-                await registry.PublishAsync(telegram.Sender, texts, admin.CurrentValue.Users, leadership);
+                // A flagged feature's commands are in the menu when its flag is on for everyone as the term begins.
+                await registry.PublishAsync(telegram.Sender, texts, admin.CurrentValue.Users, leadership, flags.IsEnabledForAll);
                 LogPublished(logger, registry.All.Count);
                 // Once a term: the job ends only with the leadership.
                 await Task.Delay(Timeout.InfiniteTimeSpan, time, leadership);

@@ -41,4 +41,25 @@ public sealed class CommandMenuTests(SharedPostgres postgres)
         Assert.Equal(BotTexts.Get("ru", "Subscriptions.command_start"),
             russian.GetProperty("commands").EnumerateArray().First().GetProperty("description").GetString());
     }
+
+    [Fact]
+    public async Task In_a_group_help_shows_a_chat_admin_the_chat_admins_commands_and_a_member_only_everyones()
+    {
+        const long Chat = -1001000000077, ChatAdmin = 771, Member = 772;
+        await using var group = await BotGroup.CreateAsync(postgres.Cluster);
+        var bot = await group.StartAsync();
+        group.Telegram.SetChatMember(Chat, ChatAdmin, "administrator");
+        group.Telegram.SetChatMember(Chat, Member, "member");
+
+        await BotGroup.PostAsync(bot, Updates.GroupMessage(1, Chat, ChatAdmin, "/help"));
+        await BotGroup.PostAsync(bot, Updates.GroupMessage(2, Chat, Member, "/help"));
+        var answers = await group.Telegram.WaitForCallsAsync(2, TimeSpan.FromSeconds(30), "sendMessage", Chat);
+
+        string TextFor(int messageId) => (string)answers.Single(c => (int)c.Body["reply_parameters"]!["message_id"]! == messageId).Body["text"]!;
+        Assert.Contains("/settings", TextFor(1), StringComparison.Ordinal);
+        Assert.Contains(BotTexts.Get("en", "Help.help_chat_admin"), TextFor(1), StringComparison.Ordinal);
+        Assert.DoesNotContain("/broadcast", TextFor(1), StringComparison.Ordinal);
+        Assert.Contains("/help", TextFor(2), StringComparison.Ordinal);
+        Assert.DoesNotContain("/settings", TextFor(2), StringComparison.Ordinal);
+    }
 }

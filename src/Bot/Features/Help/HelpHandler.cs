@@ -2,6 +2,7 @@ using Bot.Admin;
 using Bot.Features.Subscriptions;
 using Bot.Processing;
 using Microsoft.Extensions.Options;
+using Telegram.Bot;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
@@ -52,18 +53,47 @@ public sealed class HelpHandler(Texts texts, CommandRegistry commands, IOptionsM
         }
 
         var language = await UserDirectory.LanguageAsync(context, from);
-        context.Reply(message, key == "Help.help" ? Help(language, admin.CurrentValue.IsAdmin(from.Id), flag => flags.IsEnabled(flag, from.Id)) : texts.Get(language, key));
+        if (key != "Help.help")
+        {
+            context.Reply(message, texts.Get(language, key));
+            return true;
+        }
+
+        var isAdmin = admin.CurrentValue.IsAdmin(from.Id);
+        // In a group, the chat's own admins also get the commands they may run there (asked of Telegram, never kept).
+        var isChatAdmin = !isAdmin && chat.Type is ChatType.Group or ChatType.Supergroup && await IsChatAdminAsync(context, chat.Id, from.Id);
+        context.Reply(message, Help(language, isAdmin, flag => flags.IsEnabled(flag, from.Id), isChatAdmin));
         return true;
     }
 
-    /// <summary>Everyone's commands under the help's heading; for an admin, the admins' commands under their own.</summary>
-    public string Help(string language, bool isAdmin, Func<string, bool>? flagOn = null)
+    private static async Task<bool> IsChatAdminAsync(UpdateContext context, long chatId, long userId)
+    {
+        try
+        {
+            return await context.Reader.GetChatMember(chatId, userId, context.CancellationToken) is ChatMemberOwner or ChatMemberAdministrator;
+        }
+        catch (global::Telegram.Bot.Exceptions.ApiRequestException)
+        {
+            // Telegram cannot say now: the everyone's list is still the right answer.
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Everyone's commands under the help's heading; for an admin, the admins' commands under their own; for a chat's
+    /// admin, the chat admins' commands.
+    /// </summary>
+    public string Help(string language, bool isAdmin, Func<string, bool>? flagOn = null, bool isChatAdmin = false)
     {
         var text = texts.Get(language, "Help.help") + "\n" + CommandRegistry.Lines(texts, language, commands.For(isAdmin: false, flagOn: flagOn));
         var adminOnly = commands.All.Where(c => c.Access != CommandAccess.Everyone && (c.Flag is null || flagOn?.Invoke(c.Flag) == true)).ToList();
         if (isAdmin && adminOnly.Count > 0)
         {
             text += "\n\n" + texts.Get(language, "Help.help_admin") + "\n" + CommandRegistry.Lines(texts, language, adminOnly);
+        }
+        else if (isChatAdmin && adminOnly.Where(c => c.Access == CommandAccess.ChatAdmins).ToList() is { Count: > 0 } chatAdminOnly)
+        {
+            text += "\n\n" + texts.Get(language, "Help.help_chat_admin") + "\n" + CommandRegistry.Lines(texts, language, chatAdminOnly);
         }
 
         return text;
