@@ -32,8 +32,7 @@ public sealed class ReadReplicaTests
     {
         var clock = new ManualClock(DateTimeOffset.Parse("2026-12-07T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var primary = NpgsqlDataSource.Create("Host=primary");
-        var reads = new ReadReplica(primary, NpgsqlDataSource.Create("Host=standby"), Retry, clock, NullLogger<ReadReplica>.Instance);
-        await using var _ = reads;
+        await using var reads = WithStandby(primary, clock);
         // A read whose first call fails as an unreachable server does: it takes two calls when the standby is tried
         // (the standby's, then the primary's) and one when it is not.
         var calls = 0;
@@ -60,8 +59,7 @@ public sealed class ReadReplicaTests
     public async Task A_read_cancelled_by_the_standbys_recovery_runs_again_on_the_primary_and_the_standby_stays_in_use()
     {
         await using var primary = NpgsqlDataSource.Create("Host=primary");
-        var reads = new ReadReplica(primary, NpgsqlDataSource.Create("Host=standby"), Retry, TimeProvider.System, NullLogger<ReadReplica>.Instance);
-        await using var _ = reads;
+        await using var reads = WithStandby(primary);
         var calls = 0;
 
         var result = await reads.ReadAsync(
@@ -76,8 +74,7 @@ public sealed class ReadReplicaTests
     public async Task A_fault_that_waiting_does_not_mend_and_the_callers_cancellation_are_not_hidden_by_a_second_read()
     {
         await using var primary = NpgsqlDataSource.Create("Host=primary");
-        var reads = new ReadReplica(primary, NpgsqlDataSource.Create("Host=standby"), Retry, TimeProvider.System, NullLogger<ReadReplica>.Instance);
-        await using var _ = reads;
+        await using var reads = WithStandby(primary);
         var calls = 0;
 
         await Assert.ThrowsAsync<PostgresException>(() => reads.ReadAsync<int>(
@@ -92,6 +89,10 @@ public sealed class ReadReplicaTests
         Assert.Equal(1, calls);
         Assert.False(reads.StandbyAvoided);
     }
+
+    /// <summary>A read replica of <paramref name="primary"/> with a standby that is never reached (the reads here are stand-ins).</summary>
+    private static ReadReplica WithStandby(NpgsqlDataSource primary, TimeProvider? time = null) =>
+        new(primary, NpgsqlDataSource.Create("Host=standby"), Retry, time ?? TimeProvider.System, NullLogger<ReadReplica>.Instance);
 
     [Fact]
     public void The_read_connection_string_takes_the_primarys_settings_and_password_and_a_short_connect_timeout()

@@ -44,8 +44,7 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
                 ["client_secret"] = Options.ClientSecret!,
             }),
         };
-        var (call, body) = await SendAsync(request, cancellationToken);
-        return (call.Ok && body?.RootElement.TryGetProperty("access_token", out var token) == true ? token.GetString() : null, call);
+        return await SendAsync(request, body => body.TryGetProperty("access_token", out var token) ? token.GetString() : null, cancellationToken);
     }
 
     /// <summary>GET /users/@me with the user's access token: their Discord user id.</summary>
@@ -53,8 +52,9 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url("users/@me"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        var (call, body) = await SendAsync(request, cancellationToken);
-        return (call.Ok && body?.RootElement.TryGetProperty("id", out var id) == true && ulong.TryParse(id.GetString(), CultureInfo.InvariantCulture, out var user) ? user : null, call);
+        return await SendAsync(request,
+            body => body.TryGetProperty("id", out var id) && ulong.TryParse(id.GetString(), CultureInfo.InvariantCulture, out var user) ? user : (ulong?)null,
+            cancellationToken);
     }
 
     /// <summary>PUT or DELETE /guilds/{guild}/members/{user}/roles/{role} with the bot's token (both are idempotent at Discord).</summary>
@@ -64,7 +64,7 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
             Url($"guilds/{Options.Guild}/members/{user}/roles/{Options.Role}"));
         Bot(request);
         request.Headers.TryAddWithoutValidation("X-Audit-Log-Reason", add ? "Telegram main group member" : "Not a Telegram main group member");
-        return (await SendAsync(request, cancellationToken)).Call;
+        return (await SendAsync(request, _ => 0, cancellationToken)).Call;
     }
 
     /// <summary>A page of the guild's members (GET /guilds/{guild}/members, ids above <paramref name="after"/>), each with whether it holds the role.</summary>
@@ -73,29 +73,35 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
         using var request = new HttpRequestMessage(HttpMethod.Get,
             Url(string.Create(CultureInfo.InvariantCulture, $"guilds/{Options.Guild}/members?limit={limit}&after={after}")));
         Bot(request);
-        var (call, body) = await SendAsync(request, cancellationToken);
-        var members = new List<(ulong, bool)>();
-        if (call.Ok && body?.RootElement is { ValueKind: JsonValueKind.Array } list)
+        var role = Options.Role.ToString(CultureInfo.InvariantCulture);
+        var (members, call) = await SendAsync(request, body =>
         {
-            var role = Options.Role.ToString(CultureInfo.InvariantCulture);
-            foreach (var member in list.EnumerateArray())
+            var page = new List<(ulong, bool)>();
+            if (body.ValueKind == JsonValueKind.Array)
             {
-                if (member.TryGetProperty("user", out var user) && ulong.TryParse(user.GetProperty("id").GetString(), CultureInfo.InvariantCulture, out var id))
+                foreach (var member in body.EnumerateArray())
                 {
-                    var hasRole = member.TryGetProperty("roles", out var roles) && roles.EnumerateArray().Any(r => r.GetString() == role);
-                    members.Add((id, hasRole));
+                    if (member.TryGetProperty("user", out var user) && ulong.TryParse(user.GetProperty("id").GetString(), CultureInfo.InvariantCulture, out var id))
+                    {
+                        page.Add((id, member.TryGetProperty("roles", out var roles) && roles.EnumerateArray().Any(r => r.GetString() == role)));
+                    }
                 }
             }
-        }
 
-        return (members, call);
+            return page;
+        }, cancellationToken);
+        return (members ?? [], call);
     }
 
     private Uri Url(string path) => new($"{Options.ApiBaseUrl.TrimEnd('/')}/{path}");
 
     private void Bot(HttpRequestMessage request) => request.Headers.Authorization = new AuthenticationHeaderValue("Bot", Options.BotToken);
 
-    private async Task<(DiscordCall Call, JsonDocument? Body)> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="request"/>; on success, <paramref name="read"/> takes what it needs from the JSON body (the
+    /// document is released before this returns), else the result is <c>default</c>.
+    /// </summary>
+    private async Task<(T? Result, DiscordCall Call)> SendAsync<T>(HttpRequestMessage request, Func<JsonElement, T> read, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(Options.RequestTimeoutSeconds));
@@ -106,30 +112,33 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
         }
         catch (Exception exception) when (exception is HttpRequestException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return (new DiscordCall(false, 0, null, false, exception is OperationCanceledException ? "timed out" : "no answer: " + exception.Message), null);
+            return (default, new DiscordCall(false, 0, null, false, exception is OperationCanceledException ? "timed out" : "no answer: " + exception.Message));
         }
 
         using (response)
         {
-            JsonDocument? body = null;
+            JsonDocument? document = null;
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             try
             {
-                body = text.Length > 0 ? JsonDocument.Parse(text) : null;
+                document = text.Length > 0 ? JsonDocument.Parse(text) : null;
             }
             catch (JsonException)
             {
             }
 
+            using var body = document;
+            JsonElement? Field(string name) =>
+                body?.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty(name, out var value) ? value : null;
+
             var status = (int)response.StatusCode;
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                var wait = body?.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("retry_after", out var after) && after.TryGetDouble(out var seconds)
+                var wait = Field("retry_after") is { } after && after.TryGetDouble(out var seconds)
                     ? TimeSpan.FromSeconds(seconds)
                     : Header(response, "Retry-After") ?? TimeSpan.FromSeconds(1);
-                var global = (body?.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("global", out var g) && g.ValueKind == JsonValueKind.True)
-                    || response.Headers.TryGetValues("X-RateLimit-Global", out _);
-                return (new DiscordCall(false, status, wait, global, $"429 rate limited for {wait.TotalSeconds:0.###} s"), body);
+                var global = Field("global")?.ValueKind == JsonValueKind.True || response.Headers.TryGetValues("X-RateLimit-Global", out _);
+                return (default, new DiscordCall(false, status, wait, global, $"429 rate limited for {wait.TotalSeconds:0.###} s"));
             }
 
             // A spent bucket: the call went through, and the next one on it must wait until the bucket resets.
@@ -138,11 +147,11 @@ public sealed class DiscordApi(IHttpClientFactory factory, IOptions<DiscordOptio
                 : null;
             if (response.IsSuccessStatusCode)
             {
-                return (new DiscordCall(true, status, spent, false, null), body);
+                return (body is null ? default : read(body.RootElement), new DiscordCall(true, status, spent, false, null));
             }
 
-            var message = body?.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("message", out var m) ? m.GetString() : null;
-            return (new DiscordCall(false, status, spent, false, $"{status} {message ?? response.ReasonPhrase}"), body);
+            var message = Field("message") is { ValueKind: JsonValueKind.String } m ? m.GetString() : null;
+            return (default, new DiscordCall(false, status, spent, false, $"{status} {message ?? response.ReasonPhrase}"));
         }
     }
 

@@ -60,13 +60,15 @@ public sealed partial class DiscordReconciler(
             "SELECT started_at IS NOT NULL OR finished_at IS NULL OR finished_at <= now() - $1 FROM discord_reconcile WHERE id = 1",
             cancellationToken, Sql.Arg(TimeSpan.FromMinutes(options.CurrentValue.ReconcileMinutes)));
 
-    /// <summary>One run, from the stored cursor to the end of the member list.</summary>
+    /// <summary>
+    /// One run, from the stored cursor to the end of the member list (the cursor is 0 unless a run was left unfinished:
+    /// the end of a run resets it).
+    /// </summary>
     public async Task ReconcileAsync(long mainChat, CancellationToken cancellationToken)
     {
         var cursor = await Db.Of(dataSource).ScalarAsync<long>(
             """
-            UPDATE discord_reconcile SET started_at = coalesce(started_at, now()),
-                cursor_id = CASE WHEN started_at IS NULL THEN 0 ELSE cursor_id END
+            UPDATE discord_reconcile SET started_at = coalesce(started_at, now())
             WHERE id = 1 RETURNING cursor_id
             """, cancellationToken);
         LogStarted(logger, cursor);
