@@ -7,6 +7,7 @@ using Bot.Features.DiscordSync;
 using Bot.Features.FloodControl;
 using Bot.Features.Help;
 using Bot.Features.JoinGate;
+using Bot.Features.MiniApp;
 using Bot.Features.Ping;
 using Bot.Features.Stats;
 using Bot.Features.Subscriptions;
@@ -93,6 +94,7 @@ namespace Bot
             .Add<StatsFeature>()
             .Add<SubscriptionsFeature>()
             .Add<PingFeature>()
+            .Add<MiniAppFeature>()
             .Add<HelpFeature>();
 
         /// <summary>Registers the command menu with Telegram (<c>Bot webhook set</c>).</summary>

@@ -27,24 +27,27 @@ public static class AdminAuth
     public static string Name(AdminScope scope) => scope == AdminScope.Write ? "write" : "read";
 }
 
+/// <summary>Failed admin API authentications per client address: Admin:FailedAuthenticationsPerMinute.</summary>
+public sealed class AdminAuthThrottle(IOptions<AdminOptions> options) : AuthFailureThrottle(options.Value.FailedAuthenticationsPerMinute);
+
 /// <summary>
-/// Failed authentications per client address: at most Admin:FailedAuthenticationsPerMinute in any sliding minute
-/// (six ten-second segments). It is consulted before a token is compared, so an address that spent its budget
-/// learns nothing more, not even whether its next guess was right; callers at other addresses are untouched.
-/// IPv6 clients are counted per /64, the smallest block a host is usually given. Idle addresses are forgotten.
+/// Failed authentications per client address: at most the given number in any sliding minute (six ten-second
+/// segments). It is consulted before a credential is checked, so an address that spent its budget learns nothing
+/// more, not even whether its next guess was right; callers at other addresses are untouched. IPv6 clients are
+/// counted per /64, the smallest block a host is usually given. Idle addresses are forgotten.
 /// </summary>
-public sealed class AdminAuthThrottle : IDisposable
+public class AuthFailureThrottle : IDisposable
 {
     private const int Segments = 6;
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly PartitionedRateLimiter<string> failures;
 
-    public AdminAuthThrottle(IOptions<AdminOptions> options)
+    protected AuthFailureThrottle(int perMinute)
     {
         var limit = new SlidingWindowRateLimiterOptions
         {
-            PermitLimit = options.Value.FailedAuthenticationsPerMinute,
+            PermitLimit = perMinute,
             Window = Window,
             SegmentsPerWindow = Segments,
             QueueLimit = 0,
@@ -89,7 +92,11 @@ public sealed class AdminAuthThrottle : IDisposable
         return new IPAddress(bytes).ToString() + "/64";
     }
 
-    public void Dispose() => failures.Dispose();
+    public void Dispose()
+    {
+        failures.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
 
 /// <summary>

@@ -92,14 +92,19 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
     /// <summary>Routes it adds to the admin API (mapped inside its authorized route groups).</summary>
     public FeatureBuilder AdminApi<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IJsonTypeInfoResolver json) where T : class, IAdminRoutes
     {
-        // The routes' request and response types, for the source-generated JSON of the minimal API.
+        return Json(json).Contribute<IAdminRoutes, T>();
+    }
+
+    /// <summary>The request and response types of routes it maps elsewhere (the Mini App's), for the source-generated JSON of the minimal API.</summary>
+    public FeatureBuilder Json(IJsonTypeInfoResolver json)
+    {
         Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(json));
-        return Contribute<IAdminRoutes, T>();
+        return this;
     }
 
     /// <summary>
     /// An implementation of one of the pipeline's hooks (<see cref="IRunsAlone"/>, <c>Outbox.ISendOutcomeRules</c>,
-    /// <c>Outbox.IUnreachableChatHook</c>, <c>Outbox.IOutboxRetentionHold</c>): registered once, however many hooks it implements.
+    /// <c>Outbox.IUnreachableChatHook</c>, <c>Outbox.IOutboxRetentionHold</c>, <c>MiniApp.IMiniAppRoutes</c>, <c>MiniApp.IMiniAppChats</c>): registered once, however many hooks it implements.
     /// </summary>
     public FeatureBuilder Hook<THook, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>()
         where THook : class

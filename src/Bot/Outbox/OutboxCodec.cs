@@ -45,6 +45,7 @@ public static class OutboxCodec
         ["restrictChatMember"] = Send<RestrictChatMemberRequest, bool>,
         ["banChatMember"] = Send<BanChatMemberRequest, bool>,
         ["unbanChatMember"] = Send<UnbanChatMemberRequest, bool>,
+        ["setChatMenuButton"] = Send<SetChatMenuButtonRequest, bool>,
     };
 
     private static async Task<string> Send<TRequest, TResponse>(ITelegramBotClient client, string payload, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Bot;
 using Bot.Admin;
 using Bot.Features.Broadcasts;
+using Bot.Features.MiniApp;
 using Bot.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Authorization;
@@ -12,7 +13,7 @@ namespace Bot.Tests.Unit.Hosting;
 
 /// <summary>
 /// Every route of the composed service, as routing sees it: each belongs to exactly one surface (port); the
-/// public one serves the webhook and the Discord callback alone; every admin route carries the admin policies, the rate limit, the body
+/// public one serves the webhook, the Discord callback and the Mini App (its pages, and its API behind its own policies); every admin route carries the admin policies, the rate limit, the body
 /// limit and the audit marker, whatever its path looks like. A route added without them fails here.
 /// </summary>
 public sealed class EndpointSurfaceTests
@@ -31,9 +32,41 @@ public sealed class EndpointSurfaceTests
 
         // The public port: the webhook (its secret header is its proof) and the Discord callback (its single-use
         // state is; it answers 404 while the DiscordSync flag is off), both anonymous by declaration.
-        var publicRoutes = endpoints.Where(e => SurfaceOf(e) == Bot.Hosting.Surface.Public).ToList();
-        Assert.Equal(["/discord/callback", "/telegram/webhook"], publicRoutes.Select(e => e.RoutePattern.RawText!).Order());
+        var publicPort = endpoints.Where(e => SurfaceOf(e) == Bot.Hosting.Surface.Public).ToList();
+        var miniAppApi = publicPort.Where(e => e.RoutePattern.RawText!.StartsWith("/app/api", StringComparison.OrdinalIgnoreCase)).ToList();
+        var publicRoutes = publicPort.Except(miniAppApi).ToList();
+        Assert.Equal(["/app/{file?}", "/discord/callback", "/telegram/webhook"], publicRoutes.Select(e => e.RoutePattern.RawText!).Order());
         Assert.All(publicRoutes, e => Assert.Empty(e.Metadata.GetOrderedMetadata<IAuthorizeData>()));
+        Assert.All(publicRoutes.Where(e => e.RoutePattern.RawText!.StartsWith("/app", StringComparison.Ordinal)),
+            e => Assert.Equal(["GET", "HEAD"], e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Order()));
+
+        // The Mini App's API: on the public port, every route behind its own scheme's policies (never the admin API's),
+        // its rate limit and body limit; a chat's routes need that chat's admin, the rest but /me a bot admin.
+        Assert.Equal(19, miniAppApi.Count);
+        foreach (var endpoint in miniAppApi)
+        {
+            var pattern = endpoint.RoutePattern.RawText!;
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToHashSet();
+            Assert.Contains(MiniAppAuth.UserPolicy, policies);
+            Assert.DoesNotContain(AdminAuth.ReadPolicy, policies);
+            Assert.DoesNotContain(AdminAuth.WritePolicy, policies);
+            Assert.Empty(endpoint.Metadata.GetOrderedMetadata<IAllowAnonymous>());
+            Assert.Null(endpoint.Metadata.GetMetadata<AdminApiMetadata>());
+            Assert.Equal(MiniAppFeature.RateLimitPolicy, endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName);
+            Assert.Equal(MiniAppFeature.MaxBodyBytes, endpoint.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize);
+            var expected = pattern switch
+            {
+                "/app/api/me" => null,
+                _ when pattern.StartsWith("/app/api/chats/{chatId:long}/", StringComparison.Ordinal) => MiniAppAuth.ChatAdminPolicy,
+                _ when pattern.StartsWith("/app/api/{", StringComparison.Ordinal) => null,
+                _ => MiniAppAuth.BotAdminPolicy,
+            };
+            if (expected is not null)
+            {
+                Assert.True(policies.Contains(expected), $"{pattern}: {expected}");
+            }
+        }
+
         var webhook = publicRoutes.Single(e => e.RoutePattern.RawText == "/telegram/webhook");
         var callback = publicRoutes.Single(e => e.RoutePattern.RawText == "/discord/callback");
         Assert.NotEmpty(callback.Metadata.GetOrderedMetadata<IAllowAnonymous>());
@@ -60,7 +93,7 @@ public sealed class EndpointSurfaceTests
         }
 
         // Everything else on the internal port is the probes and the API's description, and nothing more.
-        var rest = endpoints.Except(admin).Except(publicRoutes).ToList();
+        var rest = endpoints.Except(admin).Except(publicPort).ToList();
         Assert.Equal(Anonymous.Order(), rest.Select(e => e.RoutePattern.RawText!).Order());
         Assert.All(rest, e => Assert.Equal(Bot.Hosting.Surface.Internal, SurfaceOf(e)));
         Assert.All(rest, e => Assert.Empty(e.Metadata.GetOrderedMetadata<IAuthorizeData>()));

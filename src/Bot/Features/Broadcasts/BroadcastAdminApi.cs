@@ -67,12 +67,6 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             return unreadable!;
         }
 
-        var (problems, broadcast) = BroadcastRequestCheck.Check(request, options.Value, time.GetUtcNow());
-        if (broadcast is null)
-        {
-            return AdminBody.Invalid(string.Join("; ", problems), "Invalid broadcast");
-        }
-
         var key = http.Request.Headers[IdempotencyKeys.Header] is { Count: > 0 } values ? values.ToString() : null;
         if (key is not null && !IdempotencyKeys.IsValid(key))
         {
@@ -80,19 +74,39 @@ public sealed class BroadcastAdminApi : IAdminRoutes
                 statusCode: StatusCodes.Status400BadRequest, title: "Invalid idempotency key");
         }
 
-        if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
+        var caller = $"api:{http.User.FindFirst(AdminAuth.TokenClaim)?.Value}";
+        var (problem, view) = await CreateForAsync(request, key, caller, http.Response, dataSource, flags, texts, nudge, options.Value, time, cancellationToken);
+        return view is null ? problem! : TypedResults.Accepted($"/admin/broadcasts/{view.Id}", view);
+    }
+
+    /// <summary>
+    /// Creates a broadcast as <paramref name="caller"/> asked (the admin API's token, the Mini App's user): checked field by
+    /// field, one creation at a time, under an idempotency key when one is given. The problem, or the broadcast created (or
+    /// created before under the same key).
+    /// </summary>
+    internal static async Task<(ProblemHttpResult? Problem, BroadcastView? View)> CreateForAsync(
+        CreateBroadcastRequest request, string? key, string caller, HttpResponse response, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts,
+        OutboxNudge nudge, BroadcastOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (problems, broadcast) = BroadcastRequestCheck.Check(request, options, time.GetUtcNow());
+        if (broadcast is null)
         {
-            return Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off");
+            return (AdminBody.Invalid(string.Join("; ", problems), "Invalid broadcast"), null);
         }
 
-        if (request.AllowPaid && !options.Value.AllowPaid)
+        if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
         {
-            return Conflict("paid broadcasts are switched off (Broadcasts:AllowPaid)", "Paid broadcasts are switched off");
+            return (Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off"), null);
+        }
+
+        if (request.AllowPaid && !options.AllowPaid)
+        {
+            return (Conflict("paid broadcasts are switched off (Broadcasts:AllowPaid)", "Paid broadcasts are switched off"), null);
         }
 
         if (await ProblemOfNamesAsync(Db.Of(dataSource), broadcast, cancellationToken) is { } names)
         {
-            return AdminBody.Invalid(names, "Invalid broadcast");
+            return (AdminBody.Invalid(names, "Invalid broadcast"), null);
         }
 
         var fingerprint = IdempotencyKeys.Fingerprint(request);
@@ -107,21 +121,19 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             await transaction.RollbackAsync(cancellationToken);
             if (!earlier.SameRequest)
             {
-                return TypedResults.Problem($"this {IdempotencyKeys.Header} was used for a different request in the last 24 hours",
-                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused");
+                return (TypedResults.Problem($"this {IdempotencyKeys.Header} was used for a different request in the last 24 hours",
+                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused"), null);
             }
 
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-            var first = await BroadcastStore.GetAsync(Db.Of(dataSource), earlier.BroadcastId, cancellationToken);
-            return TypedResults.Accepted($"/admin/broadcasts/{earlier.BroadcastId}", first!);
+            response.Headers["Idempotent-Replayed"] = "true";
+            return (null, await BroadcastStore.GetAsync(Db.Of(dataSource), earlier.BroadcastId, cancellationToken));
         }
 
         if (broadcast.StartsNow && !request.AllowConcurrent && await BroadcastStore.RunningAsync(db, cancellationToken) is { } running)
         {
-            return Conflict($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true", "A broadcast is running");
+            return (Conflict($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true", "A broadcast is running"), null);
         }
 
-        var caller = $"api:{http.User.FindFirst(AdminAuth.TokenClaim)?.Value}";
         var id = await BroadcastStore.CreateAsync(db,
             new NewBroadcast(broadcast.Variants, broadcast.Audience, null, request.StatusChatId, Texts.English, caller)
             {
@@ -137,7 +149,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         if (broadcast.Plan is { } plan && await BroadcastStore.ScheduleAsync(db, id, plan, cancellationToken) is null)
         {
             await transaction.RollbackAsync(cancellationToken);
-            return AdminBody.Invalid("scheduledAt must be in the future (by the database's clock)", "Invalid broadcast");
+            return (AdminBody.Invalid("scheduledAt must be in the future (by the database's clock)", "Invalid broadcast"), null);
         }
 
         // The status message: now for a broadcast that starts now or once at its time; a draft gets it when sent, and
@@ -154,8 +166,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         await transaction.CommitAsync(cancellationToken);
         nudge.Nudge();
-        var view = await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken);
-        return TypedResults.Accepted($"/admin/broadcasts/{id}", view!);
+        return (null, await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken));
     }
 
     /// <summary>What the database says about the names the request gives: the time zones, the saved list.</summary>
@@ -184,13 +195,13 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         await BroadcastStore.SetStatusOutboxAsync(Db.In(connection, transaction), id, status, cancellationToken);
     }
 
-    private static async Task<Ok<List<BroadcastView>>> ListAsync(ReadReplica reads, CancellationToken cancellationToken, int limit = 20) =>
+    internal static async Task<Ok<List<BroadcastView>>> ListAsync(ReadReplica reads, CancellationToken cancellationToken, int limit = 20) =>
         TypedResults.Ok(await reads.ReadAsync((db, ct) => BroadcastStore.ListAsync(db, Math.Clamp(limit, 1, 200), ct), cancellationToken));
 
     private static async Task<Results<Ok<BroadcastView>, NotFound>> GetAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
-    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> CancelAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> CancelAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var cancelled = await BroadcastStore.CancelAsync(Db.Of(dataSource), id, cancellationToken);
         var view = await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken);
@@ -202,7 +213,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         };
     }
 
-    private static async Task<Results<Ok<AudienceCountView>, ProblemHttpResult>> CountAudienceAsync(
+    internal static async Task<Results<Ok<AudienceCountView>, ProblemHttpResult>> CountAudienceAsync(
         HttpContext http, ReadReplica reads, CancellationToken cancellationToken)
     {
         var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.AudienceCountRequest, cancellationToken);
@@ -221,7 +232,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             : TypedResults.Ok(new AudienceCountView(await reads.ReadAsync((db, ct) => Audience.CountAsync(db, audience, ct), cancellationToken)));
     }
 
-    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> SendAsync(
+    internal static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> SendAsync(
         long id, NpgsqlDataSource dataSource, FeatureFlags flags, Texts texts, OutboxNudge nudge, CancellationToken cancellationToken)
     {
         if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
@@ -252,7 +263,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
     }
 
-    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> PauseAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> PauseAsync(long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
         {
@@ -272,7 +283,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
     }
 
-    private static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> ResumeAsync(
+    internal static async Task<Results<Ok<BroadcastView>, NotFound, ProblemHttpResult>> ResumeAsync(
         long id, HttpContext http, NpgsqlDataSource dataSource, IOptions<BroadcastOptions> options, OutboxNudge nudge, CancellationToken cancellationToken)
     {
         var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.ResumeBroadcastRequest, cancellationToken, optional: true);
@@ -307,7 +318,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return TypedResults.Ok((await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken))!);
     }
 
-    private static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> EditAsync(
+    internal static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> EditAsync(
         long id, HttpContext http, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var (request, unreadable) = await AdminBody.ReadAsync(http.Request, BroadcastApiJson.Default.EditBroadcastRequest, cancellationToken);
@@ -335,7 +346,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return await StartJobAsync(dataSource, view, "edit", request.Text, cancellationToken);
     }
 
-    private static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> WithdrawAsync(
+    internal static async Task<Results<Accepted<BroadcastView>, NotFound, ProblemHttpResult>> WithdrawAsync(
         long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is { } view
             ? await StartJobAsync(dataSource, view, "withdraw", null, cancellationToken)
@@ -377,6 +388,13 @@ public sealed class BroadcastAdminApi : IAdminRoutes
             return AdminBody.Invalid("chatId must be a chat id", "Invalid preview");
         }
 
+        return await PreviewToAsync(id, request.ChatId, Texts.English, dataSource, texts, nudge, cancellationToken);
+    }
+
+    /// <summary>Queues a preview of every variant of the broadcast to <paramref name="chat"/>, labelled in <paramref name="language"/>.</summary>
+    internal static async Task<Results<Accepted<PreviewView>, NotFound, ProblemHttpResult>> PreviewToAsync(
+        long id, long chat, string language, NpgsqlDataSource dataSource, Texts texts, OutboxNudge nudge, CancellationToken cancellationToken)
+    {
         if (await BroadcastStore.GetAsync(Db.Of(dataSource), id, cancellationToken) is not { } view)
         {
             return TypedResults.NotFound();
@@ -393,8 +411,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         }
 
         var outbox = new OutboxWriter(connection, transaction, null);
-        var chat = request.ChatId;
-        BroadcastDeliveries.QueuePreview(outbox, texts, Texts.English, variants, chat);
+        BroadcastDeliveries.QueuePreview(outbox, texts, language, variants, chat);
 
         if (outbox.TakeBuffered() is { } insert)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Bot.Features.MiniApp;
 using Bot.Outbox;
 using Bot.Processing;
 using Bot.Storage;
@@ -39,7 +40,9 @@ public sealed class BroadcastsFeature : IFeature
         .Purge<BroadcastRecordsPurge>()
         .Counts<BroadcastCounts>()
         .AdminApi<BroadcastAdminApi>(BroadcastApiJson.Default)
-        .Hook<IOutboxRetentionHold, BroadcastRetentionHold>();
+        .Hook<IOutboxRetentionHold, BroadcastRetentionHold>()
+        .Hook<IMiniAppRoutes, BroadcastsMiniApp>()
+        .Json(BroadcastsMiniAppJson.Default);
 }
 
 /// <summary>

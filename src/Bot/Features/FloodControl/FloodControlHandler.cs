@@ -73,7 +73,7 @@ public sealed class FloodControlHandler(Texts texts, FeatureFlags flags, IOption
 
         if (!count.Warned)
         {
-            await FloodWindows.MarkWarnedAsync(context.Db, user.Id, context.CancellationToken);
+            await FloodWindows.MarkWarnedAsync(context.Db, user.Id, (message?.Chat ?? query?.Message?.Chat)?.Id ?? user.Id, context.CancellationToken);
 
             var remaining = (int)Math.Round((count.WindowStart + TimeSpan.FromSeconds(options.FloodWindowSeconds) - context.Claim.ReceivedAt).TotalSeconds, MidpointRounding.AwayFromZero);
             var warning = texts.Format(await UserDirectory.LanguageAsync(context, user), "FloodControl.warning", ("seconds", Math.Max(1, remaining)));

@@ -35,8 +35,41 @@ public static class FloodWindows
     }
 
     /// <summary>Records that the user was warned in the current window (the warning is given once per window).</summary>
-    public static Task MarkWarnedAsync(Db db, long userId, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE flood_windows SET warned = true WHERE user_id = $1", cancellationToken, Arg(userId));
+    /// <summary>Marks the user's window warned, and records the warning in the chat it was given in (flood_warnings).</summary>
+    public static Task MarkWarnedAsync(Db db, long userId, long chatId, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(
+            """
+            WITH warned AS (UPDATE flood_windows SET warned = true WHERE user_id = $1)
+            INSERT INTO flood_warnings (chat_id, user_id) VALUES ($2, $1)
+            """,
+            cancellationToken, Arg(userId), Arg(chatId));
+
+    /// <summary>The flood warnings given in a chat since the start of today (UTC, by the database's clock) and in the last 7 days.</summary>
+    public static async Task<(int Today, int Week)> WarningsAsync(Db db, long chatId, CancellationToken cancellationToken) =>
+        (await db.FirstAsync(
+            """
+            WITH b AS (SELECT date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS today)
+            SELECT count(w.id) FILTER (WHERE w.warned_at >= b.today)::int, count(w.id)::int
+            FROM b LEFT JOIN flood_warnings w ON w.chat_id = $1 AND w.warned_at >= b.today - interval '6 days'
+            GROUP BY b.today
+            """,
+            reader => new Tuple<int, int>(reader.GetInt32(0), reader.GetInt32(1)),
+            cancellationToken, Arg(chatId))) is { } counts ? (counts.Item1, counts.Item2) : (0, 0);
+
+    /// <summary>Flood warnings older than 30 days (<see cref="Retention"/>'s batch shape).</summary>
+    public const string WarningsPurgeSql =
+        """
+        WITH gone AS (
+            DELETE FROM flood_warnings
+            WHERE id = ANY (ARRAY(
+                SELECT id FROM flood_warnings
+                WHERE warned_at < now() - make_interval(secs => $1) AND warned_at >= $2
+                ORDER BY warned_at
+                LIMIT $3))
+            RETURNING warned_at
+        )
+        SELECT count(*)::int, max(warned_at) FROM gone
+        """;
 
     /// <summary>Deletes windows that began more than a day ago (longer than any window may last).</summary>
     public static Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>

@@ -6,6 +6,9 @@ namespace Bot.Features.JoinGate;
 /// <summary>Where a join leaves its chat: in raid mode or not, and whether this join is the one that started it.</summary>
 public readonly record struct RaidState(bool InRaid, bool Started, int Joins);
 
+/// <summary>A raid-mode period: when it began, when it ended (null: still on), the joins it saw.</summary>
+public sealed record RaidPeriod(DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Joins);
+
 /// <summary>
 /// Raid mode (gate_raids): joins to a chat, requests and direct joins alike, counted in fixed one-minute windows.
 /// Past Bot:RaidJoinsPerMinute the chat is in raid mode for Bot:RaidMinutes, extended by every further join past the
@@ -36,10 +39,18 @@ public static class GateRaids
             return new RaidState(before, Started: false, joins);
         }
 
+        // The period's history (gate_raid_periods) follows: a new period when this join starts the raid, else the
+        // chat's latest one is extended as the window is.
         await db.ExecuteAsync(
             """
-            UPDATE gate_raids SET until = greatest(until, now() + make_interval(secs => $2)), started_at = CASE WHEN $3 THEN started_at ELSE now() END
-            WHERE chat_id = $1
+            WITH raid AS (
+                UPDATE gate_raids SET until = greatest(until, now() + make_interval(secs => $2)), started_at = CASE WHEN $3 THEN started_at ELSE now() END
+                WHERE chat_id = $1
+                RETURNING until),
+            started AS (
+                INSERT INTO gate_raid_periods (chat_id, until) SELECT $1, until FROM raid WHERE NOT $3)
+            UPDATE gate_raid_periods p SET until = raid.until FROM raid
+            WHERE $3 AND p.id = (SELECT max(id) FROM gate_raid_periods WHERE chat_id = $1)
             """,
             cancellationToken, Arg(chatId), Arg(duration.TotalSeconds), Arg(before));
         return new RaidState(InRaid: true, Started: !before, joins);
@@ -47,7 +58,38 @@ public static class GateRaids
 
     /// <summary>Ends a chat's raid now (an admin's Decline all held): its held joins are then declined by the sweep.</summary>
     public static Task EndAsync(Db db, long chatId, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("UPDATE gate_raids SET until = now() WHERE chat_id = $1 AND until > now()", cancellationToken, Arg(chatId));
+        db.ExecuteAsync(
+            """
+            WITH ended AS (UPDATE gate_raids SET until = now() WHERE chat_id = $1 AND until > now())
+            UPDATE gate_raid_periods SET until = now() WHERE chat_id = $1 AND until > now()
+            """,
+            cancellationToken, Arg(chatId));
+
+    /// <summary>A chat's raid periods that began since <paramref name="since"/>, newest first, with the joins each saw (held or not).</summary>
+    public static Task<List<RaidPeriod>> PeriodsAsync(Db db, long chatId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        db.ListAsync(
+            """
+            SELECT p.started_at, CASE WHEN p.until > now() THEN NULL ELSE p.until END,
+                   (SELECT count(*)::int FROM join_requests r WHERE r.chat_id = p.chat_id AND r.requested_at >= p.started_at AND r.requested_at <= p.until)
+            FROM gate_raid_periods p WHERE p.chat_id = $1 AND p.started_at >= $2 ORDER BY p.started_at DESC LIMIT 20
+            """,
+            reader => new RaidPeriod(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2)),
+            cancellationToken, Arg(chatId), Arg(since));
+
+    /// <summary>Raid periods ended before the retention (<see cref="Retention"/>'s batch shape).</summary>
+    public const string PeriodsPurgeSql =
+        """
+        WITH gone AS (
+            DELETE FROM gate_raid_periods
+            WHERE id = ANY (ARRAY(
+                SELECT id FROM gate_raid_periods
+                WHERE until < now() - make_interval(secs => $1) AND until >= $2
+                ORDER BY until
+                LIMIT $3))
+            RETURNING until
+        )
+        SELECT count(*)::int, max(until) FROM gone
+        """;
 
     /// <summary>Raids that are over and not yet reported as such (taken: reported once), only while <paramref name="epoch"/> leads.</summary>
     public static Task<List<long>> TakeEndedAsync(Db db, long epoch, CancellationToken cancellationToken) =>

@@ -60,8 +60,11 @@ public static class JoinReason
     /// <summary>Held during a raid and declined once it was over.</summary>
     public const string Raid = "raid";
 
-    /// <summary>Decided by a chat admin (Approve anyway, or let in from the log).</summary>
+    /// <summary>Decided by a chat admin (Approve anyway, let in from the log, approved or declined in the Mini App).</summary>
     public const string Admin = "admin";
+
+    /// <summary>Declined and banned from the chat by a chat admin (the Mini App's queue).</summary>
+    public const string Banned = "banned";
 }
 
 /// <summary>How a user came to the chat.</summary>
@@ -254,20 +257,32 @@ public static class JoinDecisions
     public static Task<long?> InsertAsync(
         Db db, long chatId, long userId, long userChatId, long updateId, DateTimeOffset requestedAt, string state, string? reason, TimeSpan checkTime,
         CancellationToken cancellationToken, string entry = JoinEntry.Request, string? checkKind = null, int attempts = 1, string? chatTitle = null,
-        string? language = null, bool held = false) =>
+        string? language = null, bool held = false, string? userName = null, string? userHandle = null) =>
         db.ScalarAsync<long?>(
             """
             INSERT INTO join_requests (chat_id, user_id, user_chat_id, update_id, requested_at, state, reason, deadline, decided_at,
-                                       entry, check_kind, attempts_left, chat_title, language, held)
+                                       entry, check_kind, attempts_left, chat_title, language, held, user_name, username)
             VALUES ($1, $2, $3, $4, $5, $6, $7,
                     CASE WHEN $6 = 'pending' THEN now() + make_interval(secs => $8) END,
                     CASE WHEN $6 <> 'pending' THEN now() END,
-                    $9, $10, $11, $12, $13, $14)
+                    $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT DO NOTHING
             RETURNING id
             """,
             cancellationToken, Arg(chatId), Arg(userId), Arg(userChatId), Arg(updateId), Arg(requestedAt), Arg(state), Arg(reason), Arg(checkTime.TotalSeconds),
-            Arg(entry), Arg(checkKind), Arg(attempts), Arg(chatTitle), Arg(language), Arg(held));
+            Arg(entry), Arg(checkKind), Arg(attempts), Arg(chatTitle), Arg(language), Arg(held), Arg(userName), Arg(userHandle));
+
+    /// <summary>
+    /// The user left the chat (or was removed): their latest approval there is marked, for the overview's "still a
+    /// member after 7 days". A leave the bot did not see leaves it NULL (counted as still a member).
+    /// </summary>
+    public static Task MarkLeftAsync(Db db, long chatId, long userId, DateTime at, CancellationToken cancellationToken) =>
+        db.ExecuteAsync(
+            """
+            UPDATE join_requests SET left_at = $3
+            WHERE id = (SELECT max(id) FROM join_requests WHERE chat_id = $1 AND user_id = $2 AND state = 'approved') AND left_at IS NULL
+            """,
+            cancellationToken, Arg(chatId), Arg(userId), Arg(new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))));
 
     /// <summary>
     /// Decides a pending request and queues what it means on Telegram's side for how the user came
@@ -275,7 +290,7 @@ public static class JoinDecisions
     /// (decided by a concurrent answer or the deadline sweep), and then nothing is queued.
     /// </summary>
     public static async Task<Decision?> DecideAsync(
-        Db db, OutboxWriter outbox, long requestId, bool approve, string reason, CancellationToken cancellationToken, long? decidedBy = null)
+        Db db, OutboxWriter outbox, long requestId, bool approve, string reason, CancellationToken cancellationToken, long? decidedBy = null, bool ban = false)
     {
         var decided = await db.FirstAsync(
             """
@@ -295,7 +310,7 @@ public static class JoinDecisions
             return null;
         }
 
-        await QueueDecisionAsync(outbox, decided, cancellationToken);
+        await QueueDecisionAsync(outbox, decided, cancellationToken, ban && !approve);
         return decided;
     }
 
@@ -306,11 +321,20 @@ public static class JoinDecisions
     /// the user's private chat as ordering key: the ban goes before its unban, and a group's 20 messages a minute do not
     /// hold back its members' admission.
     /// </summary>
-    public static async Task QueueDecisionAsync(OutboxWriter outbox, Decision decision, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A ban (an admin's, from the Mini App's queue) declines the same way and then bans the user from the chat for good:
+    /// no unban follows, so they can neither ask again nor join until an admin unbans them.
+    /// </remarks>
+    public static async Task QueueDecisionAsync(OutboxWriter outbox, Decision decision, CancellationToken cancellationToken, bool ban = false)
     {
         if (decision.Entry != JoinEntry.Direct)
         {
             await QueueCallAsync(outbox, decision.ChatId, decision.UserId, decision.UserChatId, decision.Approved, cancellationToken);
+            if (ban)
+            {
+                await outbox.EnqueueAsync(new BanChatMemberRequest { ChatId = decision.ChatId, UserId = decision.UserId }, decision.UserChatId, cancellationToken: cancellationToken);
+            }
+
             return;
         }
 
@@ -323,6 +347,11 @@ public static class JoinDecisions
         }
 
         await outbox.EnqueueAsync(new BanChatMemberRequest { ChatId = decision.ChatId, UserId = decision.UserId }, decision.UserId, cancellationToken: cancellationToken);
+        if (ban)
+        {
+            return;
+        }
+
         await outbox.EnqueueAsync(
             new UnbanChatMemberRequest { ChatId = decision.ChatId, UserId = decision.UserId, OnlyIfBanned = true }, decision.UserId, cancellationToken: cancellationToken);
     }

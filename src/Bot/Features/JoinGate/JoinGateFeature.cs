@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Bot.Admin;
+using Bot.Features.MiniApp;
 using Bot.Outbox;
 using Bot.Processing;
 using Bot.Storage;
@@ -39,11 +40,16 @@ public sealed class JoinGateFeature : IFeature
         .Purge<GateSettingsAuditPurge>()
         .Purge<JoinVerdictsPurge>()
         .Purge<GateRaidsPurge>()
+        .Purge<GateRaidPeriodsPurge>()
         .Counts<JoinCounts>()
         .AdminApi<JoinGateAdminApi>(JoinGateApiJson.Default)
         .Hook<IRunsAlone, JoinGateRules>()
         .Hook<ISendOutcomeRules, JoinGateRules>()
-        .Hook<IOutboxRetentionHold, JoinCheckRetentionHold>();
+        .Hook<IOutboxRetentionHold, JoinCheckRetentionHold>()
+        .Service<GateQueueDecider>()
+        .Hook<IMiniAppRoutes, JoinGateMiniApp>()
+        .Hook<IMiniAppChats, JoinGateMiniApp>()
+        .Json(JoinGateMiniAppJson.Default);
 }
 
 /// <summary>What the pipeline must know about join requests and the calls that decide them.</summary>
@@ -107,6 +113,16 @@ public sealed class GateRaidsPurge : BatchedPurgeRule
     protected override string Sql => GateRaids.PurgeSql;
 
     protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(1);
+}
+
+/// <summary>Raid-mode periods that ended more than Bot:JoinDecisionRetentionDays ago, the audit period of the decisions.</summary>
+public sealed class GateRaidPeriodsPurge(IOptions<JoinGateOptions> options) : BatchedPurgeRule
+{
+    public override string What => "gate raid periods";
+
+    protected override string Sql => GateRaids.PeriodsPurgeSql;
+
+    protected override TimeSpan RetentionPeriod => TimeSpan.FromDays(options.Value.JoinDecisionRetentionDays);
 }
 
 public sealed class JoinCounts : ICountSource

@@ -91,6 +91,13 @@ public sealed partial class JoinGateHandler(
     private async Task<bool> MemberChangedAsync(UpdateContext context, ChatMemberUpdated change)
     {
         var user = change.NewChatMember.User;
+        if (Membership.Left(change.OldChatMember, change.NewChatMember) && !user.IsBot)
+        {
+            // For the overview's "still a member after 7 days"; others may handle the leave too.
+            await JoinDecisions.MarkLeftAsync(context.Db, change.Chat.Id, user.Id, change.Date, context.CancellationToken);
+            return false;
+        }
+
         if (!Membership.Joined(change.OldChatMember, change.NewChatMember) || change.ViaJoinRequest || user.IsBot)
         {
             return false;
@@ -183,7 +190,8 @@ public sealed partial class JoinGateHandler(
         var checkTime = TimeSpan.FromSeconds(gate.DeadlineSeconds);
         var id = await JoinDecisions.InsertAsync(
             context.Db, chat.Id, user.Id, userChatId, context.Claim.UpdateId, at, state, reason, checkTime, cancellationToken,
-            entry, gate.EffectiveKind, gate.Attempts, title, language);
+            entry, gate.EffectiveKind, gate.Attempts, title, language,
+            userName: string.IsNullOrEmpty(user.LastName) ? user.FirstName : user.FirstName + " " + user.LastName, userHandle: user.Username);
         if (id is not { } requestId)
         {
             LogAlreadyStored(logger, context.Claim.UpdateId);

@@ -17,4 +17,7 @@ public static class Membership
 
     /// <summary>A chat_member change by which a user who was not in the chat now is (joined, was added, came back).</summary>
     public static bool Joined(ChatMember before, ChatMember after) => !IsInChat(before) && IsInChat(after);
+
+    /// <summary>A chat_member change by which a user who was in the chat no longer is (left, was removed or banned).</summary>
+    public static bool Left(ChatMember before, ChatMember after) => IsInChat(before) && !IsInChat(after);
 }
