@@ -226,6 +226,27 @@ public sealed class TelegramBotClientTests
         Assert.Contains("\"test_environment\":true", listed, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_web_app_menu_button_is_kept_per_chat_and_one_without_an_https_url_is_refused()
+    {
+        await using var fake = await Fakes.StartAsync(Fakes.Clock());
+        var bot = Client(fake);
+        var cancel = TestContext.Current.CancellationToken;
+
+        await bot.SetChatMenuButton(42, new MenuButtonWebApp { Text = "Panel", WebApp = new WebAppInfo("https://bot.example/app/") }, cancel);
+        var mine = await bot.GetChatMenuButton(42, cancel);
+        var other = await bot.GetChatMenuButton(43, cancel);
+        var refused = await Assert.ThrowsAsync<ApiRequestException>(() =>
+            bot.SetChatMenuButton(42, new MenuButtonWebApp { Text = "Panel", WebApp = new WebAppInfo("http://bot.example/app/") }, cancel));
+
+        var web = Assert.IsType<MenuButtonWebApp>(mine);
+        Assert.Equal("Panel", web.Text);
+        Assert.Equal("https://bot.example/app/", web.WebApp.Url);
+        Assert.IsType<MenuButtonCommands>(other);
+        Assert.Equal(400, refused.ErrorCode);
+        Assert.Equal(2, fake.Calls("setChatMenuButton").Count);
+    }
+
     private static TelegramBotClient Client(FakeTelegramServer fake) =>
         new(new TelegramBotClientOptions(Token, fake.BaseUrl) { RetryCount = 0 }, cancellationToken: TestContext.Current.CancellationToken);
 }

@@ -67,6 +67,11 @@ internal sealed partial class BotMethods
             world.Commands = null;
             return ApiResult.Ok(true);
         });
+        Add("setChatMenuButton", false, SetChatMenuButton);
+        Add("getChatMenuButton", false, c => ApiResult.Ok(
+            world.MenuButtons.TryGetValue(c.Parameters.Long("chat_id") ?? 0, out var button) || world.MenuButtons.TryGetValue(0, out button)
+                ? JsonNode.Parse(button)
+                : new JsonObject { ["type"] = "commands" }));
         Add("approveChatJoinRequest", false, c => DecideJoinRequest(c, approve: true));
         Add("declineChatJoinRequest", false, c => DecideJoinRequest(c, approve: false));
         Add("getChatMember", false, GetChatMember);
@@ -521,6 +526,29 @@ internal sealed partial class BotMethods
         }
 
         world.Commands = commands.ToJsonString();
+        return ApiResult.Ok(true);
+    }
+
+    /// <summary>
+    /// As Telegram: a private chat's (or, without chat_id, the default) menu button; a web_app button needs a text and an
+    /// https url.
+    /// </summary>
+    private ApiResult SetChatMenuButton(CallContext c)
+    {
+        var button = c.Parameters.Structured("menu_button") as JsonObject ?? new JsonObject { ["type"] = "default" };
+        var type = button["type"]?.GetValue<string>();
+        if (type is not ("default" or "commands" or "web_app"))
+        {
+            return ApiResult.BadRequest("BUTTON_TYPE_INVALID");
+        }
+
+        if (type == "web_app" && (string.IsNullOrEmpty(button["text"]?.GetValue<string>())
+            || button["web_app"]?["url"]?.GetValue<string>() is not { } url || !url.StartsWith("https://", StringComparison.Ordinal)))
+        {
+            return ApiResult.BadRequest("BUTTON_URL_INVALID");
+        }
+
+        world.MenuButtons[c.Parameters.Long("chat_id") ?? 0] = button.ToJsonString();
         return ApiResult.Ok(true);
     }
 

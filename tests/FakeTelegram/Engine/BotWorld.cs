@@ -18,6 +18,9 @@ internal sealed class BotWorld(FakeTelegramOptions options)
     /// <summary>The last setMyCommands list, as JSON text.</summary>
     public string? Commands { get; set; }
 
+    /// <summary>The menu button set per private chat (0: the default for every chat), as JSON text.</summary>
+    public Dictionary<long, string> MenuButtons { get; } = [];
+
     public void Reset()
     {
         Chats.Clear();
@@ -27,6 +30,7 @@ internal sealed class BotWorld(FakeTelegramOptions options)
         Updates.Clear();
         Webhook.Clear();
         Commands = null;
+        MenuButtons.Clear();
     }
 
     /// <summary>Remembers the messages an update carries, so that copies, edits and new ids follow on from them.</summary>

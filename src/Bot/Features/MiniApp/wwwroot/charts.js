@@ -35,7 +35,7 @@ export function funnelChart(svg, funnel) {
     );
     const bar = node(svg, 'rect', {
       x: 0, y: y + 17, width: ((Math.min(value, scale) / scale) * width).toFixed(1), height: 12, rx: 3,
-      class: 'bar step-' + step, 'data-step': step, 'data-value': value,
+      class: 'mark step-' + step, 'data-step': step, 'data-value': value,
     });
     bar.append(node(svg, 'title', {}, `${label}: ${value}`));
     svg.append(bar);
@@ -79,7 +79,7 @@ export function daysChart(svg, legend, days) {
       const h = bottom - y(value);
       const rect = node(svg, 'rect', {
         x: (x0 + j * bar).toFixed(1), y: (bottom - h).toFixed(1), width: (bar - 1).toFixed(1), height: h.toFixed(1),
-        class: 'bar series-' + series, 'data-day': day.day, 'data-series': series, 'data-value': value,
+        class: 'mark series-' + series, 'data-day': day.day, 'data-series': series, 'data-value': value,
       });
       rect.append(node(svg, 'title', {}, `${shortDay(day.day)} · ${t('series.' + series)}: ${value}`));
       svg.append(rect);

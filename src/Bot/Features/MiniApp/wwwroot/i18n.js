@@ -153,7 +153,7 @@ const dict = {
     'jobState.done': 'finished',
   },
   ru: {
-    title: 'Панель администратора',
+    title: 'Админ-панель',
     loading: 'Загрузка…',
     chat: 'Чат',
     noChats: 'Пока нет чатов, которыми вы управляете.',
@@ -348,6 +348,12 @@ function toDate(value) {
 export function dateTime(value) {
   const d = toDate(value);
   return d ? format('dt', { dateStyle: 'medium', timeStyle: 'short' }).format(d) : '';
+}
+
+/** A recent moment, without the year ("Dec 7, 06:14"): the audit and the raids. */
+export function recent(value) {
+  const d = toDate(value);
+  return d ? format('recent', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d) : '';
 }
 
 /** A calendar day "2026-12-01" as a short label ("1 Dec" / "1 дек."), read as the date it names. */

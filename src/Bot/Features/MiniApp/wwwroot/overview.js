@@ -1,6 +1,6 @@
 // The overview of one chat: today's and the week's counts, the join funnel, the last 14 days and the raids.
 import { api } from './net.js';
-import { t, dateTime } from './i18n.js';
+import { t, recent } from './i18n.js';
 import { el, $, $$, report } from './ui.js';
 import { funnelChart, daysChart } from './charts.js';
 
@@ -12,9 +12,9 @@ function count(overview, key) {
 }
 
 function raidItem(raid) {
-  const end = raid.endedAt ? dateTime(raid.endedAt) : t('ongoing');
+  const end = raid.endedAt ? recent(raid.endedAt) : t('ongoing');
   return el('li', { class: raid.endedAt ? '' : 'ongoing' },
-    el('span', { class: 'when' }, `${dateTime(raid.startedAt)} – ${end}`),
+    el('span', { class: 'when' }, `${recent(raid.startedAt)} – ${end}`),
     el('span', { class: 'joins' }, t('joins', { n: Number(raid.joins) || 0 })));
 }
 

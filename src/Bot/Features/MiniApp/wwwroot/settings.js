@@ -1,6 +1,6 @@
 // The gate's settings of one chat (a form) and the log of their changes.
 import { api } from './net.js';
-import { t, dateTime, duration } from './i18n.js';
+import { t, recent, duration } from './i18n.js';
 import { el, $, toast, report, clearError, clearFieldErrors, busy } from './ui.js';
 
 export const DEADLINES = [60, 120, 300, 600, 1800, 3600, 14400, 86400];
@@ -54,7 +54,7 @@ export function createSettings(panel) {
         el('td', {}, String(a.userId)),
         el('td', {}, t(name)),
         el('td', {}, `${auditValue(name, a.oldValue)} → ${auditValue(name, a.newValue)}`),
-        el('td', { class: 'nowrap' }, dateTime(a.changedAt)));
+        el('td', {}, recent(a.changedAt)));
     }));
     audit.hidden = rows.length === 0;
     auditEmpty.hidden = rows.length > 0;
