@@ -7,6 +7,8 @@ import { createOverview } from './overview.js';
 import { createQueue } from './queue.js';
 import { createSettings } from './settings.js';
 import { createBroadcasts } from './broadcasts.js';
+// Imported here too, though only overview.js uses it: every module is then fetched in one round after app.js.
+import './charts.js';
 
 /** Telegram Web, the one parent frame the app talks to (and the CSP's frame-ancestors). */
 const TG_ORIGIN = 'https://web.telegram.org';
@@ -71,8 +73,9 @@ function refuse(reason, expired = false) {
   refused = true;
   const page = $('#refusal');
   page.dataset.reason = reason;
-  $('h1', page).textContent = t(`refusal.${reason}.title`);
-  $('p', page).textContent = t(expired ? 'refusal.expired' : `refusal.${reason}`);
+  const key = expired ? 'refusal.expired' : `refusal.${reason}`;
+  $('h1', page).textContent = t(key + '.title');
+  $('p', page).textContent = t(key);
   page.hidden = false;
   for (const id of ['#loading', '#main', '#error', '#toast']) $(id).hidden = true;
   if (broadcasts) broadcasts.setVisible(false);
@@ -174,7 +177,6 @@ function setUpTabs(me) {
     next.focus();
     activate(next.dataset.tab);
   });
-  $('#tabs').hidden = tabs.length < 2;
   if (tabs.length) activate(hasChats ? 'overview' : 'broadcasts');
 }
 
@@ -207,6 +209,10 @@ async function start() {
       $('#tabs').hidden = true;
       $('#chat-picker').hidden = true;
       showError(describe(error));
+      // The launch parameters are kept in sessionStorage, so a reload asks again with the same initData.
+      const retry = el('button', { type: 'button', class: 'primary' }, t('retry'));
+      retry.addEventListener('click', () => location.reload());
+      $('#main').append(retry);
     }
     postEvent('web_app_ready');
     return;

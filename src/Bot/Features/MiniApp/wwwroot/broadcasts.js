@@ -91,6 +91,7 @@ export function createBroadcasts(panel) {
         api(`broadcasts/${encodeURIComponent(b.id)}/${op}`, { method: 'POST', body }));
       toast(t('opDone.' + op));
       if (result && result.id !== undefined && result.state) {
+        seq++; // a list fetched before this answer is older than it: drop it
         update(result);
         broadcasts = broadcasts.map((x) => (String(x.id) === String(result.id) ? result : x));
         schedule();
@@ -126,7 +127,8 @@ export function createBroadcasts(panel) {
   }
 
   function opsFor(b, card) {
-    return (OPS[b.state] || []).map((op) => {
+    // Only text messages can be edited; a broadcast that says it is not one offers no edit.
+    return (OPS[b.state] || []).filter((op) => op !== 'edit' || b.isText !== false).map((op) => {
       const button = el('button', { type: 'button', class: 'small' + (CONFIRM.has(op) ? ' danger' : op === 'preview' ? ' secondary' : ''), 'data-op': op },
         t('op.' + op));
       if (CONFIRM.has(op)) confirmButton(button, t('confirm.' + op), () => operate(b, op));

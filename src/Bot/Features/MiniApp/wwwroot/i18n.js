@@ -16,7 +16,9 @@ const dict = {
     'refusal.forbidden': "This panel is for the bot's admins and the admins of its chats.",
     'refusal.unauthenticated.title': 'Open it from Telegram',
     'refusal.unauthenticated': 'Open this panel from the bot in Telegram (/admin).',
-    'refusal.expired': 'The session has expired. Close and reopen the panel.',
+    'refusal.expired.title': 'Session expired',
+    'refusal.expired': 'The session has expired. Close and reopen the panel from the bot (/admin).',
+    retry: 'Try again',
     errorPrefix: 'Error: ',
     'err.network': 'the server cannot be reached, check the connection',
     'err.tooMany': 'too many requests, wait a moment',
@@ -166,7 +168,9 @@ const dict = {
     'refusal.forbidden': 'Эта панель для администраторов бота и администраторов его чатов.',
     'refusal.unauthenticated.title': 'Откройте из Telegram',
     'refusal.unauthenticated': 'Откройте эту панель из бота в Telegram (/admin).',
-    'refusal.expired': 'Сессия истекла. Закройте и снова откройте панель.',
+    'refusal.expired.title': 'Сессия истекла',
+    'refusal.expired': 'Сессия истекла. Закройте панель и снова откройте её из бота (/admin).',
+    retry: 'Повторить',
     errorPrefix: 'Ошибка: ',
     'err.network': 'сервер недоступен, проверьте соединение',
     'err.tooMany': 'слишком много запросов, подождите немного',
@@ -312,10 +316,6 @@ export function setLanguage(tag) {
   lang = pickLanguage(tag);
   plurals = new Intl.PluralRules(lang);
   document.documentElement.lang = lang;
-}
-
-export function language() {
-  return lang;
 }
 
 /** The string for key, with {name} placeholders filled from vars; a plural entry picks its form by vars.n. */
