@@ -107,6 +107,11 @@ if [[ "$quick" == false ]]; then
 fi
 
 if [[ "$quick" == true || -n "${BOT_BINARY:-}" ]]; then
+  # The Mini App's browser tests drive Chromium through playwright-core, installed from its lock file.
+  echo "test: installing the browser driver (tests/Browser, npm ci)"
+  if ! (cd tests/Browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "test: npm ci in tests/Browser failed; the browser tests will fail" >&2
+  fi
   run_suite integration tests/Integration
 fi
 

@@ -531,3 +531,33 @@ test("discord: the callback has an Ingress of its own open to browsers, the conf
   assert.notEqual(noSecrets.status, 0);
   assert.match(noSecrets.stderr, /secrets\.discordClientSecret and secrets\.discordBotToken/);
 });
+
+test("miniApp: the admin app has an Ingress of its own for /app/ open to admins' devices, the configured address, and refusals for a bad one", () => {
+  const common = ["-f", path.join(chartDir, "values-prod.yaml"), "--set", `image.digest=${sentinelDigest}`, "--set", "miniApp.enabled=true"];
+  const result = runHelm(["template", "bot", chartDir, ...common]);
+  assert.equal(result.status, 0, result.stderr);
+  const docs = yaml.loadAll(result.stdout).filter((doc) => doc && typeof doc === "object");
+  const app = named(docs, "Ingress", "bot-miniapp");
+  assert.deepEqual(app.spec.rules[0].http.paths.map((p) => [p.path, p.pathType]), [["/app/", "Prefix"]]);
+  assert.equal(app.spec.rules[0].http.paths[0].backend.service.port.name, "http", "the public port, never the internal one");
+  assert.equal(annotations(app)["nginx.ingress.kubernetes.io/whitelist-source-range"], undefined, "admins' devices come from anywhere");
+  assert.ok(Number(annotations(app)["nginx.ingress.kubernetes.io/limit-rps"]) <= 20);
+  assert.deepEqual(named(docs, "Ingress", "bot").spec.rules[0].http.paths.map((p) => p.path), ["/telegram/webhook"], "the webhook Ingress keeps its one path");
+  const settings = JSON.parse(named(docs, "ConfigMap", "bot-config").data["appsettings.json"]);
+  assert.deepEqual(settings.MiniApp, { Url: "https://bot.example.com/app/" });
+
+  const own = runHelm(["template", "bot", chartDir, ...common, "--set", "miniApp.url=https://admin.example.com/bot/app/"]);
+  assert.equal(own.status, 0, own.stderr);
+  const ownSettings = JSON.parse(named(yaml.loadAll(own.stdout).filter(Boolean), "ConfigMap", "bot-config").data["appsettings.json"]);
+  assert.equal(ownSettings.MiniApp.Url, "https://admin.example.com/bot/app/");
+  for (const url of ["http://bot.example.com/app/", "https://bot.example.com/app", "https://bot.example.com/app/?x=1", "https://bot.example.com/admin/"]) {
+    const refused = runHelm(["template", "bot", chartDir, ...common, "--set", `miniApp.url=${url}`]);
+    assert.notEqual(refused.status, 0, url);
+    assert.match(refused.stderr, /miniApp/);
+  }
+
+  const off = runHelm(["template", "bot", chartDir, "-f", path.join(chartDir, "values-prod.yaml"), "--set", `image.digest=${sentinelDigest}`]);
+  const offDocs = yaml.loadAll(off.stdout).filter((doc) => doc && typeof doc === "object");
+  assert.ok(!offDocs.some((doc) => doc.kind === "Ingress" && doc.metadata.name === "bot-miniapp"), "no Ingress while it is off");
+  assert.equal(JSON.parse(named(offDocs, "ConfigMap", "bot-config").data["appsettings.json"]).MiniApp, undefined);
+});
