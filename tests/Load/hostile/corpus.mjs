@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 
 const port = Number(process.env.PUBLIC_PORT);
 const internalPort = Number(process.env.INTERNAL_PORT);
@@ -319,6 +320,60 @@ await rejectCase('POST on another path', 404, (id) => message(id), { path: '/tel
     }
   }
   report('Discord callback, every spelling, forged, missing or doubled state: 400 or 404', bad.length === 0, `${tried} requests; ${bad.slice(0, 3).join('; ') || 'all refused'}`);
+}
+{
+  // The admin Mini App's API, the public port's third surface: whatever the spelling, a call without Telegram's
+  // signed initData (none, the admin API's token, a forged or expired one) is 401 or 404, a signed one of a user who
+  // administers nothing 403 or 404; never an answer, never a failure. Its pages serve nothing but their own files.
+  const sign = (fields, token) => {
+    const key = createHmac('sha256', 'WebAppData').update(token).digest();
+    const check = Object.keys(fields).sort().map((k) => `${k}=${fields[k]}`).join('\n');
+    const hash = createHmac('sha256', key).update(check).digest('hex');
+    return Object.entries(fields).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&') + `&hash=${hash}`;
+  };
+  const token = process.env.Telegram__BotToken;
+  const now = Math.floor(Date.now() / 1000);
+  const user = JSON.stringify({ id: 4242, first_name: 'Mallory', language_code: 'en' });
+  const valid = sign({ auth_date: String(now), query_id: 'Q', user }, token);
+  const unauthenticated = [
+    null, `Bearer ${adminToken}`, `tma ${adminToken}`, 'tma garbage', 'tma ', `Bearer ${valid}`,
+    `tma ${sign({ auth_date: String(now), user }, token + 'x')}`,
+    `tma ${sign({ auth_date: String(now - 2 * 86400), user }, token)}`,
+    `tma ${valid.replace('Mallory', 'Mall0ry')}`,
+    `tma ${valid}&user=${encodeURIComponent(JSON.stringify({ id: 1 }))}`,
+  ];
+  const routes = [['GET', '/app/api/me'], ['GET', '/app/api/broadcasts'], ['POST', '/app/api/broadcasts'], ['POST', '/app/api/broadcasts/1/send'],
+    ['GET', '/app/api/chats/-1001/overview'], ['POST', '/app/api/chats/-1001/queue/1/ban'], ['PUT', '/app/api/chats/-1001/settings']];
+  const spell = (path) => [path, path.toUpperCase(), path.replace('/app/api', '/App/Api'), path + '/', path.replace('/api/', '//api/'),
+    path.replace('/app/', '/%61pp/'), path + ';x=1'];
+  const bad = [];
+  let tried = 0;
+  for (const [method, path] of routes) {
+    for (const target of spell(path)) {
+      for (const authorization of [...unauthenticated, `tma ${valid}`, `TMA ${valid}`]) {
+        const headers = authorization === null ? [] : [`Authorization: ${authorization}`];
+        const body = method === 'GET' ? '' : '{"text":"hostile","audience":{}}';
+        const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers];
+        if (body) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`);
+        const r = await exchange(port, Buffer.from(lines.join(CRLF) + CRLF + CRLF, 'latin1'), body ? [Buffer.from(body)] : []);
+        tried++;
+        const signed = authorization?.endsWith(valid) && /^tma /i.test(authorization);
+        const allowed = signed ? [403, 404, 405] : [401, 404, 405];
+        if (!allowed.includes(r.status)) bad.push(`${method} ${target} ${(authorization ?? 'none').slice(0, 24)}: ${describe(r)}`);
+      }
+    }
+  }
+  report('Mini App API, every spelling, every credential but a chat admin\'s: 401, 403 or 404', bad.length === 0, `${tried} requests; ${bad.slice(0, 3).join('; ') || 'all refused'}`);
+
+  const pages = [];
+  for (const target of ['/app/%2e%2e/appsettings.json', '/app/..%2Fappsettings.json', '/app/%2e%2e%2fBot', '/app/index.html%00.js', '/app/app.js/x', '/app/.%2e/.%2e/etc/passwd']) {
+    const r = await exchange(port, Buffer.from(`GET ${target} HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}Connection: close${CRLF}${CRLF}`, 'latin1'), []);
+    if (![400, 404].includes(r.status) || /ConnectionString|root:/.test(r.text)) pages.push(`${target}: ${describe(r)}`);
+  }
+  const page = await exchange(port, Buffer.from(`GET /app/ HTTP/1.1${CRLF}Host: 127.0.0.1${CRLF}Connection: close${CRLF}${CRLF}`, 'latin1'), []);
+  const policy = /\r\ncontent-security-policy: *default-src 'none'/i.test(page.text);
+  report('Mini App pages: the page with its policy, and nothing outside its files', page.status === 200 && policy && pages.length === 0,
+    `${describe(page)}${policy ? '' : ' without its CSP'}; ${pages.slice(0, 3).join('; ') || 'traversals refused'}`);
 }
 {
   const { head, chunks } = request({ body: message(newId()) });

@@ -38,7 +38,7 @@ export Telegram__BotToken=123456789:hostile-corpus-token-not-real-xxxxxxx Telegr
 export ADMIN_TOKEN=hostile-corpus-admin-write-token-0123 ADMIN_READ_TOKEN=hostile-corpus-admin-read-token-01234
 export Admin__Token=$ADMIN_TOKEN Admin__ReadToken=$ADMIN_READ_TOKEN
 # The corpus fails authentication hundreds of times from one address on purpose; the throttle has its own tests.
-export Admin__FailedAuthenticationsPerMinute=10000
+export Admin__FailedAuthenticationsPerMinute=10000 MiniApp__FailedAuthenticationsPerMinute=10000 MiniApp__RequestsPerMinute=10000
 export DOTNET_ENVIRONMENT=Production Hosting__BindAddress=127.0.0.1 Shutdown__DrainDelaySeconds=0
 export Secrets__Directory=/nonexistent Config__Directory=/nonexistent
 # Processing on: every accepted odd payload must be handled or dead-lettered with a reason, never crash a worker.
