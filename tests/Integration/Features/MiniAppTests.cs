@@ -104,6 +104,13 @@ public sealed class MiniAppTests(SharedPostgres postgres)
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(chatAdmin, $"app/api/chats/{OtherGated}/queue/1/approve")).Status);
         // A chat the bot does not manage, and the bot admins' broadcasts.
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(chatAdmin, "app/api/chats/-1009999999999/overview")).Status);
+        using (var botAdmin = For(bot, BotAdmin))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(botAdmin, "app/api/chats/-1009999999999/overview")).Status);
+        }
+
+        // Telegram is not asked about a chat the bot does not manage: a valid initData cannot make it call getChatMember anywhere.
+        Assert.DoesNotContain(group.Telegram.Calls("getChatMember"), c => (long?)c.Body["chat_id"] == -1009999999999);
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(chatAdmin, "app/api/broadcasts")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(chatAdmin, "app/api/broadcasts", """{"text":"hi"}""")).Status);
 

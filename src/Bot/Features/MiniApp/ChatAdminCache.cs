@@ -37,8 +37,10 @@ public sealed partial class ChatAdminCache(TelegramClients telegram, IOptionsMon
         {
             admin = false;
         }
-        catch (Exception exception) when (exception is ApiRequestException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Telegram or the network failed (Telegram.Bot's RequestException, the resilience pipeline's timeout or open
+            // circuit): refused for now, asked again next time.
             LogUnknown(logger, chatId, userId, exception.GetType().Name);
             return false;
         }

@@ -121,26 +121,24 @@ public sealed class MiniAppSecret(IOptions<TelegramOptions> telegram)
 public sealed class ChatAdminRequirement : IAuthorizationRequirement;
 
 /// <summary>
-/// Decides <see cref="ChatAdminRequirement"/> from the route's chatId and Telegram (getChatMember, remembered for at
+/// Decides <see cref="ChatAdminRequirement"/> from the route's chatId, which must be one the app offers
+/// (<see cref="MiniAppChatList"/>), and Telegram (getChatMember, remembered for at
 /// most MiniApp:ChatAdminCacheSeconds by <see cref="ChatAdminCache"/>). An absent or unreadable chatId fails.
 /// </summary>
-public sealed class ChatAdminHandler(ChatAdminCache admins) : AuthorizationHandler<ChatAdminRequirement>
+public sealed class ChatAdminHandler(ChatAdminCache admins, MiniAppChatList chats) : AuthorizationHandler<ChatAdminRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ChatAdminRequirement requirement)
     {
-        if (context.Resource is not HttpContext http || context.User.FindFirst(MiniAppAuth.UserIdClaim) is null)
+        if (context.Resource is not HttpContext http || context.User.FindFirst(MiniAppAuth.UserIdClaim) is null
+            || http.GetRouteValue("chatId") is not string text
+            || !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId)
+            // A chat the bot does not manage is nobody's here, a bot admin's neither; Telegram is not asked about it.
+            || !await chats.IsKnownAsync(chatId, http.RequestAborted))
         {
             return;
         }
 
-        if (context.User.IsBotAdmin())
-        {
-            context.Succeed(requirement);
-            return;
-        }
-
-        if (http.GetRouteValue("chatId") is string text && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId)
-            && await admins.IsAdminAsync(chatId, context.User.UserId(), http.RequestAborted))
+        if (context.User.IsBotAdmin() || await admins.IsAdminAsync(chatId, context.User.UserId(), http.RequestAborted))
         {
             context.Succeed(requirement);
         }

@@ -89,10 +89,49 @@ public interface IMiniAppChats
     Task<IReadOnlyList<MiniAppChat>> ChatsAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>Every feature's chats, and those a user may open.</summary>
-public sealed class MiniAppChatList(IEnumerable<IMiniAppChats> sources, ChatAdminCache admins)
+/// <summary>
+/// Every feature's chats (read again at most every <see cref="RefreshAfter"/>), and those a user may open. Only these
+/// chats exist for the app: a route naming any other is refused before Telegram is asked anything, so a valid initData
+/// cannot make the bot call getChatMember for chats it does not manage.
+/// </summary>
+public sealed class MiniAppChatList(IEnumerable<IMiniAppChats> sources, ChatAdminCache admins, TimeProvider time) : IDisposable
 {
+    public static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(30);
+
+    private readonly SemaphoreSlim reading = new(1, 1);
+    private (List<MiniAppChat> Chats, long At)? known;
+
     public async Task<List<MiniAppChat>> AllAsync(CancellationToken cancellationToken)
+    {
+        if (known is { } cached && time.GetElapsedTime(cached.At) < RefreshAfter)
+        {
+            return cached.Chats;
+        }
+
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            if (known is { } fresh && time.GetElapsedTime(fresh.At) < RefreshAfter)
+            {
+                return fresh.Chats;
+            }
+
+            var chats = await ReadAsync(cancellationToken);
+            known = (chats, time.GetTimestamp());
+            return chats;
+        }
+        finally
+        {
+            reading.Release();
+        }
+    }
+
+    public void Dispose() => reading.Dispose();
+
+    public async Task<bool> IsKnownAsync(long chatId, CancellationToken cancellationToken) =>
+        (await AllAsync(cancellationToken)).Any(c => c.Id == chatId);
+
+    private async Task<List<MiniAppChat>> ReadAsync(CancellationToken cancellationToken)
     {
         var all = new Dictionary<long, MiniAppChat>();
         foreach (var source in sources)
