@@ -100,38 +100,61 @@ public class AuthFailureThrottle : IDisposable
 }
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;token&gt;</c> against the configured admin tokens. A match authenticates the caller
-/// with the token's scope and name (never its value); anything else counts against the caller's address, and an
-/// address out of failures is answered 429 with Retry-After before its token is looked at.
+/// A credential scheme whose failures count against the caller's address (<see cref="AuthFailureThrottle"/>): an
+/// address out of failures is answered 429 with Retry-After before its credential is looked at; a missing or wrong
+/// credential is a 401 naming the scheme, a right one without the rights a 403. Problem bodies throughout.
 /// </summary>
-public sealed class AdminTokenHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminTokens tokens, AdminAuthThrottle throttle)
+public abstract class ThrottledAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AuthFailureThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private TimeSpan? throttledFor;
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>The scheme word of the Authorization header, sent back in WWW-Authenticate.</summary>
+    protected abstract string HeaderScheme { get; }
+
+    /// <summary>What a 401 tells the caller to send.</summary>
+    protected abstract string ChallengeDetail { get; }
+
+    /// <summary>What a 403 tells the caller.</summary>
+    protected abstract string ForbiddenDetail { get; }
+
+    /// <summary>Checks the credential the request carries; <c>Failed</c> counts it against the address.</summary>
+    protected abstract (AuthenticateResult Result, bool Failed) Check();
+
+    /// <summary>The credentials of an Authorization header of <see cref="HeaderScheme"/> (case-insensitive, RFC 9110), or null.</summary>
+    protected string? Presented()
     {
-        var client = AdminAuthThrottle.ClientKey(Context.Connection.RemoteIpAddress);
+        var header = Request.Headers.Authorization.ToString();
+        var prefix = HeaderScheme + " ";
+        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var value = header[prefix.Length..].Trim();
+        return value.Length == 0 ? null : value;
+    }
+
+    protected sealed override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var client = AuthFailureThrottle.ClientKey(Context.Connection.RemoteIpAddress);
         if (throttle.IsLockedOut(client, out var retryAfter))
         {
             throttledFor = retryAfter;
             return Task.FromResult(AuthenticateResult.Fail("too many failed authentications from this address"));
         }
 
-        var presented = Presented(Request.Headers.Authorization.ToString());
-        if (presented is not null && tokens.Match(presented) is { } token)
+        var (result, failed) = Check();
+        if (failed)
         {
-            var identity = new ClaimsIdentity(
-                [new Claim(AdminAuth.ScopeClaim, AdminAuth.Name(token.Scope)), new Claim(AdminAuth.TokenClaim, token.Name)], AdminAuth.Scheme);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AdminAuth.Scheme)));
+            throttle.CountFailure(client);
         }
 
-        throttle.CountFailure(client);
-        return Task.FromResult(presented is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("invalid admin token"));
+        return Task.FromResult(result);
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected sealed override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         if (throttledFor is { } after)
         {
@@ -140,25 +163,38 @@ public sealed class AdminTokenHandler(
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(Context);
         }
 
-        Response.Headers.WWWAuthenticate = "Bearer";
-        return TypedResults.Problem("a valid bearer token (Admin__Token or Admin__ReadToken) is required",
-            statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized").ExecuteAsync(Context);
+        Response.Headers.WWWAuthenticate = HeaderScheme;
+        return TypedResults.Problem(ChallengeDetail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized").ExecuteAsync(Context);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        TypedResults.Problem("this token has the read scope; the request needs the write scope (Admin__Token)",
-            statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
+    protected sealed override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        TypedResults.Problem(ForbiddenDetail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
+}
 
-    /// <summary>The credentials of a Bearer header (the scheme name is case-insensitive, RFC 9110), or null.</summary>
-    private static string? Presented(string header)
+/// <summary>
+/// <c>Authorization: Bearer &lt;token&gt;</c> against the configured admin tokens. A match authenticates the caller
+/// with the token's scope and name (never its value); anything else counts against the caller's address.
+/// </summary>
+public sealed class AdminTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminTokens tokens, AdminAuthThrottle throttle)
+    : ThrottledAuthenticationHandler(options, logger, encoder, throttle)
+{
+    protected override string HeaderScheme => "Bearer";
+
+    protected override string ChallengeDetail => "a valid bearer token (Admin__Token or Admin__ReadToken) is required";
+
+    protected override string ForbiddenDetail => "this token has the read scope; the request needs the write scope (Admin__Token)";
+
+    protected override (AuthenticateResult Result, bool Failed) Check()
     {
-        const string Prefix = "Bearer ";
-        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        var presented = Presented();
+        if (presented is not null && tokens.Match(presented) is { } token)
         {
-            return null;
+            var identity = new ClaimsIdentity(
+                [new Claim(AdminAuth.ScopeClaim, AdminAuth.Name(token.Scope)), new Claim(AdminAuth.TokenClaim, token.Name)], AdminAuth.Scheme);
+            return (AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AdminAuth.Scheme)), false);
         }
 
-        var value = header[Prefix.Length..].Trim();
-        return value.Length == 0 ? null : value;
+        return (presented is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("invalid admin token"), true);
     }
 }

@@ -106,27 +106,14 @@ public sealed partial class CommandMenu(
 {
     public string Name => "commands";
 
-    public async Task RunAsync(CancellationToken leadership)
-    {
-        for (var delay = TimeSpan.FromSeconds(5); !leadership.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)))
+    public Task RunAsync(CancellationToken leadership) => OncePerTerm.RunAsync(
+        async token =>
         {
-            try
-            {
-                // A flagged feature's commands are in the menu when its flag is on for everyone as the term begins.
-                await registry.PublishAsync(telegram.Sender, texts, admin.CurrentValue.Users, leadership, flags.IsEnabledForAll);
-                LogPublished(logger, registry.All.Count);
-                // Once a term: the job ends only with the leadership.
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, leadership);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !leadership.IsCancellationRequested)
-            {
-                LogFailed(logger, exception.GetType().Name, delay.TotalSeconds);
-            }
-
-            await Task.Delay(delay, time, leadership).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+            // A flagged feature's commands are in the menu when its flag is on for everyone as the term begins.
+            await registry.PublishAsync(telegram.Sender, texts, admin.CurrentValue.Users, token, flags.IsEnabledForAll);
+            LogPublished(logger, registry.All.Count);
+        },
+        (exception, delay) => LogFailed(logger, exception.GetType().Name, delay.TotalSeconds), time, leadership);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Command menu of {Count} commands registered with Telegram")]
     private static partial void LogPublished(ILogger logger, int count);

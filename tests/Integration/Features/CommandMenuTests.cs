@@ -36,7 +36,7 @@ public sealed class CommandMenuTests(SharedPostgres postgres)
         Assert.All(everyone, m => Assert.Equal(["start", "stop", "lang", "ping", "help"], Names(m)));
         Assert.All(chatAdmins, m => Assert.Equal(["start", "stop", "lang", "ping", "help", "settings", "gatequestion", "setwelcome", "gatelog"], Names(m)));
         Assert.All(admin, m => Assert.Equal(
-            ["start", "stop", "lang", "ping", "help", "settings", "gatequestion", "setwelcome", "gatelog", "broadcast", "audience", "schedule", "quiet", "timezone", "paid", "edit", "withdraw", "cancel", "stats"], Names(m)));
+            ["start", "stop", "lang", "ping", "help", "settings", "gatequestion", "setwelcome", "gatelog", "broadcast", "audience", "schedule", "quiet", "timezone", "paid", "edit", "withdraw", "cancel", "stats", "admin"], Names(m)));
         var russian = everyone.Single(m => m.TryGetProperty("language_code", out var l) && l.GetString() == "ru");
         Assert.Equal(BotTexts.Get("ru", "Subscriptions.command_start"),
             russian.GetProperty("commands").EnumerateArray().First().GetProperty("description").GetString());

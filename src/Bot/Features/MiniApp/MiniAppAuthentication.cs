@@ -50,33 +50,26 @@ public sealed class MiniAppAuthThrottle(IOptions<MiniAppOptions> options) : Auth
 public sealed partial class MiniAppAuthHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, MiniAppSecret secret,
     IOptionsMonitor<MiniAppOptions> miniApp, IOptionsMonitor<AdminOptions> admin, MiniAppAuthThrottle throttle, TimeProvider time)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    : ThrottledAuthenticationHandler(options, loggerFactory, encoder, throttle)
 {
-    private TimeSpan? throttledFor;
+    protected override string HeaderScheme => MiniAppAuth.HeaderScheme;
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override string ChallengeDetail => "open the app from the bot in Telegram: a valid, recent Telegram initData (Authorization: tma …) is required";
+
+    protected override string ForbiddenDetail => "this is for the bot's admins and the admins of this chat";
+
+    protected override (AuthenticateResult Result, bool Failed) Check()
     {
-        var client = AdminAuthThrottle.ClientKey(Context.Connection.RemoteIpAddress);
-        if (throttle.IsLockedOut(client, out var retryAfter))
+        if (Presented() is not { } initData)
         {
-            throttledFor = retryAfter;
-            return Task.FromResult(AuthenticateResult.Fail("too many failed authentications from this address"));
+            return (AuthenticateResult.NoResult(), true);
         }
 
-        var header = Request.Headers.Authorization.ToString();
-        var prefix = MiniAppAuth.HeaderScheme + " ";
-        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-        {
-            throttle.CountFailure(client);
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        var (user, problem) = InitData.Validate(header[prefix.Length..].Trim(), secret.Key, miniApp.CurrentValue.InitDataMaxAge, time.GetUtcNow());
+        var (user, problem) = InitData.Validate(initData, secret.Key, miniApp.CurrentValue.InitDataMaxAge, time.GetUtcNow());
         if (user is null)
         {
-            throttle.CountFailure(client);
             LogRefused(Logger, problem);
-            return Task.FromResult(AuthenticateResult.Fail("invalid initData: " + problem));
+            return (AuthenticateResult.Fail("invalid initData: " + problem), true);
         }
 
         var identity = new ClaimsIdentity(
@@ -86,26 +79,8 @@ public sealed partial class MiniAppAuthHandler(
             new Claim(MiniAppAuth.LanguageClaim, Texts.Resolve(null, user.LanguageCode)),
             new Claim(MiniAppAuth.BotAdminClaim, admin.CurrentValue.IsAdmin(user.Id) ? "true" : "false"),
         ], MiniAppAuth.Scheme);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), MiniAppAuth.Scheme)));
+        return (AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), MiniAppAuth.Scheme)), false);
     }
-
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        if (throttledFor is { } after)
-        {
-            Response.Headers.RetryAfter = AdminAuth.RetryAfter(after);
-            return TypedResults.Problem("too many failed authentications from this address; retry later",
-                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(Context);
-        }
-
-        Response.Headers.WWWAuthenticate = MiniAppAuth.HeaderScheme;
-        return TypedResults.Problem("open the app from the bot in Telegram: a valid, recent Telegram initData (Authorization: tma …) is required",
-            statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized").ExecuteAsync(Context);
-    }
-
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        TypedResults.Problem("this is for the bot's admins and the admins of this chat",
-            statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(Context);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mini App request refused: initData {Problem}")]
     private static partial void LogRefused(ILogger logger, InitDataProblem problem);

@@ -70,34 +70,25 @@ public sealed partial class MiniAppMenu(
     public static SetChatMenuButtonRequest Button(long chatId, string label, string url) =>
         new() { ChatId = chatId, MenuButton = new MenuButtonWebApp { Text = label, WebApp = new WebAppInfo(url) } };
 
-    public async Task RunAsync(CancellationToken leadership)
+    public Task RunAsync(CancellationToken leadership)
     {
         if (options.CurrentValue.Url is not { } url)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        for (var delay = TimeSpan.FromSeconds(5); !leadership.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)))
-        {
-            try
+        return OncePerTerm.RunAsync(
+            async token =>
             {
                 var admins = admin.CurrentValue.Users;
                 foreach (var user in admins)
                 {
-                    await telegram.Sender.SendRequest(Button(user, texts.Get(Texts.English, "MiniApp.button"), url), leadership);
+                    await telegram.Sender.SendRequest(Button(user, texts.Get(Texts.English, "MiniApp.button"), url), token);
                 }
 
                 LogSet(logger, admins.Count);
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, leadership);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !leadership.IsCancellationRequested)
-            {
-                LogFailed(logger, exception.GetType().Name, delay.TotalSeconds);
-            }
-
-            await Task.Delay(delay, time, leadership).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+            },
+            (exception, delay) => LogFailed(logger, exception.GetType().Name, delay.TotalSeconds), time, leadership);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mini App menu button set for {Count} bot admins")]
