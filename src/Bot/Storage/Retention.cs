@@ -55,6 +55,24 @@ public abstract class BatchedPurgeRule : IPurgeRule
 public static class Retention
 {
     public const int BatchSize = 5000;
+
+    /// <summary>
+    /// The <see cref="BatchedPurgeRule"/> statement for a table with an id key whose rows expire by one time column:
+    /// the oldest batch past the retention ($1 seconds), from $2 on, at most $3 rows; the count and the last time deleted.
+    /// </summary>
+    public static string BatchByTime(string table, string column) =>
+        $"""
+        WITH gone AS (
+            DELETE FROM {table}
+            WHERE id = ANY (ARRAY(
+                SELECT id FROM {table}
+                WHERE {column} < now() - make_interval(secs => $1) AND {column} >= $2
+                ORDER BY {column}
+                LIMIT $3))
+            RETURNING {column}
+        )
+        SELECT count(*)::int, max({column}) FROM gone
+        """;
     public const int MaxBatches = 100;
 
     /// <summary>A batch: how many rows were deleted and the latest finish time among them (null when none).</summary>

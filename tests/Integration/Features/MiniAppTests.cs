@@ -231,6 +231,8 @@ public sealed class MiniAppTests(SharedPostgres postgres)
                 -- another chat, and older than the funnel's 30 days
                 ({OtherGated}, 9, 9, 900009, now(), 'approved', 'correct_answer', now(), now(), 'request', 'arithmetic', false, NULL),
                 ({Gated}, 10, 10, 900010, now() - interval '40 days', 'approved', 'correct_answer', now(), now() - interval '40 days', 'request', 'arithmetic', false, NULL);
+            -- Stored when they arrived.
+            UPDATE join_requests SET created_at = requested_at;
             INSERT INTO flood_warnings (chat_id, user_id, warned_at) VALUES ({Gated}, 1, now()), ({Gated}, 2, now() - interval '3 days'), ({Gated}, 3, now() - interval '20 days'), ({OtherGated}, 4, now());
             INSERT INTO gate_raid_periods (chat_id, started_at, until) VALUES ({Gated}, now() - interval '10 days' - interval '1 minute', now() - interval '10 days' + interval '10 minutes');
             """);
@@ -253,6 +255,42 @@ public sealed class MiniAppTests(SharedPostgres postgres)
         // The three joins of that day came within the raid's minutes.
         Assert.Equal(3, raid.GetProperty("joins").GetInt32());
         Assert.NotEqual(JsonValueKind.Null, raid.GetProperty("endedAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task What_the_overview_counts_is_recorded_as_it_happens()
+    {
+        await using var group = await CreateGroupAsync(new() { ["FeatureFlags__FloodControl"] = "true", ["Bot__FloodMaxUpdates"] = "3", ["Bot__RaidJoinsPerMinute"] = "2", ["Bot__RaidMinutes"] = "1" });
+        var bot = await group.StartAsync();
+
+        // A flood of commands in the gated chat: one warning, recorded in that chat.
+        for (var i = 1; i <= 5; i++)
+        {
+            await BotGroup.PostAsync(bot, Updates.GroupMessage(100 + i, Gated, 7401, "/ping"));
+        }
+
+        await group.WaitForAsync($"SELECT count(*) FROM flood_warnings WHERE chat_id = {Gated} AND user_id = 7401", 1, Wait);
+
+        // Three joins within a minute past a limit of two: one raid period.
+        long[] joiners = [7411, 7412, 7413];
+        foreach (var user in joiners)
+        {
+            group.Telegram.SetChatMember(MainChat, user, user == 7411 ? "member" : "left");
+            group.Telegram.AddJoinRequest(Gated, user);
+            await BotGroup.PostAsync(bot, Updates.JoinRequest(200 + user, Gated, user));
+        }
+
+        await group.WaitForAsync($"SELECT count(*) FROM gate_raid_periods WHERE chat_id = {Gated} AND until > started_at", 1, Wait);
+
+        // The member let in at once leaves: their approval is marked, and the overview no longer counts them as retained.
+        await group.WaitForAsync($"SELECT count(*) FROM join_requests WHERE user_id = 7411 AND state = 'approved'", 1, Wait);
+        await BotGroup.PostAsync(bot, Updates.ChatMember(300, Gated, 7411, "member", "left"));
+        await group.WaitForAsync($"SELECT count(*) FROM join_requests WHERE user_id = 7411 AND left_at IS NOT NULL", 1, Wait);
+
+        using var admin = For(bot, BotAdmin);
+        var (_, overview) = await GetAsync(admin, $"app/api/chats/{Gated}/overview");
+        Assert.Equal(1, overview.GetProperty("floodWarnings").GetProperty("today").GetInt32());
+        Assert.Equal(3, Assert.Single(overview.GetProperty("raids").EnumerateArray()).GetProperty("joins").GetInt32());
     }
 
     [Fact]

@@ -72,6 +72,10 @@ public sealed class RetentionTests(SharedPostgres postgres)
             INSERT INTO conversation_state (chat_id, user_id, key, value, expires_at) VALUES
                 (1, 1, 'expired', '{}', now() - interval '1 minute'), (1, 1, 'kept', '{}', NULL);
             INSERT INTO flood_windows (user_id, window_start, updates) VALUES (1, now() - interval '2 days', 3), (2, now(), 3);
+            -- Flood warnings, kept 30 days; raid periods, kept the decisions' 30 days after they ended.
+            INSERT INTO flood_warnings (chat_id, user_id, warned_at) VALUES (-100, 1, now() - interval '31 days'), (-100, 2, now() - interval '29 days');
+            INSERT INTO gate_raid_periods (chat_id, started_at, until) VALUES
+                (-100, now() - interval '32 days', now() - interval '31 days'), (-100, now() - interval '40 days', now() - interval '29 days');
             """);
 
         await using var bot = BotProcess.Start(settings);
@@ -80,7 +84,9 @@ public sealed class RetentionTests(SharedPostgres postgres)
 
         // The flood windows go last in a pass: once the old one is gone, every table has been purged once.
         var deadline = DateTime.UtcNow + Wait;
-        while (await ScalarAsync(connectionString, "SELECT count(*) FROM flood_windows") != 1)
+        while (await ScalarAsync(connectionString, "SELECT count(*) FROM flood_windows") != 1
+            || await ScalarAsync(connectionString, "SELECT count(*) FROM flood_warnings") != 1
+            || await ScalarAsync(connectionString, "SELECT count(*) FROM gate_raid_periods") != 1)
         {
             Assert.True(DateTime.UtcNow < deadline, bot.Output);
             await Task.Delay(200);
@@ -98,12 +104,15 @@ public sealed class RetentionTests(SharedPostgres postgres)
         Assert.Equal(1, await ScalarAsync(connectionString, "SELECT count(*) FROM conversation_state WHERE key = 'kept'"));
         Assert.Equal(0, await ScalarAsync(connectionString, "SELECT count(*) FROM conversation_state WHERE key = 'expired'"));
         Assert.Equal(2, await ScalarAsync(connectionString, "SELECT user_id FROM flood_windows"));
+        Assert.Equal(2, await ScalarAsync(connectionString, "SELECT user_id FROM flood_warnings"));
+        Assert.Equal(1, await ScalarAsync(connectionString, "SELECT count(*) FROM gate_raid_periods WHERE until > now() - interval '30 days'"));
 
         foreach (var line in new[]
         {
             "Purged 12001 handled updates past their retention", "Purged 1 dead-lettered updates past their retention",
             "Purged 11884 sent and dead outbox messages past their retention", "Purged 2 join decisions past their retention",
             "Purged 1 expired conversation states past their retention", "Purged 1 flood-control windows past their retention",
+            "Purged 1 flood warnings past their retention", "Purged 1 gate raid periods past their retention",
         })
         {
             Assert.Contains(line, bot.Output, StringComparison.Ordinal);

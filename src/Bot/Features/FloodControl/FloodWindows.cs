@@ -34,8 +34,7 @@ public static class FloodWindows
         return rows.ToDictionary(r => r.User, r => r.Count);
     }
 
-    /// <summary>Records that the user was warned in the current window (the warning is given once per window).</summary>
-    /// <summary>Marks the user's window warned, and records the warning in the chat it was given in (flood_warnings).</summary>
+    /// <summary>Marks the user's window warned (the warning is given once per window), and records the warning in the chat it was given in (flood_warnings).</summary>
     public static Task MarkWarnedAsync(Db db, long userId, long chatId, CancellationToken cancellationToken) =>
         db.ExecuteAsync(
             """
@@ -57,19 +56,7 @@ public static class FloodWindows
             cancellationToken, Arg(chatId))) is { } counts ? (counts.Item1, counts.Item2) : (0, 0);
 
     /// <summary>Flood warnings older than 30 days (<see cref="Retention"/>'s batch shape).</summary>
-    public const string WarningsPurgeSql =
-        """
-        WITH gone AS (
-            DELETE FROM flood_warnings
-            WHERE id = ANY (ARRAY(
-                SELECT id FROM flood_warnings
-                WHERE warned_at < now() - make_interval(secs => $1) AND warned_at >= $2
-                ORDER BY warned_at
-                LIMIT $3))
-            RETURNING warned_at
-        )
-        SELECT count(*)::int, max(warned_at) FROM gone
-        """;
+    public static readonly string WarningsPurgeSql = Retention.BatchByTime("flood_warnings", "warned_at");
 
     /// <summary>Deletes windows that began more than a day ago (longer than any window may last).</summary>
     public static Task<int> PurgeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>

@@ -46,9 +46,10 @@ public static class GateRaids
             WITH raid AS (
                 UPDATE gate_raids SET until = greatest(until, now() + make_interval(secs => $2)), started_at = CASE WHEN $3 THEN started_at ELSE now() END
                 WHERE chat_id = $1
-                RETURNING until),
+                RETURNING until, window_start),
             started AS (
-                INSERT INTO gate_raid_periods (chat_id, until) SELECT $1, until FROM raid WHERE NOT $3)
+                -- From the start of the minute whose joins passed the limit: those joins are the raid's too.
+                INSERT INTO gate_raid_periods (chat_id, started_at, until) SELECT $1, window_start, until FROM raid WHERE NOT $3)
             UPDATE gate_raid_periods p SET until = raid.until FROM raid
             WHERE $3 AND p.id = (SELECT max(id) FROM gate_raid_periods WHERE chat_id = $1)
             """,
@@ -65,31 +66,22 @@ public static class GateRaids
             """,
             cancellationToken, Arg(chatId));
 
-    /// <summary>A chat's raid periods that began since <paramref name="since"/>, newest first, with the joins each saw (held or not).</summary>
+    /// <summary>
+    /// A chat's raid periods that began since <paramref name="since"/>, newest first, with the joins each saw (held or not),
+    /// by when the bot stored them: the database's clock, as the period's own.
+    /// </summary>
     public static Task<List<RaidPeriod>> PeriodsAsync(Db db, long chatId, DateTimeOffset since, CancellationToken cancellationToken) =>
         db.ListAsync(
             """
             SELECT p.started_at, CASE WHEN p.until > now() THEN NULL ELSE p.until END,
-                   (SELECT count(*)::int FROM join_requests r WHERE r.chat_id = p.chat_id AND r.requested_at >= p.started_at AND r.requested_at <= p.until)
+                   (SELECT count(*)::int FROM join_requests r WHERE r.chat_id = p.chat_id AND r.created_at >= p.started_at AND r.created_at <= p.until)
             FROM gate_raid_periods p WHERE p.chat_id = $1 AND p.started_at >= $2 ORDER BY p.started_at DESC LIMIT 20
             """,
             reader => new RaidPeriod(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2)),
             cancellationToken, Arg(chatId), Arg(since));
 
     /// <summary>Raid periods ended before the retention (<see cref="Retention"/>'s batch shape).</summary>
-    public const string PeriodsPurgeSql =
-        """
-        WITH gone AS (
-            DELETE FROM gate_raid_periods
-            WHERE id = ANY (ARRAY(
-                SELECT id FROM gate_raid_periods
-                WHERE until < now() - make_interval(secs => $1) AND until >= $2
-                ORDER BY until
-                LIMIT $3))
-            RETURNING until
-        )
-        SELECT count(*)::int, max(until) FROM gone
-        """;
+    public static readonly string PeriodsPurgeSql = Retention.BatchByTime("gate_raid_periods", "until");
 
     /// <summary>Raids that are over and not yet reported as such (taken: reported once), only while <paramref name="epoch"/> leads.</summary>
     public static Task<List<long>> TakeEndedAsync(Db db, long epoch, CancellationToken cancellationToken) =>

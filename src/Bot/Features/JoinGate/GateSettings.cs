@@ -66,19 +66,7 @@ public static class GateSettings
     };
 
     /// <summary>Audited changes are purged with the join decisions (Bot:JoinDecisionRetentionDays).</summary>
-    public const string AuditPurgeSql =
-        """
-        WITH gone AS (
-            DELETE FROM gate_settings_audit
-            WHERE id = ANY (ARRAY(
-                SELECT id FROM gate_settings_audit
-                WHERE changed_at < now() - make_interval(secs => $1) AND changed_at >= $2
-                ORDER BY changed_at
-                LIMIT $3))
-            RETURNING changed_at
-        )
-        SELECT count(*)::int, max(changed_at) FROM gone
-        """;
+    public static readonly string AuditPurgeSql = Retention.BatchByTime("gate_settings_audit", "changed_at");
 
     /// <summary>The chat's gate: its stored settings over <paramref name="defaults"/>.</summary>
     public static async Task<ChatGate> GetAsync(Db db, long chatId, JoinGateOptions defaults, CancellationToken cancellationToken, bool forUpdate = false)
