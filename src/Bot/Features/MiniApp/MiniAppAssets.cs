@@ -38,7 +38,10 @@ public sealed class MiniAppAssets
         [".json"] = "application/json; charset=utf-8",
     };
 
-    public FrozenDictionary<string, MiniAppAsset> Files { get; } = Load();
+    // Read and compressed at the first request, not at start: the app costs start-up nothing.
+    private readonly Lazy<FrozenDictionary<string, MiniAppAsset>> files = new(Load);
+
+    public FrozenDictionary<string, MiniAppAsset> Files => files.Value;
 
     /// <summary>The total gzip size of every file: what a first visit downloads at most.</summary>
     public long CompressedBytes => Files.Values.Sum(f => (long)f.Gzipped.Length);
