@@ -416,9 +416,10 @@ else
   not_ok "offsite.sh pull refuses a used directory and an empty prefix" "$log"
 fi
 
+# The recorded checksum with its first digit changed (0 becomes 1, anything else 0): always a different checksum.
 tampered="$work/tampered"
 mkdir -p "$tampered"
-cp "$enc_dir/$sealed" "$enc_dir/$sealed.counts" "$tampered/" && sed 's/^./0/' "$enc_dir/$sealed.sha256" >"$tampered/$sealed.sha256"
+cp "$enc_dir/$sealed" "$enc_dir/$sealed.counts" "$tampered/" && sed 's/^0/x/; s/^[^x]/0/; s/^x/1/' "$enc_dir/$sealed.sha256" >"$tampered/$sealed.sha256"
 chown -R "$os_user:" "$tampered"
 if ! run_offsite push BACKUP_DIR="$tampered" >"$log" 2>&1 && grep -q 'not uploading a damaged file' "$log"; then
   ok "offsite.sh push refuses an archive that does not match its checksum"
