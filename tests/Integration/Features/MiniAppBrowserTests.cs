@@ -33,10 +33,8 @@ public sealed class MiniAppBrowserTests(SharedPostgres postgres)
             FROM generate_series(1, 40) n;
             INSERT INTO join_requests (chat_id, user_id, user_chat_id, update_id, requested_at, state, deadline, entry, check_kind, chat_title)
             VALUES ({Gated}, 99, 99, 899999, now(), 'pending', now() + interval '5 minutes', 'request', 'emoji', 'Gated Club');
-            -- Stored when they arrived.
-            UPDATE join_requests SET created_at = requested_at;
             INSERT INTO flood_warnings (chat_id, user_id, warned_at) VALUES ({Gated}, 1, now()), ({Gated}, 2, now() - interval '2 days');
-            INSERT INTO gate_raid_periods (chat_id, started_at, until) VALUES ({Gated}, now() - interval '3 days', now() - interval '3 days' + interval '12 minutes');
+            INSERT INTO gate_raid_periods (chat_id, started_at, until, joins) VALUES ({Gated}, now() - interval '3 days', now() - interval '3 days' + interval '12 minutes', 26);
             """);
         var expectedToday = await group.ScalarAsync($"SELECT count(*) FROM join_requests WHERE chat_id = {Gated} AND requested_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'");
         var expectedApproved = await group.ScalarAsync($"SELECT count(*) FROM join_requests WHERE chat_id = {Gated} AND state = 'approved' AND requested_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'");

@@ -36,11 +36,21 @@ public static class GateRaids
         var (joins, before) = (counted!.Item1, counted.Item2);
         if (joins <= limit)
         {
+            if (before)
+            {
+                // A join while the raid lasts, in a new minute within the limit: the period counts it too.
+                await db.ExecuteAsync(
+                    "UPDATE gate_raid_periods SET joins = joins + 1 WHERE id = (SELECT max(id) FROM gate_raid_periods WHERE chat_id = $1) AND until > now()",
+                    cancellationToken, Arg(chatId));
+            }
+
             return new RaidState(before, Started: false, joins);
         }
 
-        // The period's history (gate_raid_periods) follows: a new period when this join starts the raid, else the
-        // chat's latest one is extended as the window is.
+        // The period's history (gate_raid_periods) follows: a new period when this join starts the raid, counting the
+        // minute's joins that passed the limit (counted here, under the window's row lock, not by timestamps, which
+        // concurrent transactions take in another order than they count), else the chat's latest one is extended and
+        // counts this join.
         await db.ExecuteAsync(
             """
             WITH raid AS (
@@ -49,11 +59,11 @@ public static class GateRaids
                 RETURNING until, window_start),
             started AS (
                 -- From the start of the minute whose joins passed the limit: those joins are the raid's too.
-                INSERT INTO gate_raid_periods (chat_id, started_at, until) SELECT $1, window_start, until FROM raid WHERE NOT $3)
-            UPDATE gate_raid_periods p SET until = raid.until FROM raid
+                INSERT INTO gate_raid_periods (chat_id, started_at, until, joins) SELECT $1, window_start, until, $4 FROM raid WHERE NOT $3)
+            UPDATE gate_raid_periods p SET until = raid.until, joins = p.joins + 1 FROM raid
             WHERE $3 AND p.id = (SELECT max(id) FROM gate_raid_periods WHERE chat_id = $1)
             """,
-            cancellationToken, Arg(chatId), Arg(duration.TotalSeconds), Arg(before));
+            cancellationToken, Arg(chatId), Arg(duration.TotalSeconds), Arg(before), Arg(joins));
         return new RaidState(InRaid: true, Started: !before, joins);
     }
 
@@ -67,14 +77,12 @@ public static class GateRaids
             cancellationToken, Arg(chatId));
 
     /// <summary>
-    /// A chat's raid periods that began since <paramref name="since"/>, newest first, with the joins each saw (held or not),
-    /// by when the bot stored them: the database's clock, as the period's own.
+    /// A chat's raid periods that began since <paramref name="since"/>, newest first, with the joins each saw (held or not).
     /// </summary>
     public static Task<List<RaidPeriod>> PeriodsAsync(Db db, long chatId, DateTimeOffset since, CancellationToken cancellationToken) =>
         db.ListAsync(
             """
-            SELECT p.started_at, CASE WHEN p.until > now() THEN NULL ELSE p.until END,
-                   (SELECT count(*)::int FROM join_requests r WHERE r.chat_id = p.chat_id AND r.created_at >= p.started_at AND r.created_at <= p.until)
+            SELECT p.started_at, CASE WHEN p.until > now() THEN NULL ELSE p.until END, p.joins
             FROM gate_raid_periods p WHERE p.chat_id = $1 AND p.started_at >= $2 ORDER BY p.started_at DESC LIMIT 20
             """,
             reader => new RaidPeriod(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1), reader.GetInt32(2)),

@@ -15,7 +15,9 @@ CREATE TABLE gate_raid_periods (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     chat_id     bigint      NOT NULL,
     started_at  timestamptz NOT NULL DEFAULT now(),
-    until       timestamptz NOT NULL
+    until       timestamptz NOT NULL,
+    -- The joins it saw: those of the minute that passed the limit, and every one after it while it lasted.
+    joins       integer     NOT NULL DEFAULT 0
 );
 CREATE INDEX gate_raid_periods_chat ON gate_raid_periods (chat_id, started_at);
 CREATE INDEX gate_raid_periods_until ON gate_raid_periods (until);
