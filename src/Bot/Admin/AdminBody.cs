@@ -49,6 +49,10 @@ public static class AdminBody
         }
     }
 
+    /// <summary>A 409: the request is right, but what it acts on is not in the state it needs (already decided, running).</summary>
+    public static ProblemHttpResult Conflict(string detail, string title) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: title);
+
     /// <summary>A 400 whose detail says which field is wrong and how.</summary>
     public static ProblemHttpResult Invalid(string detail, string title = "Invalid request") =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title);

@@ -90,10 +90,8 @@ public sealed class FeatureBuilder(IHostApplicationBuilder host, IFeature featur
     public FeatureBuilder Counts<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>() where T : class, ICountSource => Contribute<ICountSource, T>();
 
     /// <summary>Routes it adds to the admin API (mapped inside its authorized route groups).</summary>
-    public FeatureBuilder AdminApi<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IJsonTypeInfoResolver json) where T : class, IAdminRoutes
-    {
-        return Json(json).Contribute<IAdminRoutes, T>();
-    }
+    public FeatureBuilder AdminApi<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IJsonTypeInfoResolver json) where T : class, IAdminRoutes =>
+        Json(json).Contribute<IAdminRoutes, T>();
 
     /// <summary>The request and response types of routes it maps elsewhere (the Mini App's), for the source-generated JSON of the minimal API.</summary>
     public FeatureBuilder Json(IJsonTypeInfoResolver json)

@@ -63,6 +63,17 @@ public sealed class OutboxWriter(NpgsqlConnection connection, NpgsqlTransaction 
         return id;
     }
 
+    /// <summary>Writes the rows held back by <see cref="Queue"/> now, for a caller that commits without a closing batch of its own.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (TakeBuffered() is { } rows)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(rows);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>
     /// The statement that writes the rows held back by <see cref="Queue"/> (null when there are none), for the
     /// caller to run in its transaction, typically in one batch with its completion; the buffer is emptied.

@@ -96,12 +96,12 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
         {
-            return (Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off"), null);
+            return (AdminBody.Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off"), null);
         }
 
         if (request.AllowPaid && !options.AllowPaid)
         {
-            return (Conflict("paid broadcasts are switched off (Broadcasts:AllowPaid)", "Paid broadcasts are switched off"), null);
+            return (AdminBody.Conflict("paid broadcasts are switched off (Broadcasts:AllowPaid)", "Paid broadcasts are switched off"), null);
         }
 
         if (await ProblemOfNamesAsync(Db.Of(dataSource), broadcast, cancellationToken) is { } names)
@@ -131,7 +131,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         if (broadcast.StartsNow && !request.AllowConcurrent && await BroadcastStore.RunningAsync(db, cancellationToken) is { } running)
         {
-            return (Conflict($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true", "A broadcast is running"), null);
+            return (AdminBody.Conflict($"broadcast {running} is still running; cancel it, wait for it, or send \"allowConcurrent\": true", "A broadcast is running"), null);
         }
 
         var id = await BroadcastStore.CreateAsync(db,
@@ -208,7 +208,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         return view switch
         {
             null => TypedResults.NotFound(),
-            _ when cancelled is null => Conflict($"broadcast {id} is already {view.State}", "Not running"),
+            _ when cancelled is null => AdminBody.Conflict($"broadcast {id} is already {view.State}", "Not running"),
             _ => TypedResults.Ok(view),
         };
     }
@@ -242,7 +242,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         if (!flags.IsEnabledForAll(BroadcastsFeature.FeatureName))
         {
-            return Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off");
+            return AdminBody.Conflict("the Broadcasts feature flag is off", "Broadcasts are switched off");
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -250,7 +250,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         var db = Db.In(connection, transaction);
         if (!await BroadcastStore.StartAsync(db, id, cancellationToken))
         {
-            return Conflict($"broadcast {id} is {view.State}, not a draft", "Not a draft");
+            return AdminBody.Conflict($"broadcast {id} is {view.State}, not a draft", "Not a draft");
         }
 
         if (await BroadcastStore.StatusChatToShowAsync(db, id, cancellationToken) is { } status)
@@ -274,7 +274,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await BroadcastDeliveries.PauseAsync(Db.In(connection, transaction), id, "admin", cancellationToken))
         {
-            return Conflict(view.State == BroadcastState.Running
+            return AdminBody.Conflict(view.State == BroadcastState.Running
                 ? $"broadcast {id} is a broadcast of the previous release; it can be cancelled, not paused"
                 : $"broadcast {id} is {view.State}; only a broadcast that is sending can be paused", "Not sending");
         }
@@ -309,7 +309,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
 
         if (!await BroadcastDeliveries.ResumeAsync(Db.Of(dataSource), id, request?.Budget, cancellationToken))
         {
-            return Conflict(view is { State: BroadcastState.Paused, PausedReason: "budget" }
+            return AdminBody.Conflict(view is { State: BroadcastState.Paused, PausedReason: "budget" }
                 ? $"broadcast {id} is paused at its budget of {view.Budget}; resume it with a larger budget"
                 : $"broadcast {id} is {view.State}, not paused", "Not paused");
         }
@@ -340,7 +340,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         var variants = await BroadcastDeliveries.VariantsAsync(Db.Of(dataSource), id, cancellationToken);
         if (variants.Count == 0 || variants.Any(v => !v.IsText))
         {
-            return Conflict($"broadcast {id} is not a text broadcast (every variant isText); only text messages can be edited", "Not text");
+            return AdminBody.Conflict($"broadcast {id} is not a text broadcast (every variant isText); only text messages can be edited", "Not text");
         }
 
         return await StartJobAsync(dataSource, view, "edit", request.Text, cancellationToken);
@@ -362,7 +362,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         var ofThisRelease = (await BroadcastDeliveries.VariantsAsync(db, view.Id, cancellationToken)).Count > 0;
         if (!ofThisRelease || !await BroadcastDeliveries.StartJobAsync(db, view.Id, job, text, cancellationToken))
         {
-            return Conflict(view.State switch
+            return AdminBody.Conflict(view.State switch
             {
                 _ when !ofThisRelease => $"broadcast {view.Id} is a broadcast of the previous release, without delivery records",
                 BroadcastState.Done or BroadcastState.Cancelled => $"broadcast {view.Id} has its {view.Job} job running; wait for it to finish",
@@ -413,12 +413,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         var outbox = new OutboxWriter(connection, transaction, null);
         BroadcastDeliveries.QueuePreview(outbox, texts, language, variants, chat);
 
-        if (outbox.TakeBuffered() is { } insert)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(insert);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await outbox.FlushAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         nudge.Nudge();
@@ -533,7 +528,7 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         var db = Db.In(connection, transaction);
         if (await BroadcastStore.UsingListAsync(db, name, cancellationToken) is { Count: > 0 } users)
         {
-            return Conflict($"broadcast {string.Join(", ", users)} uses the list and has not ended; cancel it or wait for it first", "List in use");
+            return AdminBody.Conflict($"broadcast {string.Join(", ", users)} uses the list and has not ended; cancel it or wait for it first", "List in use");
         }
 
         if (!await AudienceLists.DeleteAsync(db, name, cancellationToken))
@@ -544,7 +539,4 @@ public sealed class BroadcastAdminApi : IAdminRoutes
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
-
-    private static ProblemHttpResult Conflict(string detail, string title) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: title);
 }

@@ -412,8 +412,7 @@ public sealed partial class GateAdminHandler(
     }
 
     private Task LogChangeAsync(UpdateContext context, ChatGate gate, User admin, string setting, string value) =>
-        GateLog.LineAsync(context.Outbox, gate, texts.Format(Texts.English, "JoinGate.log_setting",
-            ("admin", GateLog.Mention(admin.Id, admin.FirstName)), ("chat", gate.ChatId), ("setting", setting), ("value", GateLog.Html(value))), context.CancellationToken);
+        GateLog.SettingAsync(context.Outbox, texts, gate, admin.Id, admin.FirstName, setting, value, context.CancellationToken);
 
     private string MenuText(string language, ChatGate gate, string title)
     {

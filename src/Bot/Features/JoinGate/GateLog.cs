@@ -55,6 +55,12 @@ public static class GateLog
         return SendAsync(outbox, logChat, text, buttons, cancellationToken);
     }
 
+    /// <summary>An admin changed a setting of the chat's gate (from /settings or the Mini App).</summary>
+    public static Task SettingAsync(
+        OutboxWriter outbox, Texts texts, ChatGate gate, long adminId, string? adminName, string setting, string value, CancellationToken cancellationToken) =>
+        LineAsync(outbox, gate, texts.Format(Texts.English, "JoinGate.log_setting",
+            ("admin", Mention(adminId, adminName)), ("chat", gate.ChatId), ("setting", setting), ("value", Html(value))), cancellationToken);
+
     public static Task LineAsync(OutboxWriter outbox, ChatGate gate, string text, CancellationToken cancellationToken) =>
         gate.LogChatId is { } logChat ? SendAsync(outbox, logChat, text, null, cancellationToken) : Task.CompletedTask;
 

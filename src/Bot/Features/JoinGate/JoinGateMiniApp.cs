@@ -35,13 +35,7 @@ public sealed class JoinGateMiniApp(NpgsqlDataSource dataSource, IOptionsMonitor
             return [];
         }
 
-        return await db.ListAsync(
-            """
-            SELECT c, (SELECT chat_title FROM join_requests WHERE chat_id = c AND chat_title IS NOT NULL ORDER BY requested_at DESC LIMIT 1)
-            FROM unnest($1::bigint[]) AS c
-            """,
-            reader => new MiniAppChat(reader.GetInt64(0), reader.StringOrNull(1) ?? reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            cancellationToken, Arg(ids.ToArray()));
+        return await GateOverviews.TitlesAsync(db, ids, cancellationToken);
     }
 
     public void Map(RouteGroupBuilder chat, RouteGroupBuilder botAdmin)
@@ -142,9 +136,7 @@ public sealed class JoinGateMiniApp(NpgsqlDataSource dataSource, IOptionsMonitor
         foreach (var (setting, value, before) in changes)
         {
             await GateSettings.ChangeAsync(db, chatId, userId, setting, value, before, cancellationToken);
-            await GateLog.LineAsync(outbox, gate, texts.Format(Texts.English, "JoinGate.log_setting",
-                ("admin", GateLog.Mention(userId, user.FindFirstValue(MiniAppAuth.NameClaim))), ("chat", chatId), ("setting", setting), ("value", GateLog.Html(value))),
-                cancellationToken);
+            await GateLog.SettingAsync(outbox, texts, gate, userId, user.FindFirstValue(MiniAppAuth.NameClaim), setting, value, cancellationToken);
         }
 
         var view = await SettingsViewAsync(db, chatId, options.CurrentValue, cancellationToken);
@@ -184,7 +176,7 @@ public sealed partial class GateQueueDecider(
 
         if (request.State != JoinDecisions.Pending)
         {
-            return MiniAppRoute.Conflict($"join request {requestId} is already {request.State}", "Already decided");
+            return AdminBody.Conflict($"join request {requestId} is already {request.State}", "Already decided");
         }
 
         var adminId = user.UserId();
@@ -194,7 +186,7 @@ public sealed partial class GateQueueDecider(
         var decision = await JoinDecisions.DecideAsync(db, outbox, requestId, approve, reason, cancellationToken, decidedBy: adminId, ban: action == QueueAction.Ban);
         if (decision is null)
         {
-            return MiniAppRoute.Conflict($"join request {requestId} was decided meanwhile", "Already decided");
+            return AdminBody.Conflict($"join request {requestId} was decided meanwhile", "Already decided");
         }
 
         await JoinDecisions.TakeCheckAsync(new ConversationState(connection, transaction), request.UserChatId, request.UserId, requestId, cancellationToken);
@@ -211,13 +203,7 @@ public sealed partial class GateQueueDecider(
             await GateLog.DecisionAsync(outbox, texts, gate, decision, title, cancellationToken);
         }
 
-        if (outbox.TakeBuffered() is { } rest)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(rest);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await outbox.FlushAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         nudge.Nudge();
         metrics.Decided(approve, reason);
@@ -284,11 +270,19 @@ public static class GateOverviews
             cancellationToken, Arg(chatId));
         var (today, week) = await FloodWindows.WarningsAsync(db, chatId, cancellationToken);
         var raids = await GateRaids.PeriodsAsync(db, chatId, totals.StartOfToday.AddDays(-29), cancellationToken);
-        var title = await db.ScalarAsync<string?>(
-            "SELECT chat_title FROM join_requests WHERE chat_id = $1 AND chat_title IS NOT NULL ORDER BY requested_at DESC LIMIT 1", cancellationToken, Arg(chatId));
-        return new GateOverview(chatId, title ?? chatId.ToString(System.Globalization.CultureInfo.InvariantCulture), totals.Today, totals.Week, totals.Funnel, days,
-            new FloodCounts(today, week), raids);
+        var title = (await TitlesAsync(db, [chatId], cancellationToken))[0].Title;
+        return new GateOverview(chatId, title, totals.Today, totals.Week, totals.Funnel, days, new FloodCounts(today, week), raids);
     }
+
+    /// <summary>The chats by the title of their latest join request (the bot keeps no other), their id where they have none.</summary>
+    public static Task<List<MiniAppChat>> TitlesAsync(Db db, IReadOnlyList<long> chats, CancellationToken cancellationToken) =>
+        db.ListAsync(
+            """
+            SELECT c, (SELECT chat_title FROM join_requests WHERE chat_id = c AND chat_title IS NOT NULL ORDER BY requested_at DESC LIMIT 1)
+            FROM unnest($1::bigint[]) WITH ORDINALITY AS t(c, n) ORDER BY n
+            """,
+            reader => new MiniAppChat(reader.GetInt64(0), reader.StringOrNull(1) ?? reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            cancellationToken, Arg(chats.ToArray()));
 
     private sealed record Totals(GateJoinCounts Today, GateJoinCounts Week, JoinFunnel Funnel, DateTimeOffset StartOfToday);
 

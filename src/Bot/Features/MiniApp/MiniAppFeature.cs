@@ -220,13 +220,3 @@ public sealed record MeView(MeUser User, bool BotAdmin, List<MiniAppChat> Chats)
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(MeView))]
 internal sealed partial class MiniAppJson : JsonSerializerContext;
-
-/// <summary>The route value chatId as a number (the route's constraint makes it one).</summary>
-public static class MiniAppRoute
-{
-    public static long ChatId(HttpContext http) =>
-        long.Parse((string)http.GetRouteValue("chatId")!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-
-    public static ProblemHttpResult Conflict(string detail, string title) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: title);
-}
