@@ -12,9 +12,6 @@ namespace Bot.Tests.Integration.Features;
 /// </summary>
 public sealed class MiniAppBrowserTests(SharedPostgres postgres)
 {
-    private const long MainChat = -1001000000001;
-    private const long Gated = -1001000000002;
-    private const long OtherGated = -1001000000003;
     private const long BotAdmin = 9201;
     private const long ChatAdmin = 9202;
     private const long Stranger = 9203;
@@ -191,11 +188,5 @@ public sealed class MiniAppBrowserTests(SharedPostgres postgres)
     private static async Task AssertNoProblemsAsync(Browser browser) =>
         Assert.DoesNotContain(await browser.ProblemsAsync(), p => !p.Contains("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal));
 
-    private Task<BotGroup> CreateGroupAsync() => BotGroup.CreateAsync(postgres.Cluster, new Dictionary<string, string?>
-    {
-        ["Bot__MainChatId"] = MainChat.ToString(CultureInfo.InvariantCulture),
-        ["Bot__GatedChatIds"] = $"{Gated},{OtherGated}",
-        ["Admin__UserIds"] = BotAdmin.ToString(CultureInfo.InvariantCulture),
-        ["MiniApp__Url"] = "https://bot.example.test/app/",
-    });
+    private Task<BotGroup> CreateGroupAsync() => GroupAsync(postgres.Cluster, BotAdmin);
 }

@@ -14,14 +14,9 @@ namespace Bot.Tests.Integration.Features;
 /// </summary>
 public sealed class MiniAppTests(SharedPostgres postgres)
 {
-    private const long MainChat = -1001000000001;
-    private const long Gated = -1001000000002;
-    private const long OtherGated = -1001000000003;
     private const long BotAdmin = 9101;
     private const long ChatAdmin = 9102;
     private const long Stranger = 9103;
-    private const string AdminToken = "mini-app-admin-token-0123456789";
-    private const string AppUrl = "https://bot.example.test/app/";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -413,21 +408,5 @@ public sealed class MiniAppTests(SharedPostgres postgres)
         Assert.Equal("miniapp:" + BotAdmin.ToString(CultureInfo.InvariantCulture), listed.GetProperty("requestedVia").GetString());
     }
 
-    private Task<BotGroup> CreateGroupAsync(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Bot__MainChatId"] = MainChat.ToString(CultureInfo.InvariantCulture),
-            ["Bot__GatedChatIds"] = $"{Gated},{OtherGated}",
-            ["Admin__Token"] = AdminToken,
-            ["Admin__UserIds"] = BotAdmin.ToString(CultureInfo.InvariantCulture),
-            ["MiniApp__Url"] = AppUrl,
-        };
-        foreach (var (key, value) in extra ?? [])
-        {
-            settings[key] = value;
-        }
-
-        return BotGroup.CreateAsync(postgres.Cluster, settings);
-    }
+    private Task<BotGroup> CreateGroupAsync(Dictionary<string, string?>? extra = null) => GroupAsync(postgres.Cluster, BotAdmin, extra);
 }

@@ -10,7 +10,32 @@ namespace Bot.Tests.Integration.Infrastructure;
 /// <summary>The admin Mini App as Telegram opens it: initData signed with the test bot's token, sent on every call.</summary>
 internal static class MiniAppClient
 {
+    public const long MainChat = -1001000000001;
+    public const long Gated = -1001000000002;
+    public const long OtherGated = -1001000000003;
+    public const string AppUrl = "https://bot.example.test/app/";
+    public const string AdminToken = "mini-app-admin-token-0123456789";
+
     public static readonly byte[] Key = InitData.SecretKey(BotProcess.BotToken);
+
+    /// <summary>A bot group with two gated chats, <paramref name="botAdmin"/> as the bot's admin and the app's address set.</summary>
+    public static Task<BotGroup> GroupAsync(PostgresCluster cluster, long botAdmin, IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Bot__MainChatId"] = MainChat.ToString(CultureInfo.InvariantCulture),
+            ["Bot__GatedChatIds"] = $"{Gated},{OtherGated}",
+            ["Admin__Token"] = AdminToken,
+            ["Admin__UserIds"] = botAdmin.ToString(CultureInfo.InvariantCulture),
+            ["MiniApp__Url"] = AppUrl,
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return BotGroup.CreateAsync(cluster, settings);
+    }
 
     /// <summary>initData for <paramref name="userId"/>, signed <paramref name="age"/> ago (now by default).</summary>
     public static string InitDataFor(long userId, string firstName = "Ann", string language = "en", TimeSpan? age = null) =>
