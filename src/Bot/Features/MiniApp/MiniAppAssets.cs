@@ -127,14 +127,12 @@ public sealed class MiniAppAssets
             }
 
             raw["index.html"] = Encoding.UTF8.GetBytes(html);
+            // Its tag is that of what is served, the names rewritten.
+            versions["index.html"] = Convert.ToHexStringLower(SHA256.HashData(raw["index.html"]))[..16];
         }
 
         return raw.Where(f => Types.ContainsKey(Path.GetExtension(f.Key)))
-            .Select(f =>
-            {
-                var hash = Convert.ToHexStringLower(SHA256.HashData(f.Value))[..16];
-                return new MiniAppAsset(f.Key, f.Value, Gzip(f.Value), Types[Path.GetExtension(f.Key)], $"\"{hash}\"", versions[f.Key]);
-            })
+            .Select(f => new MiniAppAsset(f.Key, f.Value, Gzip(f.Value), Types[Path.GetExtension(f.Key)], $"\"{versions[f.Key]}\"", versions[f.Key]))
             .ToFrozenDictionary(a => a.Name, StringComparer.Ordinal);
     }
 
