@@ -16,6 +16,9 @@ internal sealed record OutboxRow(long Id, long ChatId, string Method, string Pay
 internal sealed partial class OutboxQueue(
     NpgsqlDataSource dataSource, long epoch, IReadOnlyList<IUnreachableChatHook> unreachableHooks, TimeProvider time, ILogger logger)
 {
+    /// <summary>The leadership term whose rows these are.</summary>
+    public long Epoch => epoch;
+
     /// <summary>
     /// The take of <see cref="TakeHeadsAsync"/>: $1 chats to leave out, $2 how many unpaid, $3 this term's epoch, $4 how
     /// many paid, $5 how many in all. Each kind is read through its own index (outbox_heads_paid_order), so a take of

@@ -135,6 +135,9 @@ public sealed partial class OutboxSender(
         }
     }
 
+    /// <summary>This replica still leads, in the term that took the row, as of now.</summary>
+    private bool MaySend(long epoch) => term.Epoch == epoch && term.IsConfirmed;
+
     /// <summary>How long to wait at most: <paramref name="wake"/>, or less if <paramref name="moment"/> (when known) comes sooner.</summary>
     private TimeSpan Earliest(TimeSpan wake, DateTimeOffset moment)
     {
@@ -160,14 +163,23 @@ public sealed partial class OutboxSender(
             {
                 // A leader resuming from a stall must not send before it knows it still leads: its successor may be
                 // sending the same rows under a new epoch. The row stays 'sending' for whoever leads.
-                if (!term.IsConfirmed)
+                // The same question is asked again at the socket, before each write of the call (SendFence): a
+                // stall between here and the write sends nothing either.
+                if (!MaySend(queue.Epoch))
                 {
                     await queue.ReleaseAsync([row.Id], CancellationToken.None);
                     return;
                 }
 
+                SendFence.Set(() => MaySend(queue.Epoch));
                 var result = await OutboxCodec.SendAsync(telegram.Sender, row.Method, row.Payload, lost);
                 settlement = Settlement.Sent(result);
+            }
+            catch (Exception exception) when (SendFence.Refused(exception))
+            {
+                // Nothing was written: the call did not reach Telegram. The row is this term's no longer.
+                await queue.ReleaseAsync([row.Id], CancellationToken.None);
+                return;
             }
             catch (OperationCanceledException) when (lost.IsCancellationRequested)
             {

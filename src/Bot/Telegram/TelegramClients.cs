@@ -41,6 +41,9 @@ public static class TelegramClientRegistration
     public static IServiceCollection AddTelegramClients(this IServiceCollection services)
     {
         services.AddHttpClient(TelegramClients.SenderClient, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            // Each write asks the calling flow's fence first (SendFence): a leader thawed after its successor took
+            // over writes nothing of the calls it had begun.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PlaintextStreamFilter = SendFence.Wrap })
             .AddResilienceHandler("telegram-sender", (pipeline, context) =>
             {
                 var timeout = context.ServiceProvider.GetRequiredService<IOptions<TelegramOptions>>().Value.SendTimeoutSeconds;

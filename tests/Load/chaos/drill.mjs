@@ -59,6 +59,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const drillStarted = Date.now();
 const log = (text) => console.log(`${new Date().toISOString().slice(11, 23)} ${text}`);
 const clock = (t) => new Date(t).toISOString().slice(11, 23);
+// The most calls arriving within any 1 s (the fake's own count, per phase from its record) and when that second ended.
+function busiestSecond(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = { count: 0, at: null };
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] >= 1000) lo++;
+    if (hi - lo + 1 > best.count) best = { count: hi - lo + 1, at: sorted[hi] };
+  }
+  return best;
+}
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 // ---- PostgreSQL: the current primary's directory (the standby's after the failover) ----
@@ -548,6 +558,8 @@ async function runPhase(p, body) {
     log(`${p.key}: ${e.message}`);
   }
   p.wallMs = Date.now() - started;
+  p.startedAt = started;
+  p.endedAt = Date.now();
 }
 
 await runPhase(crashPhase, async () => {
@@ -646,7 +658,7 @@ const phaseOfChat = (chat) => {
 };
 for (const c of calls) c.t = Date.parse(c.received_at);
 // Per phase: delivered calls, each reply's first delivery (chat/replied message id) and how often it was delivered.
-const byPhase = phaseDefs.map(() => ({ delivered: 0, keys: new Map(), perKey: new Map(), limited: 0, limitedCalls: [] }));
+const byPhase = phaseDefs.map(() => ({ delivered: 0, keys: new Map(), perKey: new Map(), limited: 0, limitedCalls: [], attempts: [] }));
 const callsByChat = new Map();
 for (const c of calls) {
   if (!callsByChat.has(c.chat_id)) callsByChat.set(c.chat_id, []);
@@ -656,6 +668,7 @@ for (const c of calls) {
   const i = phaseOfChat(c.chat_id);
   if (i < 0) continue;
   const b = byPhase[i];
+  b.attempts.push(c.t);
   if (c.rate_limited) { b.limited++; b.limitedCalls.push(c); }
   if (!c.delivered) continue;
   b.delivered++;
@@ -848,6 +861,8 @@ for (const p of phaseDefs.filter((d) => !d.skipped)) {
   print(['updates with their reply delivered', withReply, `= ${expectedHandled - hotQueued}`, withReply === expectedHandled - hotQueued]);
   print(['duplicate replies', duplicates, `<= ${bound} (${maxInFlight} in flight x ${p.disruptions}${p.extraLabel ? ` + ${p.extraLabel}` : ''})`, duplicates >= 0 && duplicates <= bound]);
   print(['rate-limit violations at the fake', b.limited, '= 0', b.limited === 0]);
+  const busiest = busiestSecond(b.attempts);
+  print(['most sends arriving in any 1 s', busiest.count, `informational (limit ${sendRate})${busiest.at ? `, to ${clock(busiest.at)}` : ''}`, null]);
   for (const row of p.rows) print(row);
   for (const line of p.details) console.log(`  ${line}`);
   // Each send the fake refused for a limit, with the calls to its chat in the 2 s before it and the phase's events.
@@ -866,6 +881,15 @@ print([`stored, all phases (on the ${dbDir === env.SB_DIR ? 'promoted standby' :
 print(['duplicate replies, all phases', totalDuplicates, 'bounded per phase above', null]);
 print(['429s / rate-limit violations at the fake', `${stats.too_many_requests} / ${stats.rate_limit_violations}`, 'violations = 0', stats.rate_limit_violations === 0]);
 print(['max sends in any 1 s at the fake', stats.max_global_rate_per_second, `<= ${sendRate}`, stats.max_global_rate_per_second <= sendRate]);
+{
+  // Where the busiest second was, and every call the fake refused for a limit outside the phases' chats.
+  const busiest = busiestSecond(calls.map((c) => c.t));
+  const phaseAt = phaseDefs.find((d) => !d.skipped && busiest.at !== null && d.startedAt <= busiest.at && busiest.at <= d.endedAt);
+  if (busiest.at !== null) console.log(`  busiest second of sendMessage: ${busiest.count} calls to ${clock(busiest.at)}${phaseAt ? `, in phase ${phaseAt.key}` : ', between phases'}`);
+  for (const c of calls.filter((o) => o.rate_limited && phaseOfChat(o.chat_id) < 0)) {
+    console.log(`  limit: ${clock(c.t)} chat ${c.chat_id} (no phase's chat): ${c.description}`);
+  }
+}
 print(['unexpected process exits', crashes.length, '= 0', crashes.length === 0]);
 print(['replicas alive at the end', survivors, '= 2', survivors === 2]);
 for (const crash of crashes) console.log(`crash: ${crash}`);
