@@ -1,4 +1,5 @@
-// Start-up benchmark: process start to the first 200 from /readyz, median of N runs, for each command given.
+// Start-up benchmark: process start to the first 200 from /readyz, median of N runs, for each command given
+// (the commands' runs interleaved).
 //   dotnet run -c Release --project tests/Load/Startup -- --runs 10 "aot=artifacts/publish/Bot" "jit=dotnet src/Bot/bin/Release/net10.0/Bot.dll"
 // The bot's settings (database, token, secret) come from the environment; ports are chosen here.
 using System.Diagnostics;
@@ -28,25 +29,29 @@ if (commands.Count == 0)
     return 2;
 }
 
-var medians = new Dictionary<string, double>();
-foreach (var (name, command) in commands)
+// Runs are interleaved (one of each command, then the next round), so that a machine that gets busier or quieter
+// during the sitting weighs on every command alike; the first round warms the page cache and the database.
+var samples = commands.ToDictionary(c => c.Name, _ => new List<double>());
+for (var run = 0; run < runs + 1; run++)
 {
-    var samples = new List<double>();
-    for (var run = 0; run < runs + 1; run++)
+    foreach (var (name, command) in commands)
     {
         var ms = await MeasureAsync(command);
         if (run > 0)
         {
-            // The first run warms the page cache and the database; it is not counted.
-            samples.Add(ms);
+            samples[name].Add(ms);
         }
     }
+}
 
-    samples.Sort();
-    var median = samples.Count % 2 == 1 ? samples[samples.Count / 2] : (samples[samples.Count / 2 - 1] + samples[samples.Count / 2]) / 2;
+var medians = new Dictionary<string, double>();
+foreach (var (name, _) in commands)
+{
+    var sorted = samples[name].Order().ToList();
+    var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     medians[name] = median;
     Console.WriteLine(FormattableString.Invariant(
-        $"{name,-6} median {median,7:F1} ms   min {samples[0],7:F1}   max {samples[^1],7:F1}   runs {samples.Count}"));
+        $"{name,-6} median {median,7:F1} ms   min {sorted[0],7:F1}   max {sorted[^1],7:F1}   runs {sorted.Count}"));
 }
 
 if (medians.Count == 2)
