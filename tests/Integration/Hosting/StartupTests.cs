@@ -24,6 +24,28 @@ public sealed class StartupTests(SharedPostgres postgres)
     }
 
     [Fact]
+    public async Task The_native_binary_keeps_its_rehydrated_data_in_huge_pages()
+    {
+        // src/Bot/Native/hugepages.c advises the range before the runtime fills it; the kernel decides by its mode.
+        var mode = File.Exists(TransparentHugePages) ? File.ReadAllText(TransparentHugePages) : "[never]";
+        if (!Repo.IsNativeAot || mode.Contains("[never]", StringComparison.Ordinal))
+        {
+            Assert.Skip($"needs the Native AOT binary (BOT_BINARY) and transparent huge pages not off ({mode.Trim()})");
+        }
+
+        await using var bot = BotProcess.Start(await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>()));
+        await bot.WaitReadyAsync();
+
+        // The rehydrated data is about 20 MiB: several whole 2 MiB pages of it, not one, are huge.
+        var huge = File.ReadLines($"/proc/{bot.ProcessId}/smaps")
+            .Where(line => line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+            .Sum(line => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(huge >= 8 * 1024, $"AnonHugePages {huge} kB in the bot's mappings");
+    }
+
+    private const string TransparentHugePages = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+    [Fact]
     public async Task A_bad_setting_is_named_without_echoing_its_value()
     {
         var settings = BotProcess.Settings("Host=127.0.0.1;Port=1;Username=x;Database=x");

@@ -54,6 +54,9 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     public int ExitCode => process.ExitCode;
 
+    /// <summary>The bot's process id (for what /proc says of it).</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>Waits until the output holds <paramref name="text"/> (the console logger writes asynchronously).</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan? timeout = null)
     {
