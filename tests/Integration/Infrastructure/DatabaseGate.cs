@@ -10,18 +10,14 @@ namespace Bot.Tests.Integration.Infrastructure;
 /// while it restarts: refusing connections, answering every log-in with PostgreSQL's own FATAL 57P03 ("the
 /// database system is starting up"), and finally passing every byte through to the real server.
 /// </summary>
-public sealed class DatabaseGate : IAsyncDisposable
+public sealed class DatabaseGate : Bot.Tests.Common.LoopbackServer
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly int targetPort;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task accepting;
 
     public DatabaseGate(int targetPort)
     {
         this.targetPort = targetPort;
-        listener.Start();
-        accepting = AcceptAsync();
+        Start();
     }
 
     public enum State
@@ -38,8 +34,6 @@ public sealed class DatabaseGate : IAsyncDisposable
 
     public State Mode { get; set; } = State.Closed;
 
-    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
-
     /// <summary>How many connections were answered with 57P03: shows the client really met that state.</summary>
     public int StartingUpAnswers => startingUpAnswers;
 
@@ -49,51 +43,25 @@ public sealed class DatabaseGate : IAsyncDisposable
     public string Through(string connectionString) =>
         new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Port = Port }.ConnectionString;
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(TcpClient client)
     {
-        await stop.CancelAsync();
-        listener.Stop();
-        await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!stop.IsCancellationRequested)
+        switch (Mode)
         {
-            var client = await listener.AcceptTcpClientAsync(stop.Token);
-            _ = ServeAsync(client);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using (client)
-        {
-            try
-            {
-                switch (Mode)
+            case State.Closed:
+                return;
+            case State.StartingUp:
+                await AnswerStartingUpAsync(client.GetStream());
+                return;
+            default:
+                using (var server = new TcpClient())
                 {
-                    case State.Closed:
-                        return;
-                    case State.StartingUp:
-                        await AnswerStartingUpAsync(client.GetStream());
-                        return;
-                    default:
-                        using (var server = new TcpClient())
-                        {
-                            await server.ConnectAsync(IPAddress.Loopback, targetPort, stop.Token);
-                            var up = client.GetStream().CopyToAsync(server.GetStream(), stop.Token);
-                            var down = server.GetStream().CopyToAsync(client.GetStream(), stop.Token);
-                            await Task.WhenAny(up, down);
-                        }
-
-                        return;
+                    await server.ConnectAsync(IPAddress.Loopback, targetPort, Stop.Token);
+                    var up = client.GetStream().CopyToAsync(server.GetStream(), Stop.Token);
+                    var down = server.GetStream().CopyToAsync(client.GetStream(), Stop.Token);
+                    await Task.WhenAny(up, down);
                 }
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-            {
-            }
+
+                return;
         }
     }
 
@@ -103,16 +71,16 @@ public sealed class DatabaseGate : IAsyncDisposable
         while (true)
         {
             var header = new byte[8];
-            await stream.ReadExactlyAsync(header, stop.Token);
+            await stream.ReadExactlyAsync(header, Stop.Token);
             var length = BinaryPrimitives.ReadInt32BigEndian(header);
             var code = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
             if (code is 80877103 or 80877104 && length == 8)
             {
-                await stream.WriteAsync("N"u8.ToArray(), stop.Token);
+                await stream.WriteAsync("N"u8.ToArray(), Stop.Token);
                 continue;
             }
 
-            await stream.ReadExactlyAsync(new byte[length - 8], stop.Token);
+            await stream.ReadExactlyAsync(new byte[length - 8], Stop.Token);
             break;
         }
 
@@ -121,7 +89,7 @@ public sealed class DatabaseGate : IAsyncDisposable
         message[0] = (byte)'E';
         BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), 4 + fields.Length);
         fields.CopyTo(message, 5);
-        await stream.WriteAsync(message, stop.Token);
+        await stream.WriteAsync(message, Stop.Token);
         Interlocked.Increment(ref startingUpAnswers);
     }
 }

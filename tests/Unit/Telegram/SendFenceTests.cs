@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Bot.Telegram;
@@ -98,62 +97,28 @@ public sealed class SendFenceTests : IAsyncDisposable
     }
 
     /// <summary>An HTTP/1.1 server on a raw socket that counts every byte and answers each request with a Bot API true.</summary>
-    private sealed class RawServer : IAsyncDisposable
+    private sealed class RawServer : Bot.Tests.Common.LoopbackServer
     {
-        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource stop = new();
-        private readonly Task accepting;
         private int requests;
         private long bytes;
 
-        public RawServer()
-        {
-            listener.Start();
-            accepting = AcceptAsync();
-        }
+        public RawServer() => Start();
 
-        public string Url => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/";
+        public string Url => $"http://127.0.0.1:{Port}/";
 
         public int RequestsSeen => Volatile.Read(ref requests);
 
         public long BytesReceived => Interlocked.Read(ref bytes);
 
-        public async ValueTask DisposeAsync()
+        protected override async Task ServeAsync(TcpClient client)
         {
-            await stop.CancelAsync();
-            listener.Stop();
-            await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            stop.Dispose();
-        }
-
-        private async Task AcceptAsync()
-        {
-            var connections = new List<Task>();
-            try
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    var client = await listener.AcceptTcpClientAsync(stop.Token);
-                    connections.Add(ServeAsync(client));
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
-            await Task.WhenAll(connections).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        private async Task ServeAsync(TcpClient client)
-        {
-            using var _ = client;
             var stream = client.GetStream();
             var buffer = new byte[8192];
             var pending = new StringBuilder();
             var answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"ok\":true,\"result\":true}");
             while (true)
             {
-                var read = await stream.ReadAsync(buffer, stop.Token);
+                var read = await stream.ReadAsync(buffer, Stop.Token);
                 if (read == 0)
                 {
                     return;
@@ -166,7 +131,7 @@ public sealed class SendFenceTests : IAsyncDisposable
                 {
                     pending.Remove(0, length);
                     Interlocked.Increment(ref requests);
-                    await stream.WriteAsync(answer, stop.Token);
+                    await stream.WriteAsync(answer, Stop.Token);
                 }
             }
         }
