@@ -92,7 +92,10 @@ public static class TelegramClientRegistration
         return services;
     }
 
+    // A write the sender's fence refused (SendFence) never reached Telegram: it says nothing of Telegram's health, so it
+    // neither opens the circuit nor is retried.
     private static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Exception is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-        || outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout };
+        outcome.Exception is { } exception
+            ? exception is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException && !SendFence.Refused(exception)
+            : outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout };
 }

@@ -78,6 +78,19 @@ public sealed class SendFenceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Refused_calls_do_not_open_the_senders_circuit()
+    {
+        // The circuit opens at half of at least 20 calls failing; refusals say nothing of Telegram and must not count.
+        for (var i = 0; i < 30; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => CallUnder(() => false));
+        }
+
+        await sender.Close(Token_);
+        Assert.Equal(1, server.RequestsSeen);
+    }
+
+    [Fact]
     public void Other_failures_are_not_taken_for_refusals()
     {
         Assert.False(SendFence.Refused(new HttpRequestException("connection refused", new IOException("reset"))));
