@@ -40,12 +40,18 @@ public sealed partial class InboxWorker(
         using var slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
         var lease = TimeSpan.FromSeconds(options.LeaseSeconds);
         var poll = TimeSpan.FromSeconds(options.PollIntervalSeconds);
+        var linger = TimeSpan.FromMilliseconds(options.ClaimLingerMilliseconds);
         var backoff = TimeSpan.Zero;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 await slots.WaitAsync(stoppingToken);
+                if (linger > TimeSpan.Zero && !running.IsEmpty)
+                {
+                    await Task.Delay(linger, time, stoppingToken);
+                }
+
                 var free = slots.CurrentCount + 1;
                 IReadOnlyList<ClaimedUpdate> claimed;
                 try

@@ -27,6 +27,9 @@ public sealed class RetentionSettingsTests
         var dead = new ProcessingOptionsValidator().Validate(null, new ProcessingOptions { DeadLetterRetentionDays = 0 });
         Assert.Contains(dead.Failures!, f => f.Contains("DeadLetterRetentionDays", StringComparison.Ordinal));
 
+        var linger = new ProcessingOptionsValidator().Validate(null, new ProcessingOptions { ClaimLingerMilliseconds = 101 });
+        Assert.Contains(linger.Failures!, f => f.Contains("ClaimLingerMilliseconds", StringComparison.Ordinal) && f.Contains("between 0 and 100", StringComparison.Ordinal));
+
         var join = new JoinGateOptionsAttributesValidator().Validate(null, new JoinGateOptions { JoinDecisionRetentionDays = 4000 });
         Assert.Contains(join.Failures!, f => f.Contains("JoinDecisionRetentionDays", StringComparison.Ordinal));
     }
