@@ -24,6 +24,12 @@ public sealed partial class InboxWorker(
     private readonly ProcessingOptions options = options.Value;
     private readonly ConcurrentDictionary<long, Task> running = new();
 
+    // Chats whose update finished since the last claim. A chat whose next update the following claim handed out has
+    // a backlog, and while one of those finishes again, the claim does not linger: a backlog is drained at full speed.
+    private ConcurrentDictionary<long, byte> finishedChats = new();
+    private readonly ConcurrentDictionary<long, byte> backlogged = new();
+    private TaskCompletionSource backlogFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Identifies this process's claims in the inbox (host, process, instance).</summary>
     public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -41,17 +47,22 @@ public sealed partial class InboxWorker(
         var lease = TimeSpan.FromSeconds(options.LeaseSeconds);
         var poll = TimeSpan.FromSeconds(options.PollIntervalSeconds);
         var linger = TimeSpan.FromMilliseconds(options.ClaimLingerMilliseconds);
+        var backlog = false;
         var backoff = TimeSpan.Zero;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 await slots.WaitAsync(stoppingToken);
-                if (linger > TimeSpan.Zero && !running.IsEmpty)
+                // Under load, wait for what arrives meanwhile to come along (Processing:ClaimLingerMilliseconds);
+                // not while there is a backlog (the last claim took all it asked for, or a chat with queued updates
+                // has just finished one): that is drained at full speed.
+                if (linger > TimeSpan.Zero && !backlog && !running.IsEmpty)
                 {
-                    await Task.Delay(linger, time, stoppingToken);
+                    await LingerAsync(linger, stoppingToken);
                 }
 
+                var finished = Interlocked.Exchange(ref finishedChats, new ConcurrentDictionary<long, byte>());
                 var free = slots.CurrentCount + 1;
                 IReadOnlyList<ClaimedUpdate> claimed;
                 try
@@ -66,6 +77,19 @@ public sealed partial class InboxWorker(
                     LogClaimFailed(logger, exception.Message, backoff.TotalMilliseconds);
                     await Task.Delay(backoff, time, stoppingToken);
                     continue;
+                }
+
+                backlog = claimed.Count == free;
+                foreach (var chat in finished.Keys)
+                {
+                    if (claimed.Any(c => c.ChatId == chat))
+                    {
+                        backlogged.TryAdd(chat, 0);
+                    }
+                    else
+                    {
+                        backlogged.TryRemove(chat, out _);
+                    }
                 }
 
                 var spent = ReportDeadLettered(claimed);
@@ -146,6 +170,25 @@ public sealed partial class InboxWorker(
     }
 
     /// <summary>
+    /// Waits up to <paramref name="linger"/> for updates to arrive, cut short when a chat with a backlog finishes an
+    /// update (its next one is ready now).
+    /// </summary>
+    private async Task LingerAsync(TimeSpan linger, CancellationToken stoppingToken)
+    {
+        // Armed before the check, so that a chat finishing in between either is seen here or cuts the wait.
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref backlogFinished, finished);
+        if (finishedChats.Keys.Any(backlogged.ContainsKey))
+        {
+            return;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        await Task.WhenAny(Task.Delay(linger, time, wait.Token), finished.Task);
+        await wait.CancelAsync();
+    }
+
+    /// <summary>
     /// Splits a claim into groups handled in one transaction each, at most <see cref="ProcessingOptions.GroupSize"/>
     /// updates to a group, spread evenly. An update whose feature says it runs alone (<see cref="IRunsAlone"/>) goes
     /// alone. So does a retried update: if a group failed or ran out of time, the
@@ -215,6 +258,14 @@ public sealed partial class InboxWorker(
             foreach (var claim in group)
             {
                 running.TryRemove(claim.UpdateId, out _);
+                if (claim.ChatId is { } chat)
+                {
+                    finishedChats.TryAdd(chat, 0);
+                    if (backlogged.ContainsKey(chat))
+                    {
+                        Volatile.Read(ref backlogFinished).TrySetResult();
+                    }
+                }
             }
 
             slots.Release(group.Count);

@@ -46,14 +46,8 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
     [Fact]
     public async Task Heads_match_the_rows_after_concurrent_claims_completions_takes_and_settles()
     {
-        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
-        var connectionString = settings["Database__ConnectionString"]!;
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var begin = dataSource.CreateCommand($"INSERT INTO leader_epochs (name, epoch, holder) VALUES ('{Bot.Coordination.LeaderEpochs.Name}', 1, 'heads-test')"))
-        {
-            await begin.ExecuteNonQueryAsync();
-        }
-
+        var (connectionString, dataSource) = await CreateQueuesAsync();
+        await using var _ = dataSource;
         var claims = new InboxClaims(dataSource);
         var queue = new OutboxQueue(dataSource, 1, [], TimeProvider.System, NullLogger.Instance);
         var counts = new int[16];
@@ -102,14 +96,8 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
     [Fact]
     public async Task Heads_follow_each_change_that_can_move_them_and_only_those()
     {
-        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
-        var connectionString = settings["Database__ConnectionString"]!;
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var begin = dataSource.CreateCommand($"INSERT INTO leader_epochs (name, epoch, holder) VALUES ('{Bot.Coordination.LeaderEpochs.Name}', 1, 'heads-test')"))
-        {
-            await begin.ExecuteNonQueryAsync();
-        }
-
+        var (connectionString, dataSource) = await CreateQueuesAsync();
+        await using var _ = dataSource;
         var claims = new InboxClaims(dataSource);
         var queue = new OutboxQueue(dataSource, 1, [], TimeProvider.System, NullLogger.Instance);
         async Task StepAsync(string what, string sql = "")
@@ -172,6 +160,17 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
         await StepAsync("a priority changed", "UPDATE outbox SET priority = 1 WHERE chat_id = 9");
         await StepAsync("a cancel", "DELETE FROM outbox WHERE state = 'pending'");
         Assert.Equal(0, await PostgresCluster.ScalarAsync(connectionString, "SELECT count(*) FROM outbox_heads"));
+    }
+
+    /// <summary>A migrated database whose sender term 1 is the current one, and a data source on it.</summary>
+    private async Task<(string ConnectionString, NpgsqlDataSource DataSource)> CreateQueuesAsync()
+    {
+        var settings = await postgres.Cluster.CreateMigratedAsync(new Dictionary<string, string?>());
+        var connectionString = settings["Database__ConnectionString"]!;
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var begin = dataSource.CreateCommand($"INSERT INTO leader_epochs (name, epoch, holder) VALUES ('{Bot.Coordination.LeaderEpochs.Name}', 1, 'heads-test')");
+        await begin.ExecuteNonQueryAsync();
+        return (connectionString, dataSource);
     }
 
     private async Task SessionAsync(int session, NpgsqlDataSource dataSource, InboxClaims claims, OutboxQueue queue, int[] counts)

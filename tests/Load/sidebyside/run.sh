@@ -87,6 +87,8 @@ wait_http "http://127.0.0.1:$ours_internal/readyz"
 sent_before=$(sent)
 read -r o_rps o_p50 o_p99 o_err o_idle o_peak < <(measure "$ours_public" "$ours_pid" 1000000000)
 o_sent=$(($(sent) - sent_before))
+# Handled: the handler ran and its reply is durably queued (the inbox row is done in the same transaction).
+o_handled=$(scripts/pg.sh psql "$work/pg" -Atc "SELECT count(*) FROM inbox WHERE update_id >= 1150000000 AND state = 'done'")
 o_stored=$(scripts/pg.sh psql "$work/pg" -Atc "SELECT count(*) FROM inbox WHERE update_id >= 1150000000")
 kill "$ours_pid"
 wait "$ours_pid" 2>/dev/null || true
@@ -113,3 +115,5 @@ printf '%-36s %14s %14s %10s\n' "RSS idle MiB" "$o_idle" "$g_idle" "$(ratio "$o_
 printf '%-36s %14s %14s %10s\n' "RSS peak MiB" "$o_peak" "$g_peak" "$(ratio "$o_peak" "$g_peak")"
 printf '%-36s %14s %14s\n' "updates durable when acknowledged" "$o_stored" "0 (none kept)"
 printf '%-36s %14s %14s\n' "replies at the fake during the run" "$o_sent" "$g_sent"
+printf '%-36s %14s %14s %10s\n' "updates handled during the run" "$o_handled" "$g_sent" "$(ratio "$o_handled" "$g_sent")"
+echo "(ours: handler done and reply durably queued; grammY: replies made, which is when its handler is done)"
