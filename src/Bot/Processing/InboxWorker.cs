@@ -21,6 +21,8 @@ public sealed partial class InboxWorker(
     IOptions<ProcessingOptions> options, IOptions<ShutdownOptions> shutdown, SecretRedactor redactor, BotMetrics metrics, TimeProvider time,
     ILogger<InboxWorker> logger) : BackgroundService
 {
+    private const int BackloggedChatsKept = 1024;
+
     private readonly ProcessingOptions options = options.Value;
     private readonly ConcurrentDictionary<long, Task> running = new();
 
@@ -90,6 +92,13 @@ public sealed partial class InboxWorker(
                     {
                         backlogged.TryRemove(chat, out _);
                     }
+                }
+
+                // A chat whose next update another replica took stays here until it finishes one on this replica again;
+                // forgetting them all now and then costs one linger per busy chat, while keeping them would grow without end.
+                if (backlogged.Count > BackloggedChatsKept)
+                {
+                    backlogged.Clear();
                 }
 
                 var spent = ReportDeadLettered(claimed);
