@@ -27,14 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  for port in $(seq "$1" $(($1 + 1000))); do
-    if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "backlog: no free port from $1" >&2
-  exit 1
-}
+# shellcheck source=scripts/lib/ports.sh
+source scripts/lib/ports.sh
 
 public_port=$(free_port 18480)
 internal_port=$(free_port $((public_port + 1)))

@@ -23,13 +23,8 @@ trap cleanup EXIT
 fail() { echo "hostile: $1"; echo "0 passed, 1 failed"; exit 1; }
 command -v node >/dev/null || fail "node is required"
 
-free_port() {
-  local port
-  for port in $(seq "$1" $(($1 + 500))); do
-    if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  return 1
-}
+# shellcheck source=scripts/lib/ports.sh
+source scripts/lib/ports.sh
 
 export Database__ConnectionString
 Database__ConnectionString=$(scripts/pg.sh start "$work/pg")

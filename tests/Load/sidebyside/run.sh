@@ -27,13 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  for port in $(seq "$1" $(($1 + 500))); do
-    if ! (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  return 1
-}
+# shellcheck source=scripts/lib/ports.sh
+source scripts/lib/ports.sh
 wait_http() {
   local _
   for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
