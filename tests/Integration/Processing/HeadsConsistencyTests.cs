@@ -83,7 +83,7 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
             }
 
             await CompleteAsync(dataSource, claimed.Where(c => !c.DeadLettered).ToList(), "drain");
-            await SettleAsync(dataSource, taken.Select(t => t.Id).ToArray(), "sent");
+            await SettleAsync(queue, taken, "sent");
         }
 
         await AssertHeadsAsync(connectionString, "after draining");
@@ -150,9 +150,9 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
         var taken = await queue.TakeHeadsAsync([], 4, 0, 4, CancellationToken.None);
         Assert.Equal(2, taken.Count);
         await StepAsync("the take");
-        await SettleAsync(dataSource, [taken[0].Id], "sent");
+        await SettleAsync(queue, [taken[0]], "sent");
         await StepAsync("a send settled");
-        await SettleAsync(dataSource, [taken[1].Id], "retry");
+        await SettleAsync(queue, [taken[1]], "retry");
         await StepAsync("a send to retry");
         await StepAsync("a pending row that is not the head dead-lettered", "UPDATE outbox SET state = 'dead' WHERE id = (SELECT max(id) FROM outbox WHERE chat_id = 7 AND state = 'pending' AND priority = 1)");
         await StepAsync("a head dead-lettered", "UPDATE outbox SET state = 'dead' WHERE id = (SELECT id FROM outbox_heads WHERE chat_id = 7)");
@@ -178,7 +178,7 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
         var random = new Random(20_261_207 + session);
         var owner = $"session-{session}";
         var held = new List<ClaimedUpdate>();
-        var sending = new List<long>();
+        var sending = new List<OutboxRow>();
         for (var step = 0; step < StepsPerSession; step++)
         {
             var kind = random.Next(16);
@@ -243,14 +243,14 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
 
                     break;
                 case 12:
-                    sending.AddRange((await queue.TakeHeadsAsync([], random.Next(0, 3), random.Next(0, 3), 4, CancellationToken.None)).Select(r => r.Id));
+                    sending.AddRange(await queue.TakeHeadsAsync([], random.Next(0, 3), random.Next(0, 3), 4, CancellationToken.None));
                     break;
                 case 13:
                     var settled = Take(sending, random, random.Next(1, 4));
-                    await SettleAsync(dataSource, [.. settled], random.Next(4) switch { 0 => "dead", 1 => "retry", _ => "sent" });
+                    await SettleAsync(queue, settled, random.Next(4) switch { 0 => "dead", 1 => "retry", _ => "sent" });
                     break;
                 case 14:
-                    await queue.ReleaseAsync([.. Take(sending, random, random.Next(1, 3))], CancellationToken.None);
+                    await queue.ReleaseAsync([.. Take(sending, random, random.Next(1, 3)).Select(r => r.Id)], CancellationToken.None);
                     break;
                 default:
                     // A cancel: one chat's pending messages deleted, or dead-lettered without being sent.
@@ -302,22 +302,25 @@ public sealed class HeadsConsistencyTests(SharedPostgres postgres)
         }
     }
 
-    private static async Task SettleAsync(NpgsqlDataSource dataSource, long[] ids, string outcome)
+    /// <summary>Records the calls' outcomes with the sender's own settles (fenced by this term's epoch).</summary>
+    private static async Task SettleAsync(OutboxQueue queue, List<OutboxRow> rows, string outcome)
     {
-        if (ids.Length == 0)
+        if (rows.Count == 0)
         {
             return;
         }
 
-        var set = outcome switch
+        if (outcome == "sent")
         {
-            "sent" => "state = 'sent', sent_at = now()",
-            "dead" => "state = 'dead', sent_at = now(), last_error = 'refused'",
-            _ => "state = 'pending', not_before = now() - interval '1 second', attempts = attempts - 1",
-        };
-        await using var settle = dataSource.CreateCommand($"UPDATE outbox SET {set}, epoch = NULL WHERE id = ANY($1) AND state = 'sending'");
-        settle.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        await settle.ExecuteNonQueryAsync();
+            await queue.SettleSentAsync(rows.Select(r => (r.Id, (string?)null)).ToList(), CancellationToken.None);
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            var settlement = outcome == "dead" ? Settlement.Dead("refused") : Settlement.Retry(TimeSpan.Zero, "retried", countsAsAttempt: false);
+            await queue.SettleAsync(row, settlement, CancellationToken.None);
+        }
     }
 
     private static List<T> Take<T>(List<T> from, Random random, int count)
