@@ -27,6 +27,7 @@ static async Task<int> ServeAsync(string[] args)
     await using var app = BotApplication.Build(args);
     app.ValidateOptions();
     await app.StartCheckedAsync();
+    app.ReleaseStartupPages();
     await app.WaitForShutdownAsync();
     return ExitCodes.Success;
 }

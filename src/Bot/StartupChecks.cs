@@ -46,6 +46,13 @@ public static partial class StartupChecks
     /// or shutting down is not fatal: the process starts unready and readiness keeps checking, so a database
     /// restart does not crash-loop pods.
     /// </summary>
+    /// <summary>Once started: the executable's read-only data that only start-up read leaves the process (<see cref="StartupPages"/>).</summary>
+    public static void ReleaseStartupPages(this WebApplication app)
+    {
+        var released = StartupPages.Release();
+        LogStartupPagesReleased(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bot.Startup"), released / (1024 * 1024));
+    }
+
     public static async Task EnsureSchemaAsync(this WebApplication app)
     {
         var required = Migrator.RequiredVersion;
@@ -72,6 +79,9 @@ public static partial class StartupChecks
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unreachable at start-up ({Error}); serving unready until it answers")]
     private static partial void LogDatabaseUnreachable(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Released {MiB} MiB of the executable's read-only data mapped at start-up")]
+    private static partial void LogStartupPagesReleased(ILogger logger, long miB);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schema at version {Version} (this release needs {Required})")]
     private static partial void LogSchema(ILogger logger, int version, int required);
