@@ -41,11 +41,6 @@ public static partial class StartupChecks
         }
     }
 
-    /// <summary>
-    /// Refuses to serve on a schema older than this release needs. A database that is unreachable, starting up
-    /// or shutting down is not fatal: the process starts unready and readiness keeps checking, so a database
-    /// restart does not crash-loop pods.
-    /// </summary>
     /// <summary>Once started: the executable's read-only data that only start-up read leaves the process (<see cref="StartupPages"/>).</summary>
     public static void ReleaseStartupPages(this WebApplication app)
     {
@@ -53,6 +48,11 @@ public static partial class StartupChecks
         LogStartupPagesReleased(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Bot.Startup"), released / (1024 * 1024));
     }
 
+    /// <summary>
+    /// Refuses to serve on a schema older than this release needs. A database that is unreachable, starting up
+    /// or shutting down is not fatal: the process starts unready and readiness keeps checking, so a database
+    /// restart does not crash-loop pods.
+    /// </summary>
     public static async Task EnsureSchemaAsync(this WebApplication app)
     {
         var required = Migrator.RequiredVersion;
