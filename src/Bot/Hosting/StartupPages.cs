@@ -46,41 +46,65 @@ public static partial class StartupPages
         return released;
     }
 
+    /// <summary>One mapping of <c>/proc/PID/smaps</c>: its range, permissions, path (empty if none) and its "kB" fields.</summary>
+    public sealed record Mapping(Range Range, string Permissions, string Path, IReadOnlyDictionary<string, long> Kilobytes);
+
     /// <summary>
     /// The mappings of <paramref name="executable"/> in <paramref name="smaps"/> (the format of <c>/proc/PID/smaps</c>)
     /// that are readable, neither writable nor executable, private, and have no anonymous (copied-on-write) pages.
     /// </summary>
-    public static IReadOnlyList<Range> Releasable(IEnumerable<string> smaps, string executable)
+    public static IReadOnlyList<Range> Releasable(IEnumerable<string> smaps, string executable) =>
+        [.. Mappings(smaps)
+            .Where(m => IsReadOnlyDataOf(m, executable) && m.Kilobytes.TryGetValue("Anonymous", out var anonymous) && anonymous == 0)
+            .Select(m => m.Range)];
+
+    /// <summary>Read-only ("r--p": private, neither writable nor executable) and mapped from <paramref name="executable"/>.</summary>
+    /// <remarks>A path that is no longer the file's (" (deleted)") is not equal to it.</remarks>
+    public static bool IsReadOnlyDataOf(Mapping mapping, string executable) =>
+        mapping.Permissions == "r--p" && mapping.Path == executable && mapping.Range.Length > 0;
+
+    /// <summary>
+    /// The mappings in <paramref name="smaps"/>. A field whose value is not a whole number of kB is left out of
+    /// <see cref="Mapping.Kilobytes"/>, as if it were missing.
+    /// </summary>
+    public static IEnumerable<Mapping> Mappings(IEnumerable<string> smaps)
     {
-        var releasable = new List<Range>();
-        Range? candidate = null;
+        Range? range = null;
+        string permissions = "", path = "";
+        Dictionary<string, long> kilobytes = [];
         foreach (var line in smaps)
         {
-            if (TryParseHeader(line, executable, out var range, out var eligible))
+            if (TryParseHeader(line, out var next, out var nextPermissions, out var nextPath))
             {
-                candidate = eligible ? range : null;
+                if (range is { } current)
+                {
+                    yield return new Mapping(current, permissions, path, kilobytes);
+                }
+
+                (range, permissions, path, kilobytes) = (next, nextPermissions, nextPath, []);
                 continue;
             }
 
-            if (candidate is { } current && line.StartsWith("Anonymous:", StringComparison.Ordinal))
+            // "Rss:     512 kB"; "VmFlags: rd mr" and other fields without a size are not kept.
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (range is not null && fields is [var name, var value, "kB"] && name.EndsWith(':') &&
+                long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             {
-                if (Kilobytes(line) == 0)
-                {
-                    releasable.Add(current);
-                }
-
-                candidate = null;
+                kilobytes[name[..^1]] = size;
             }
         }
 
-        return releasable;
+        if (range is { } last)
+        {
+            yield return new Mapping(last, permissions, path, kilobytes);
+        }
     }
 
     // A header: "start-end perms offset dev inode [path]"; the fields after it ("Rss:", "VmFlags:") have no range.
-    private static bool TryParseHeader(string line, string executable, out Range range, out bool eligible)
+    private static bool TryParseHeader(string line, out Range range, out string permissions, out string path)
     {
         range = default;
-        eligible = false;
+        permissions = path = "";
         var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
         var dash = fields.Length < 5 ? -1 : fields[0].IndexOf('-', StringComparison.Ordinal);
         if (dash <= 0 ||
@@ -91,15 +115,9 @@ public static partial class StartupPages
         }
 
         range = new Range(start, end);
-        // "r--p": read-only, private. A path that is no longer the file's (" (deleted)") is not compared as equal.
-        eligible = fields[1] == "r--p" && fields.Length == 6 && fields[5].Trim() == executable && end > start;
+        permissions = fields[1];
+        path = fields.Length == 6 ? fields[5].Trim() : "";
         return true;
-    }
-
-    private static long Kilobytes(string line)
-    {
-        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1;
     }
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]

@@ -1,4 +1,5 @@
 using System.Net;
+using Bot.Hosting;
 using Bot.Tests.Integration.Infrastructure;
 
 namespace Bot.Tests.Integration.Hosting;
@@ -73,32 +74,8 @@ public sealed class StartupTests(SharedPostgres postgres)
 
     private static (long Size, long Resident) ReadOnlyData(string[] smaps, string executable)
     {
-        long size = 0, resident = 0;
-        var inside = false;
-        foreach (var line in smaps)
-        {
-            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 5 && fields[0].Contains('-', StringComparison.Ordinal) && !fields[0].EndsWith(':'))
-            {
-                inside = fields.Length == 6 && fields[1] == "r--p" && fields[5].Trim() == executable;
-                continue;
-            }
-
-            if (inside && fields.Length >= 2 && fields[0] is "Size:" or "Rss:")
-            {
-                var bytes = long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-                if (fields[0] == "Size:")
-                {
-                    size += bytes;
-                }
-                else
-                {
-                    resident += bytes;
-                }
-            }
-        }
-
-        return (size, resident);
+        var data = StartupPages.Mappings(smaps).Where(m => StartupPages.IsReadOnlyDataOf(m, executable)).ToList();
+        return (data.Sum(m => m.Kilobytes["Size"]) * 1024, data.Sum(m => m.Kilobytes["Rss"]) * 1024);
     }
 
     private const string TransparentHugePages = "/sys/kernel/mm/transparent_hugepage/enabled";
