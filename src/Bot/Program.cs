@@ -27,8 +27,9 @@ static async Task<int> ServeAsync(string[] args)
     await using var app = BotApplication.Build(args);
     app.ValidateOptions();
     await app.StartCheckedAsync();
-    app.ReleaseStartupPages();
+    var release = app.ReleaseStartupMemoryAsync();
     await app.WaitForShutdownAsync();
+    await release;
     return ExitCodes.Success;
 }
 
