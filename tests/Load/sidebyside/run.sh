@@ -49,6 +49,9 @@ export WEBHOOK_SECRET=sidebyside-webhook-secret-0123456789
 # Runs wrk against port $1 for process $2; prints "rps p50 p99 errors idle_rss peak_rss".
 measure() {
   local port=$1 pid=$2 idle out
+  # Idle: 5 s after it first answered, once the start has settled (ours gives back start-up's memory 3 s after
+  # the start; Node's start-up work is done by then too).
+  sleep 5
   idle=$(rss "$pid" VmRSS)
   ID_BASE=$3 wrk -t1 -c"$connections" -d5s -s tests/Load/wrk/ingest.lua "http://127.0.0.1:$port" >/dev/null
   # What the measured run starts from: replies at the fake so far, and the database's clock (ours).
