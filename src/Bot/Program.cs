@@ -24,6 +24,7 @@ return await Cli.RunAsync(args, ServeAsync, BotApplication.PublishCommandsAsync)
 
 static async Task<int> ServeAsync(string[] args)
 {
+    StartupChecks.BeginStartupHeap();
     await using var app = BotApplication.Build(args);
     app.ValidateOptions();
     await app.StartCheckedAsync();
