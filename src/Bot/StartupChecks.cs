@@ -88,8 +88,8 @@ public static partial class StartupChecks
     /// Once the start has settled, gives back what only start-up needed: the executable's read-only data that only
     /// start-up read (<see cref="StartupPages"/>), and the heap of start-up's garbage. Start-up runs without a
     /// collection (<see cref="BeginStartupHeap"/>), so the composition's and the first round trips' garbage (about
-    /// 10 MiB) would stay committed for as long as the bot is idle; one compacting collection that decommits what it frees
-    /// (<see cref="GCCollectionMode.Aggressive"/>) returns it. It pauses the process for 10–16 ms, so it runs
+    /// 10 MiB) would stay committed for as long as the bot is idle; one compacting collection that decommits what
+    /// it frees (<see cref="GCCollectionMode.Aggressive"/>) returns it. It pauses the process for 10–16 ms, so it runs
     /// <see cref="StartupMemoryReleaseDelay"/> after the start, not in front of the first requests (docs/performance.md).
     /// Ends early, doing nothing, when the host stops first.
     /// </summary>
@@ -128,7 +128,7 @@ public static partial class StartupChecks
     /// The garbage collector's largest gen0 budget in KiB, as it reports it: 6 MiB with the budget of Bot.csproj, or
     /// sized from the L3 cache when DOTNET_GCgen0size is invalid (16 MiB on a 32 MiB L3); 0 where it does not say.
     /// </summary>
-    public static long Gen0BudgetKilobytes() =>
+    private static long Gen0BudgetKilobytes() =>
         GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var value) && value is IConvertible number
             ? number.ToInt64(System.Globalization.CultureInfo.InvariantCulture) / 1024
             : 0;
