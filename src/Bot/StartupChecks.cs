@@ -42,7 +42,7 @@ public static partial class StartupChecks
     }
 
     /// <summary>What start-up may allocate before its first collection (<see cref="BeginStartupHeap"/>): the first three seconds of an idle bot allocate about 13 MiB.</summary>
-    public const long StartupHeapBytes = 16 * 1024 * 1024;
+    private const long StartupHeapBytes = 16 * 1024 * 1024;
 
     /// <summary>
     /// Start-up runs in a region without collections (<see cref="GC.TryStartNoGCRegion(long)"/>), set up before the
@@ -82,7 +82,7 @@ public static partial class StartupChecks
     }
 
     /// <summary>How long after the start <see cref="ReleaseStartupMemoryAsync"/> waits: past the first probes and the work the leader and the workers do as they start.</summary>
-    public static readonly TimeSpan StartupMemoryReleaseDelay = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan StartupMemoryReleaseDelay = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Once the start has settled, gives back what only start-up needed: the executable's read-only data that only

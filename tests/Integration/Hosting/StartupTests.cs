@@ -38,9 +38,8 @@ public sealed class StartupTests(SharedPostgres postgres)
         await bot.WaitReadyAsync();
 
         // The rehydrated data is about 20 MiB: several whole 2 MiB pages of it, not one, are huge.
-        var huge = File.ReadLines($"/proc/{bot.ProcessId}/smaps")
-            .Where(line => line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
-            .Sum(line => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+        var huge = StartupPages.Mappings(File.ReadLines($"/proc/{bot.ProcessId}/smaps"))
+            .Sum(m => m.Kilobytes.GetValueOrDefault("AnonHugePages"));
         Assert.True(huge >= 8 * 1024, $"AnonHugePages {huge} kB in the bot's mappings");
     }
 
